@@ -1,0 +1,5 @@
+"""python -m pipeline → the station CLI."""
+
+from pipeline.cli.main import run
+
+run()

@@ -1,0 +1,97 @@
+"""Writes to the catalog: rounds, users. Keyword-only, named <entity>_<action>.
+
+Import, forms, ingest and retention services live in their own modules beside this one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, User
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from pipeline.audit import audit_append
+from pipeline.catalog.models import Role, Round
+from pipeline.errors import BadInput, Conflict, NotFound, Refused
+
+SYSTEM_ACTOR = "system"
+
+
+def round_add(*, code: str, name: str, theory_at: dt.datetime | None = None,
+              practical_at: dt.datetime | None = None, actor: str = SYSTEM_ACTOR) -> Round:
+    """Create an appraisal round with its short code."""
+    code = code.strip()
+    if not code or len(code) > 32 or not code.replace("-", "").replace("_", "").isalnum():
+        raise BadInput(f"批次代码“{code}”无效：请使用 1–32 位字母、数字、- 或 _，例如 2026-12。",
+                       f"invalid round code {code!r}", code="round_code_invalid")
+    if theory_at and practical_at and practical_at.date() < theory_at.date():
+        raise BadInput("实操考核日期早于理论考试日期，请检查 --theory 与 --practical。",
+                       f"practical {practical_at} before theory {theory_at}", code="round_dates")
+    try:
+        with transaction.atomic():
+            round_ = Round.objects.create(code=code, name=name, theory_at=theory_at, practical_at=practical_at)
+            audit_append(actor=actor, action="round.add", target=code,
+                         detail={"name": name, "theory_at": theory_at, "practical_at": practical_at})
+    except IntegrityError as exc:
+        raise Conflict(f"批次代码“{code}”已存在，请换一个代码或使用 station rounds show {code} 查看。",
+                       f"round {code} exists", code="round_exists") from exc
+    return round_
+
+
+def round_get(code: str) -> Round:
+    """The round with this code, or a NotFound naming it."""
+    try:
+        return Round.objects.get(code=code)
+    except Round.DoesNotExist:
+        raise NotFound(f"没有代码为“{code}”的鉴定批次。用 station rounds list 查看已有批次。",
+                       f"no round {code}", code="round_not_found") from None
+
+
+def _role(value: str) -> Role:
+    by_label = {label: Role(key) for key, label in Role.choices}
+    if value in Role.values:
+        return Role(value)
+    if value in by_label:
+        return by_label[value]
+    allowed = "、".join(f"{key}（{label}）" for key, label in Role.choices)
+    raise BadInput(f"角色“{value}”不存在。可用角色：{allowed}", f"unknown role {value!r}", code="role_unknown")
+
+
+def user_add(*, username: str, password: str, roles: list[str], full_name: str = "",
+             actor: str = SYSTEM_ACTOR) -> User:
+    """Create a station user with roles; the password is stored with Argon2."""
+    role_values = [_role(r) for r in roles]
+    if not role_values:
+        raise BadInput("请至少指定一个角色（--role）。", "no role given", code="role_missing")
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise BadInput("密码不符合要求：至少 8 位。", f"weak password: {exc.messages}", code="password_weak") from exc
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username=username, password=password, first_name=full_name)
+            for role in role_values:
+                group, _ = Group.objects.get_or_create(name=role.value)
+                user.groups.add(group)
+            audit_append(actor=actor, action="user.add", target=username,
+                         detail={"roles": [r.value for r in role_values]})
+    except IntegrityError as exc:
+        raise Conflict(f"用户“{username}”已存在。", f"user {username} exists", code="user_exists") from exc
+    return user
+
+
+def user_roles(user: User) -> set[str]:
+    """The role codes a user holds."""
+    return set(user.groups.values_list("name", flat=True))
+
+
+def user_authenticate(*, username: str, password: str) -> User:
+    """The user if the password is right, else Refused (the same message either way)."""
+    user = authenticate(username=username, password=password)
+    if user is None or not user.is_active:
+        raise Refused(f"用户名或密码错误（用户“{username}”），操作未执行。",
+                      f"authentication failed for {username!r}", code="auth_failed")
+    return user

@@ -1,0 +1,49 @@
+"""Entry point of the `station` command: registers command groups and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from pipeline import django_setup
+
+django_setup.setup()
+
+from pipeline.cli import admin, rounds, users  # noqa: E402  (Django must be set up first)
+from pipeline.cli.common import err_console  # noqa: E402
+from pipeline.errors import ExitCode, StationError  # noqa: E402
+
+log = logging.getLogger("pipeline.cli")
+
+app = typer.Typer(help="职业技能鉴定站 表单与档案系统 / appraisal station forms and archive",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+admin.register(app)
+app.add_typer(rounds.app, name="rounds")
+app.add_typer(users.app, name="users")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with argv; return the exit code instead of exiting (used by tests)."""
+    try:
+        app(args=argv, prog_name="station")  # standalone: usage errors exit 2 by themselves
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else int(ExitCode.FAILURE if exc.code else ExitCode.OK)
+    except StationError as exc:
+        log.warning("%s exit=%d detail=%s", exc.code, exc.exit_code, exc.detail)
+        err_console.print(f"[bold red]错误[/]：{exc.message_zh}")
+        for problem in exc.problems:
+            err_console.print(f"  · {problem}")
+        err_console.print(f"[dim]({exc.code})[/]")
+        return int(exc.exit_code)
+    except Exception:  # noqa: BLE001 — the edge: log the trace, tell staff what to do
+        log.exception("unexpected error running %s", argv)
+        err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，请联系系统维护人员。")
+        return int(ExitCode.FAILURE)
+    return int(ExitCode.OK)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main(sys.argv[1:]))

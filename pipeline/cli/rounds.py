@@ -1,0 +1,81 @@
+"""station rounds add|list|show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import typer
+from django.db.models import Count
+from rich.table import Table
+
+from pipeline.catalog.models import Round
+from pipeline.catalog.selectors import round_summary
+from pipeline.catalog.services import round_add, round_get
+from pipeline.cli.common import JsonOption, console, emit
+from pipeline.config import get_config
+from pipeline.domain import LEVEL_SHORT
+from pipeline.errors import BadInput
+
+app = typer.Typer(help="鉴定批次 / appraisal rounds", no_args_is_help=True)
+
+
+def _when(text: str | None, option: str) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"{option} 的时间“{text}”无法识别，请写成 2026-12-05T09:00。",
+                       f"bad datetime {text!r} for {option}", code="datetime_invalid") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(get_config().station.timezone))
+
+
+@app.command("add")
+def add(code: str, name: str = typer.Option(..., "--name", help="批次名称"),
+        theory: str = typer.Option(None, "--theory", help="理论考试开始时间 2026-12-05T09:00"),
+        practical: str = typer.Option(None, "--practical", help="实操考核开始时间")) -> None:
+    """新建一期鉴定（批次代码在所有命令中使用）。"""
+    round_ = round_add(code=code, name=name, theory_at=_when(theory, "--theory"),
+                       practical_at=_when(practical, "--practical"))
+    console.print(f"[green]已建立鉴定批次[/] {round_.code}：{round_.name}")
+
+
+@app.command("list")
+def list_(as_json: bool = JsonOption) -> None:
+    """列出所有鉴定批次。"""
+    rows = [{"code": r.code, "name": r.name, "theory_at": r.theory_at, "practical_at": r.practical_at,
+             "candidates": r.n} for r in Round.objects.annotate(n=Count("candidates"))]
+
+    def render(data: list[dict]) -> None:
+        table = Table("批次代码", "名称", "理论考试", "实操考核", "考生数", title="鉴定批次")
+        for row in data:
+            table.add_row(row["code"], row["name"], _fmt(row["theory_at"]), _fmt(row["practical_at"]),
+                          str(row["candidates"]))
+        console.print(table)
+
+    emit(rows, as_json, render)
+
+
+def _fmt(moment: dt.datetime | None) -> str:
+    if not moment:
+        return "—"
+    return moment.astimezone(ZoneInfo(get_config().station.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+@app.command("show")
+def show(code: str, as_json: bool = JsonOption) -> None:
+    """显示一期鉴定：工种等级分组、考生数、考场。"""
+    summary = round_summary(round_get(code))
+
+    def render(data: dict) -> None:
+        console.print(f"[bold]{data['code']}[/] {data['name']}")
+        console.print(f"  理论考试：{_fmt(data['theory_at'])}    实操考核：{_fmt(data['practical_at'])}")
+        table = Table("工种", "等级", "考生数", "补考", title="工种 × 等级")
+        for group in data["groups"]:
+            table.add_row(group["occupation"], LEVEL_SHORT.get(group["level"], str(group["level"])),
+                          str(group["candidates"]), str(group["retakes"]))
+        console.print(table)
+        console.print(f"  合计考生：{data['candidates']}")
+
+    emit(summary, as_json, render)

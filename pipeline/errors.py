@@ -1,0 +1,72 @@
+"""One error hierarchy: English code and detail for the log, Chinese message for staff.
+
+Only the CLI handler, the web error view and the quarantine writer turn these into output.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes of the `station` command (documented in README)."""
+
+    OK = 0
+    FAILURE = 1        # an unexpected internal error
+    BAD_INPUT = 2      # a file, row or argument that is wrong
+    CONFIG = 3         # config/ is wrong
+    CONFLICT = 4       # the request conflicts with what is stored (duplicate, state)
+    NOT_FOUND = 5      # no such round, item, user...
+    REFUSED = 6        # wrong password, role not allowed, separation of duties
+    INTEGRITY = 7      # verify found a problem in the archive or audit log
+
+
+class StationError(Exception):
+    """Base of every error the system reports on purpose."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+    code: str = "station_error"
+
+    def __init__(self, message_zh: str, detail: str = "", *, code: str | None = None,
+                 problems: list[str] | None = None) -> None:
+        super().__init__(detail or message_zh)
+        self.message_zh = message_zh
+        self.detail = detail or message_zh
+        if code:
+            self.code = code
+        self.problems = list(problems or [])
+
+    def as_dict(self) -> dict:
+        """The JSON form used by --json output and reason files."""
+        return {"code": self.code, "exit_code": int(self.exit_code),
+                "message": self.message_zh, "detail": self.detail, "problems": self.problems}
+
+
+class BadInput(StationError):
+    exit_code = ExitCode.BAD_INPUT
+    code = "bad_input"
+
+
+class ConfigError(StationError):
+    exit_code = ExitCode.CONFIG
+    code = "config_error"
+
+
+class Conflict(StationError):
+    exit_code = ExitCode.CONFLICT
+    code = "conflict"
+
+
+class NotFound(StationError):
+    exit_code = ExitCode.NOT_FOUND
+    code = "not_found"
+
+
+class Refused(StationError):
+    exit_code = ExitCode.REFUSED
+    code = "refused"
+
+
+class IntegrityProblem(StationError):
+    exit_code = ExitCode.INTEGRITY
+    code = "integrity"

@@ -1,0 +1,34 @@
+"""Test set-up: a throw-away data root, and the PostgreSQL run selects database tests only."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Before Django reads settings: runtime data of the test session goes to a temporary root.
+os.environ.setdefault("STATION_DATA", tempfile.mkdtemp(prefix="station-test-"))
+
+SAMPLES = Path(__file__).parent / "samples"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark tests that never touch the database `nodb`, so the PostgreSQL run can deselect them."""
+    for item in items:
+        if "django_db" not in {m.name for m in item.iter_markers()} and "db" not in getattr(
+                item, "fixturenames", ()) and "transactional_db" not in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.nodb)
+
+
+@pytest.fixture
+def data_root(tmp_path, monkeypatch):
+    """A fresh data root for one test (archive, inbox, index...)."""
+    from pipeline.paths import data_paths
+
+    monkeypatch.setenv("STATION_DATA", str(tmp_path / "data"))
+    paths = data_paths()
+    paths.ensure()
+    return paths
