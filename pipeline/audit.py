@@ -55,9 +55,39 @@ class AuditFinding:
     message_zh: str
 
 
-def audit_verify() -> list[AuditFinding]:
-    """Walk the chain; report every entry whose hash or link does not hold."""
-    findings: list[AuditFinding] = []
+def audit_head() -> tuple[int, str] | None:
+    """(seq, hash) of the last entry, to anchor outside the database; None when the log is empty."""
+    last = AuditEntry.objects.order_by("-seq").values_list("seq", "hash").first()
+    return (last[0], last[1]) if last else None
+
+
+def audit_list(*, limit: int = 50, actor: str = "", action: str = "", target: str = "") -> list[AuditEntry]:
+    """The newest entries first, optionally filtered by actor, action prefix or target."""
+    entries = AuditEntry.objects.order_by("-seq")
+    if actor:
+        entries = entries.filter(actor=actor)
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if target:
+        entries = entries.filter(target=target)
+    return list(entries[:limit])
+
+
+def _anchor_findings(anchor: tuple[int, str] | None) -> list[AuditFinding]:
+    if not anchor:
+        return []
+    seq, digest = anchor
+    stored = AuditEntry.objects.filter(seq=seq).values_list("hash", flat=True).first()
+    if stored is None:
+        return [AuditFinding(seq, "truncated", f"审计日志在上次校验时已有第 {seq} 条，现已不存在（日志尾部被删除）")]
+    if stored != digest:
+        return [AuditFinding(seq, "rewritten", f"审计日志第 {seq} 条与上次校验时记录的哈希不同（日志被改写）")]
+    return []
+
+
+def audit_verify(anchor: tuple[int, str] | None = None) -> list[AuditFinding]:
+    """Walk the chain; report every entry whose hash or link does not hold, and a lost anchored head."""
+    findings: list[AuditFinding] = _anchor_findings(anchor)
     prev_hash, expected_seq = GENESIS, 1
     for entry in AuditEntry.objects.order_by("seq").iterator():
         if entry.seq != expected_seq:

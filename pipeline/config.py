@@ -48,6 +48,11 @@ class IngestSettings(BaseModel):
     blank_page_ink_ratio: float = Field(default=0.002, ge=0, le=0.1)
 
 
+class SearchSettings(BaseModel):
+    model_config = FROZEN
+    backend: Literal["whoosh", "tantivy"] = "whoosh"
+
+
 class RetentionClass(BaseModel):
     model_config = FROZEN
     key: str
@@ -120,6 +125,7 @@ class StationConfig(BaseModel):
     model_config = FROZEN
     station: StationInfo
     ingest: IngestSettings = IngestSettings()
+    search: SearchSettings = SearchSettings()
     retention: dict[str, RetentionClass]
     categories: dict[str, Category]
     rules: tuple[TextRule, ...] = ()
@@ -163,7 +169,7 @@ def _read_toml(path: Path) -> dict:
 
 def _source_file(loc: tuple, folder: Path) -> Path:
     top = loc[0] if loc else ""
-    key = {"station": "station", "ingest": "station", "retention": "retention",
+    key = {"station": "station", "ingest": "station", "search": "station", "retention": "retention",
            "categories": "classification", "rules": "classification",
            "occupations": "occupations"}.get(str(top), "station")
     return folder / FILES[key]
@@ -179,6 +185,7 @@ def load_config(folder: Path | None = None) -> StationConfig:
     raw = {
         "station": station.get("station", {}),
         "ingest": station.get("ingest", {}),
+        "search": station.get("search", {}),
         "retention": {k: {"key": k, **v} for k, v in retention.get("classes", {}).items()},
         "categories": {k: {"code": k, **v} for k, v in classification.get("categories", {}).items()},
         "rules": classification.get("rules", []),

@@ -157,14 +157,22 @@ class QrPayload:
 
     @classmethod
     def decode(cls, text: str) -> "QrPayload | None":
-        """The payload in text, or None if it is not one of ours (foreign QR codes are ignored)."""
+        """The payload in text, or None if it is not one of ours (foreign QR codes are ignored).
+
+        Page 0/0 means "printed from an editable DOCX, page unknown" (CONTRACTS §2).
+        """
         match = _QR_RE.match(text.strip())
         if not match:
             return None
         page, pages = int(match["page"]), int(match["pages"])
-        if not 1 <= page <= pages:
+        if not 1 <= page <= pages and (page, pages) != (0, 0):
             return None
         return cls(match["station"], match["instance"], page, pages)
+
+    @property
+    def page_unknown(self) -> bool:
+        """True for a page printed from a DOCX (0/0): ingest keeps such pages in scan order."""
+        return self.pages == 0
 
     @property
     def label(self) -> str:

@@ -45,6 +45,14 @@ def test_qr_payload_round_trip_and_foreign_codes():
     assert QrPayload.decode(payload.encode()) == payload
     assert QrPayload.decode("https://example.com/") is None
     assert QrPayload.decode("SJD1:DHJD:7K3M9QX2:4/3") is None
+    assert QrPayload.decode("SJD1:DHJD:7K3M9QX2:0/3") is None
+    assert QrPayload.decode("SJD1:DHJD:7K3M9QX2:1/0") is None
+
+
+def test_qr_payload_of_a_docx_page_is_0_of_0():
+    payload = QrPayload.decode("SJD1:DHJD:7K3M9QX2:0/0")
+    assert payload == QrPayload("DHJD", "7K3M9QX2", 0, 0)
+    assert payload.page_unknown and not QrPayload("DHJD", "7K3M9QX2", 1, 1).page_unknown
 
 
 def test_levels():

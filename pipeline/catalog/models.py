@@ -136,6 +136,41 @@ class Recusal(models.Model):
         unique_together = [("staff", "candidate_id_number")]
 
 
+class SeatAssignment(models.Model):
+    """A candidate's seat (theory) or workstation (practical) in one room × sitting (pipeline.assign)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="seats")
+    candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="seats")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="seats")
+    sitting = models.PositiveSmallIntegerField(help_text="场次, 1-based")
+    workstation = models.CharField(max_length=16, help_text="seat number (theory) or workstation number")
+    starts_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        unique_together = [("room", "sitting", "round", "workstation"), ("candidate", "room")]
+        ordering = ["round", "room", "sitting", "workstation"]
+
+
+class StaffDuty(models.Model):
+    """A staff member's duty in one room × sitting of a round (pipeline.assign)."""
+
+    class Duty(models.TextChoices):
+        EXAMINER = "examiner", "考评员"
+        CHIEF_EXAMINER = "chief_examiner", "考评组长"
+        INVIGILATOR = "invigilator", "监考"
+        EXAM_AFFAIRS = "exam_affairs", "考务人员"
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="duties")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="duties")
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="duties")
+    sitting = models.PositiveSmallIntegerField()
+    duty = models.CharField(max_length=16, choices=Duty.choices)
+
+    class Meta:
+        unique_together = [("round", "staff", "room", "sitting")]
+        ordering = ["round", "room", "sitting", "duty"]
+
+
 class Score(models.Model):
     """A candidate's result in a round (from the examiners' score sheet)."""
 
@@ -233,12 +268,18 @@ class ArchiveItem(models.Model):
 
 
 class IngestJob(models.Model):
-    """A claimed inbox file, keyed by its content hash: survives a crash and is resumed."""
+    """A claimed inbox file, keyed by its content hash: survives a crash and is resumed.
+
+    State moves claimed → reserved (档号 and the item plan recorded together) → committed
+    (catalog rows written) → indexed → filed (inbox file released); or review / quarantined.
+    """
 
     class State(models.TextChoices):
         CLAIMED = "claimed", "已领取"
+        RESERVED = "reserved", "已分配档号"
+        COMMITTED = "committed", "已编目"
+        INDEXED = "indexed", "已索引"
         FILED = "filed", "已归档"
-        DUPLICATE = "duplicate", "重复"
         REVIEW = "review", "待人工处理"
         QUARANTINED = "quarantined", "已隔离"
 
@@ -249,9 +290,37 @@ class IngestJob(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.CLAIMED)
     reason = models.JSONField(default=dict, blank=True)
     archival_codes = models.JSONField(default=list, blank=True)
+    plan = models.JSONField(default=list, blank=True, help_text="the items to write, fixed at reservation")
+    ingest_time = models.DateTimeField(null=True, blank=True)
+    released_path = models.CharField(max_length=500, blank=True)
+    duplicate_drops = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+
+class ReviewItem(models.Model):
+    """Pages of a job that wait for a person: a grouping problem or no category found."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", "待处理"
+        RESERVED = "reserved", "已分配档号"
+        FILED = "filed", "已归档"
+
+    job = models.ForeignKey(IngestJob, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(max_length=40, help_text="English problem code")
+    message = models.CharField(max_length=500, help_text="Chinese, for staff")
+    detail = models.TextField(blank=True)
+    instance_code = models.CharField(max_length=8, blank=True)
+    source_pages = models.JSONField(default=list)
+    pdf = models.CharField(max_length=500, help_text="normalised pages, relative to the data root")
+    text = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.WAITING)
+    plan = models.JSONField(default=dict, blank=True)
+    archival_code = models.CharField(max_length=64, blank=True)
+    resolved_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
 
 class AuditEntry(models.Model):
@@ -271,9 +340,16 @@ class AuditEntry(models.Model):
 
 
 class Hold(models.Model):
-    """A legal/administrative hold: a held item cannot be destroyed."""
+    """A legal/administrative hold on one item, a whole round or one candidate: blocks destruction."""
 
-    item = models.ForeignKey(ArchiveItem, on_delete=models.PROTECT, related_name="holds")
+    class Scope(models.TextChoices):
+        ITEM = "item", "档案"
+        ROUND = "round", "鉴定批次"
+        CANDIDATE = "candidate", "考生"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.ITEM)
+    value = models.CharField(max_length=64, db_index=True, help_text="档号, round code or candidate ID number")
+    item = models.ForeignKey(ArchiveItem, null=True, blank=True, on_delete=models.PROTECT, related_name="holds")
     reason = models.CharField(max_length=300)
     placed_by = models.CharField(max_length=150)
     placed_at = models.DateTimeField()
@@ -324,6 +400,7 @@ class DestructionBatch(models.Model):
     executed_by = models.CharField(max_length=150, blank=True)
     executed_at = models.DateTimeField(null=True, blank=True)
     form_instance = models.ForeignKey(FormInstance, null=True, blank=True, on_delete=models.SET_NULL)
+    as_of = models.DateField(null=True, blank=True, help_text="the day the due list was drawn up for")
     opinion = models.CharField(max_length=300, default="已到保管期限，经鉴定无继续保存价值，同意销毁")
 
 
@@ -362,3 +439,15 @@ class Tombstone(models.Model):
     batch = models.ForeignKey(DestructionBatch, on_delete=models.PROTECT, related_name="tombstones")
     destroyed_at = models.DateTimeField()
     destroyed_by = models.CharField(max_length=150)
+
+
+class RetentionRules(models.Model):
+    """The retention rules (config/retention.toml) last seen, to notice and audit a change."""
+
+    digest = models.CharField(max_length=64)
+    content = models.JSONField(default=dict)
+    seen_at = models.DateTimeField()
+    seen_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-seen_at", "-id"]

@@ -12,6 +12,14 @@ from pipeline import django_setup
 django_setup.setup()
 
 from pipeline.cli import admin, rounds, users  # noqa: E402  (Django must be set up first)
+from pipeline.cli import scansim  # noqa: E402
+from pipeline.cli import search as search_cli  # noqa: E402
+from pipeline.cli import imports  # noqa: E402
+from pipeline.cli import results as results_cli  # noqa: E402
+from pipeline.cli.assign import assign_cmd  # noqa: E402
+from pipeline.cli import ingest as ingest_cli  # noqa: E402
+from pipeline.cli import forms as forms_cli  # noqa: E402
+from pipeline.cli import audit as audit_cli, retention as retention_cli, verify as verify_cli  # noqa: E402
 from pipeline.cli.common import err_console  # noqa: E402
 from pipeline.errors import ExitCode, StationError  # noqa: E402
 
@@ -20,8 +28,18 @@ log = logging.getLogger("pipeline.cli")
 app = typer.Typer(help="职业技能鉴定站 表单与档案系统 / appraisal station forms and archive",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 admin.register(app)
+retention_cli.register(app)
+verify_cli.register(app)
+app.add_typer(audit_cli.app, name="audit")
+forms_cli.register(app)
+search_cli.register(app)
+ingest_cli.register(app)
 app.add_typer(rounds.app, name="rounds")
 app.add_typer(users.app, name="users")
+app.command("scansim")(scansim.scansim)
+app.command("assign")(assign_cmd)
+app.add_typer(imports.app, name="import")
+app.add_typer(results_cli.app, name="results")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,691 @@
+"""Seating and staffing of one appraisal round: plain data in, a reproducible plan out.
+
+Pure: no Django. Two stages:
+1. layout (greedy): which rooms are used in which sitting for which occupation — theory in one
+   sitting; practical sittings k = 0, 1, … start at practical_at + k × (practical_minutes + 30),
+   never more groups at once than the occupation's certified examiners can staff;
+2. solve (OR-Tools CP-SAT): candidates → groups and staff → groups under capacity, examiner ratio,
+   one place at a time and recusal (第十条(四), 第十九条(七)), spreading candidates of one class or
+   employer across groups; then workstations are handed out so that neighbours differ.
+The same seed gives the same plan (one solver worker, deterministic time limit, seeded order).
+When no valid plan exists the error names the people and the constraint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import secrets
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
+
+from ortools.sat.python import cp_model
+
+from pipeline.errors import BadInput, Conflict
+
+THEORY, PRACTICAL = "theory", "practical"
+EXAMINER, CHIEF, INVIGILATOR, EXAM_AFFAIRS = "examiner", "chief_examiner", "invigilator", "exam_affairs"
+DUTY_ZH = {EXAMINER: "考评员", CHIEF: "考评组长", INVIGILATOR: "监考", EXAM_AFFAIRS: "考务人员"}
+RELATION_ZH = {"relative": "亲属", "student": "师生", "apprentice": "师徒"}
+GAP_MINUTES = 30
+FEASIBLE_DETERMINISTIC_SECONDS = 60.0   # CP-SAT "deterministic time": the same on any machine, so
+OPTIMISE_DETERMINISTIC_SECONDS = 8.0    # the same seed gives the same plan however loaded the PC is
+SOLVER_WALL_SECONDS = 600.0             # a safety net only; the deterministic limits end the search first
+
+Progress = Callable[[str], None]
+
+
+# ---------------------------------------------------------------- input
+
+@dataclass(frozen=True)
+class CandidateIn:
+    """A candidate as the solver sees them; key is the ID number."""
+
+    key: str
+    name: str
+    occupation: str
+    class_name: str = ""
+    employer: str = ""
+
+
+@dataclass(frozen=True)
+class RoomIn:
+    """A theory or practical room; practical rooms list the occupations they serve (empty: any)."""
+
+    code: str
+    name: str
+    kind: str
+    capacity: int
+    occupations: tuple[str, ...] = ()
+    workstations: tuple[str, ...] = ()
+
+    def serves(self, occupation: str) -> bool:
+        """True when this practical room may hold candidates of occupation."""
+        return self.kind == PRACTICAL and (not self.occupations or occupation in self.occupations)
+
+    @cached_property
+    def place_list(self) -> tuple[str, ...]:
+        """places(), computed once."""
+        if self.workstations:
+            return tuple(sorted(self.workstations, key=_natural))[: self.capacity]
+        return tuple(f"{n:02d}" for n in range(1, self.capacity + 1))
+
+    def places(self) -> tuple[str, ...]:
+        """Seat or workstation numbers in order, as many as the room can hold."""
+        return self.place_list
+
+
+@dataclass(frozen=True)
+class StaffIn:
+    """A staff member: roles (Role values) and the occupations an examiner is certified for."""
+
+    key: str
+    name: str
+    roles: frozenset[str]
+    occupations: tuple[str, ...] = ()
+
+    def can(self, duty: str, occupation: str = "") -> bool:
+        """True when this person may take duty (in a room of occupation, for examiners)."""
+        if duty == EXAMINER:
+            return bool({EXAMINER, CHIEF} & self.roles) and occupation in self.occupations
+        if duty == CHIEF:
+            return CHIEF in self.roles and occupation in self.occupations
+        return duty in self.roles
+
+
+@dataclass(frozen=True)
+class RecusalIn:
+    """Staff member staff_key must not be in a room with candidate candidate_key."""
+
+    staff_key: str
+    candidate_key: str
+    relation: str = ""
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """Staffing per room for one occupation (config/occupations.toml)."""
+
+    examiners: int = 3
+    invigilators: int = 2
+
+
+@dataclass(frozen=True)
+class Timing:
+    """When the round's exams start and how long they last."""
+
+    theory_at: dt.datetime | None = None
+    theory_minutes: int = 90
+    practical_at: dt.datetime | None = None
+    practical_minutes: int = 120
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Everything the plan is made from."""
+
+    candidates: tuple[CandidateIn, ...]
+    rooms: tuple[RoomIn, ...]
+    staff: tuple[StaffIn, ...]
+    recusals: tuple[RecusalIn, ...] = ()
+    ratios: dict[str, Ratio] = field(default_factory=dict)
+    timing: Timing = Timing()
+
+    def ratio(self, occupation: str) -> Ratio:
+        """The configured ratio for occupation, or the default."""
+        return self.ratios.get(occupation, Ratio())
+
+
+# ---------------------------------------------------------------- output
+
+@dataclass(frozen=True)
+class Sitting:
+    """One room in one sitting (场次), with the occupation examined there (theory: "")."""
+
+    kind: str
+    room_code: str
+    room_name: str
+    index: int
+    occupation: str
+    starts_at: dt.datetime | None
+    ends_at: dt.datetime | None
+
+    @property
+    def label(self) -> str:
+        """实操一室 第1场 — for forms and messages."""
+        return f"{self.room_name} 第{self.index}场"
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A candidate's place: room, sitting, seat or workstation number."""
+
+    candidate_key: str
+    kind: str
+    room_code: str
+    sitting: int
+    place: str
+
+
+@dataclass(frozen=True)
+class Duty:
+    """A staff member's duty in one room × sitting."""
+
+    staff_key: str
+    kind: str
+    room_code: str
+    sitting: int
+    duty: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The seating and staffing of a round, and the seed that reproduces it."""
+
+    seed: int
+    sittings: tuple[Sitting, ...]
+    seats: tuple[Seat, ...]
+    duties: tuple[Duty, ...]
+    warnings: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- stage 1: layout
+
+@dataclass(frozen=True)
+class _Group:
+    kind: str
+    room: RoomIn
+    index: int              # 1-based sitting number
+    occupation: str
+    start: float            # minutes on one time line (overlap test only)
+    end: float
+
+    def sitting(self, timing: Timing) -> Sitting:
+        base = timing.theory_at if self.kind == THEORY else timing.practical_at
+        offset = 0 if self.kind == THEORY else (self.index - 1) * (timing.practical_minutes + GAP_MINUTES)
+        minutes = timing.theory_minutes if self.kind == THEORY else timing.practical_minutes
+        starts = base + dt.timedelta(minutes=offset) if base else None
+        ends = starts + dt.timedelta(minutes=minutes) if starts else None
+        return Sitting(self.kind, self.room.code, self.room.name, self.index, self.occupation, starts, ends)
+
+
+def _minutes(moment: dt.datetime | None, fallback: float) -> float:
+    return moment.timestamp() / 60 if moment else fallback
+
+
+def _theory_groups(problem: Problem) -> list[_Group]:
+    """The theory rooms needed for every candidate, largest first, in one sitting."""
+    rooms = sorted((r for r in problem.rooms if r.kind == THEORY), key=lambda r: (-r.capacity, r.code))
+    total, chosen = len(problem.candidates), []
+    for room in rooms:
+        if sum(r.capacity for r in chosen) >= total:
+            break
+        chosen.append(room)
+    seats = sum(r.capacity for r in chosen)
+    if seats < total:
+        raise BadInput(f"理论考场座位不足：共有 {total} 名考生，全部理论考场合计只有 {seats} 个座位。"
+                       "请在考场设置中增加理论考场或扩大容量后重试。",
+                       f"theory capacity {seats} < {total} candidates", code="theory_capacity")
+    timing = problem.timing
+    start = _minutes(timing.theory_at, -1e9)
+    return [_Group(THEORY, room, 1, "", start, start + timing.theory_minutes) for room in chosen]
+
+
+def _parallel_limits(problem: Problem, by_occ: dict[str, int]) -> dict[str, int]:
+    """How many practical groups of each occupation the certified examiners can staff at once."""
+    limits = {}
+    for occupation in by_occ:
+        rooms = [r for r in problem.rooms if r.serves(occupation) and r.places()]
+        if not rooms:
+            raise BadInput(f"没有可用于“{occupation}”实操考核的考场：请在考场设置中为某个实操考场的"
+                           f"适用工种加上“{occupation}”，或登记其工位。",
+                           f"no practical room serves {occupation}", code="no_practical_room")
+        need = problem.ratio(occupation).examiners
+        certified = [s for s in problem.staff if s.can(EXAMINER, occupation)]
+        if len(certified) < need:
+            names = "、".join(s.name for s in certified) or "无"
+            raise Conflict(f"“{occupation}”实操每个考场需要 {need} 名考评员，但具备该工种考评资格的只有 "
+                           f"{len(certified)} 人（{names}）。请补充考评员或修改 config/occupations.toml 中的"
+                           "examiners_per_room。",
+                           f"{occupation}: {len(certified)} certified examiners < {need}",
+                           code="examiners_short")
+        limits[occupation] = min(len(rooms), len(certified) // need)
+    return limits
+
+
+def _practical_groups(problem: Problem, parallel_cap: int) -> list[_Group]:
+    """Practical room × sitting × occupation groups, filled sitting by sitting."""
+    remaining = Counter(c.occupation for c in problem.candidates)
+    limits = _parallel_limits(problem, dict(remaining))
+    pool = len({s.key for s in problem.staff if {EXAMINER, CHIEF} & s.roles})
+    slots = {o: sum(len(r.places()) for r in problem.rooms if r.serves(o)) for o in remaining}
+    timing, groups, index = problem.timing, [], 0
+    length = timing.practical_minutes + GAP_MINUTES
+    base = _minutes(timing.practical_at, 0.0)
+    while +remaining:
+        index += 1
+        # specialised rooms first, so a room that serves anyone stays free for who needs it
+        free = sorted((r for r in problem.rooms if r.kind == PRACTICAL and r.places()),
+                      key=lambda r: (len(r.occupations) or 999, -len(r.places()), r.code))
+        used, staffed, opened = Counter(), 0, 0
+        for occupation in sorted(+remaining, key=lambda o: (-remaining[o] / slots[o], o)):
+            need = problem.ratio(occupation).examiners
+            while (remaining[occupation] > 0 and used[occupation] < limits[occupation]
+                   and staffed + need <= pool and opened < parallel_cap):
+                room = next((r for r in free if r.serves(occupation)), None)
+                if room is None:
+                    break
+                free.remove(room)
+                start = base + (index - 1) * length
+                groups.append(_Group(PRACTICAL, room, index, occupation, start, start + timing.practical_minutes))
+                remaining[occupation] -= len(room.places())
+                used[occupation] += 1
+                staffed += need
+                opened += 1
+    return groups
+
+
+# ---------------------------------------------------------------- stage 2: CP-SAT
+
+@dataclass
+class _Model:
+    model: cp_model.CpModel
+    groups: list[_Group]
+    units: list[list[int]]                             # candidate numbers per unit
+    x: dict[tuple[int, int], cp_model.IntVar]          # (unit no, group no) → how many of the unit
+    y: dict[tuple[int, int, str], cp_model.IntVar]     # (staff no, group no, duty)
+    used: list[cp_model.IntVar]
+    recusal_lits: dict[int, RecusalIn]                 # literal index → recusal
+    objective: cp_model.LinearExpr | None = None
+
+
+def _units(problem: Problem, order: list[int]) -> list[list[int]]:
+    """Interchangeable candidates pooled: same occupation, class and employer, no recusal.
+
+    A pool is one integer variable per group instead of one boolean per candidate, which keeps the
+    model small for a thousand candidates; a candidate named in a recusal stays a unit of their own.
+    """
+    recused = {r.candidate_key for r in problem.recusals}
+    pools, units = defaultdict(list), []
+    for c in order:
+        cand = problem.candidates[c]
+        if cand.key in recused:
+            units.append([c])
+        else:
+            pools[cand.occupation, cand.class_name, cand.employer].append(c)
+    return units + [pools[k] for k in sorted(pools)]
+
+
+def _eligible_groups(candidate: CandidateIn, groups: list[_Group]) -> list[int]:
+    return [g for g, group in enumerate(groups) if group.kind == THEORY or group.occupation == candidate.occupation]
+
+
+def _duties_for(group: _Group) -> tuple[str, ...]:
+    return (INVIGILATOR, EXAM_AFFAIRS) if group.kind == THEORY else (EXAMINER, CHIEF, EXAM_AFFAIRS)
+
+
+def _build(problem: Problem, groups: list[_Group], order: list[int]) -> _Model:
+    """The CP-SAT model of seating and staffing over fixed groups."""
+    model = cp_model.CpModel()
+    cands, staff = problem.candidates, problem.staff
+    x, y, units = {}, {}, _units(problem, order)
+    for u, members in enumerate(units):
+        for g in _eligible_groups(cands[members[0]], groups):
+            x[u, g] = model.new_int_var(0, min(len(members), len(groups[g].room.places())), f"x{u}_{g}")
+        for kind in (THEORY, PRACTICAL):
+            model.add(sum(x[u, g] for g in _eligible_groups(cands[members[0]], groups)
+                          if groups[g].kind == kind) == len(members))
+    used = [model.new_bool_var(f"used{g}") for g in range(len(groups))]
+    invigilators = max((problem.ratio(c.occupation).invigilators for c in cands), default=2)
+    for g, group in enumerate(groups):
+        members = [x[u, g] for u in range(len(units)) if (u, g) in x]
+        model.add(sum(members) <= len(group.room.places()) * used[g])
+        model.add(sum(members) >= used[g])
+        for s, person in enumerate(staff):
+            for duty in _duties_for(group):
+                if person.can(duty, group.occupation):
+                    y[s, g, duty] = model.new_bool_var(f"y{s}_{g}_{duty}")
+            model.add_at_most_one(y[s, g, d] for d in _duties_for(group) if (s, g, d) in y)
+        if group.kind == THEORY:
+            model.add(_sum(y, g, INVIGILATOR, staff) == invigilators * used[g])
+        else:
+            need = problem.ratio(group.occupation).examiners
+            model.add(_sum(y, g, EXAMINER, staff) + _sum(y, g, CHIEF, staff) == need * used[g])
+            model.add(_sum(y, g, CHIEF, staff) <= 1)
+        model.add(_sum(y, g, EXAM_AFFAIRS, staff) <= used[g])
+    _one_place_at_a_time(model, y, groups, len(staff))
+    _hint(model, problem, groups, units, x, used)
+    lits = _recusals(model, problem, units, x, y, groups)
+    objective = _objective(model, problem, groups, units, x, y)
+    return _Model(model, groups, units, x, y, used, lits, objective)
+
+
+def _hint(model, problem: Problem, groups: list[_Group], units, x, used) -> None:
+    """A starting point for the search: every unit spread over its groups, least-filled first."""
+    load = [0] * len(groups)
+    for u, members in enumerate(units):
+        eligible = _eligible_groups(problem.candidates[members[0]], groups)
+        for kind in (THEORY, PRACTICAL):
+            share = Counter()
+            for _member in members:
+                open_groups = [g for g in eligible if groups[g].kind == kind and load[g] < len(groups[g].room.places())]
+                if not open_groups:
+                    break
+                g = min(open_groups, key=lambda g: (load[g] / len(groups[g].room.places()), g))
+                load[g] += 1
+                share[g] += 1
+            for g in eligible:
+                if groups[g].kind == kind:
+                    model.add_hint(x[u, g], share[g])
+    for g in range(len(groups)):
+        model.add_hint(used[g], int(load[g] > 0))
+
+
+def _sum(y: dict, g: int, duty: str, staff) -> cp_model.LinearExpr:
+    return sum(y[s, g, duty] for s in range(len(staff)) if (s, g, duty) in y)
+
+
+def _one_place_at_a_time(model, y, groups: list[_Group], n_staff: int) -> None:
+    """No one is in two groups whose times overlap (checked at every group's start)."""
+    by_staff = defaultdict(list)
+    for (s, g, _duty), var in y.items():
+        by_staff[s].append((g, var))
+    for point in sorted({group.start for group in groups}):
+        live = {g for g, group in enumerate(groups) if group.start <= point < group.end}
+        for s in range(n_staff):
+            model.add_at_most_one(var for g, var in by_staff[s] if g in live)
+
+
+def _recusals(model, problem: Problem, units, x, y, groups) -> dict[int, RecusalIn]:
+    """Recusal: never staff and candidate in one group; each enforced by an assumption literal."""
+    staff_no = {p.key: s for s, p in enumerate(problem.staff)}
+    cand_no = {problem.candidates[m[0]].key: u for u, m in enumerate(units) if len(m) == 1}
+    lits = {}
+    for r in problem.recusals:
+        s, c = staff_no.get(r.staff_key), cand_no.get(r.candidate_key)
+        if s is None or c is None:
+            continue
+        lit = model.new_bool_var(f"recusal_{r.staff_key}_{r.candidate_key}")
+        for g in range(len(groups)):
+            duties = [y[s, g, d] for d in _duties_for(groups[g]) if (s, g, d) in y]
+            if (c, g) in x and duties:
+                model.add(x[c, g] + sum(duties) <= 1).only_enforce_if(lit)
+        lits[lit.index] = r
+    model.add_assumptions([model.get_bool_var_from_proto_index(i) for i in lits])
+    return lits
+
+
+def _objective(model, problem: Problem, groups, units, x, y) -> cp_model.LinearExpr:
+    """Reward chiefs and exam-affairs cover; penalise piling one class or employer into a group."""
+    cands, terms = problem.candidates, []
+    for g, group in enumerate(groups):
+        if group.kind == PRACTICAL:
+            terms.append(5 * _sum(y, g, CHIEF, problem.staff))
+        terms.append(3 * _sum(y, g, EXAM_AFFAIRS, problem.staff))
+    cohorts = defaultdict(list)
+    for u, members in enumerate(units):
+        first = cands[members[0]]
+        for tag in _tags(first):
+            cohorts[tag, first.occupation].append(u)
+    for (tag, occupation), cohort in cohorts.items():
+        size = sum(len(units[u]) for u in cohort)
+        if size < 2:
+            continue
+        for kind in (THEORY, PRACTICAL):   # one peak per kind: a full theory room must not hide the practical
+            peak = model.new_int_var(0, size, f"peak_{tag}_{occupation}_{kind}")
+            for g, group in enumerate(groups):
+                if group.kind == kind and (kind == THEORY or group.occupation == occupation):
+                    model.add(sum(x[u, g] for u in cohort) <= peak)
+            terms.append(-10 * peak)
+    return sum(terms)
+
+
+def _tags(candidate: CandidateIn) -> list[str]:
+    return ([f"class:{candidate.class_name}"] if candidate.class_name else []) + (
+        [f"employer:{candidate.employer}"] if candidate.employer else [])
+
+
+def _solver(seed: int, limit: float) -> cp_model.CpSolver:
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.random_seed = seed % (2 ** 31)
+    solver.parameters.max_deterministic_time = limit
+    solver.parameters.max_time_in_seconds = SOLVER_WALL_SECONDS
+    return solver
+
+
+def _solve(built: _Model, seed: int) -> tuple[cp_model.CpSolver, int]:
+    """Find any valid plan first (fast, and where infeasibility is proven), then improve it."""
+    first = _solver(seed, FEASIBLE_DETERMINISTIC_SECONDS)
+    status = first.solve(built.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or built.objective is None:
+        return first, status
+    model = built.model
+    model.clear_hints()
+    for index in range(len(model.proto.variables)):
+        var = model.get_int_var_from_proto_index(index)
+        model.add_hint(var, first.value(var))
+    model.maximize(built.objective)
+    second = _solver(seed, OPTIMISE_DETERMINISTIC_SECONDS)
+    better = second.solve(model)
+    model.clear_objective()
+    return (second, better) if better in (cp_model.OPTIMAL, cp_model.FEASIBLE) else (first, status)
+
+
+# ---------------------------------------------------------------- diagnosis
+
+def _who(candidate: CandidateIn) -> str:
+    return f"{candidate.name}（身份证 {candidate.key[:4]}…{candidate.key[-4:]}）"
+
+
+def _recusal_text(problem: Problem, recusal: RecusalIn) -> str:
+    person = next((s.name for s in problem.staff if s.key == recusal.staff_key), recusal.staff_key)
+    candidate = next(c for c in problem.candidates if c.key == recusal.candidate_key)
+    relation = RELATION_ZH.get(recusal.relation, recusal.relation or "回避")
+    return f"{person} 与考生 {_who(candidate)} 有{relation}关系需回避"
+
+
+def _precheck(problem: Problem) -> None:
+    """The obvious causes, named per candidate: too few staff left once recusals are taken out."""
+    recusing = defaultdict(set)
+    for r in problem.recusals:
+        recusing[r.candidate_key].add(r.staff_key)
+    invigilators = [s for s in problem.staff if s.can(INVIGILATOR)]
+    need_inv = max((problem.ratio(c.occupation).invigilators for c in problem.candidates), default=2)
+    if len(invigilators) < need_inv:
+        names = "、".join(s.name for s in invigilators) or "无"
+        raise Conflict(f"每个理论考场需要 {need_inv} 名监考，但具有监考角色的只有 {len(invigilators)} 人（{names}）。"
+                       "请为更多工作人员登记监考角色。", "too few invigilators", code="invigilators_short")
+    for candidate in problem.candidates:
+        need = problem.ratio(candidate.occupation).examiners
+        checks = ((f"“{candidate.occupation}”实操每个考场", "考评员", need,
+                   [s for s in problem.staff if s.can(EXAMINER, candidate.occupation)]),
+                  ("每个理论考场", "监考", need_inv, invigilators))
+        for where, duty, count, pool in checks:
+            free = [s for s in pool if s.key not in recusing[candidate.key]]
+            if len(free) < count:
+                blocked = [r for r in problem.recusals if r.candidate_key == candidate.key
+                           and r.staff_key in {s.key for s in pool} - {s.key for s in free}]
+                reasons = "；".join(_recusal_text(problem, r) for r in blocked) or "可用人员不足"
+                raise Conflict(f"{where}需要 {count} 名{duty}，但可用的 {len(pool)} 人中 {reasons}，"
+                               f"考生 {candidate.name} 所在考场无法配齐{duty}。请增加{duty}或调整回避登记。",
+                               f"{candidate.key}: {len(free)} {duty} left after recusal < {count}",
+                               code="recusal_unsatisfiable",
+                               problems=[_recusal_text(problem, r) for r in blocked])
+
+
+def _minimal_core(problem: Problem, groups, order, seed, core: list[int]) -> list[RecusalIn]:
+    """Shrink the solver's sufficient set of recusals to a minimal one (deletion filter)."""
+    keep = list(core)
+    for lit in list(core):
+        if len(keep) <= 1:
+            break
+        trial = [i for i in keep if i != lit]
+        built = _build(problem, groups, order)
+        built.model.clear_assumptions()
+        built.model.add_assumptions([built.model.get_bool_var_from_proto_index(i) for i in trial])
+        built.objective = None
+        _unused, status = _solve(built, seed)
+        if status == cp_model.INFEASIBLE:
+            keep = trial
+    built = _build(problem, groups, order)
+    return [built.recusal_lits[i] for i in keep]
+
+
+def _infeasible(problem: Problem, groups: list[_Group], recusals: list[RecusalIn]) -> Conflict:
+    """The error for a plan that cannot be made, naming people and constraint."""
+    if recusals:
+        texts = [_recusal_text(problem, r) for r in recusals]
+        return Conflict("无法安排考场与工作人员：以下回避关系不能同时满足（每个考场须配齐考评员/监考，且同一时间"
+                        "一人只能在一个考场）——" + "；".join(texts) + "。请增加具备资格的考评员或监考，或核对回避登记。",
+                        f"infeasible under recusals {[(r.staff_key, r.candidate_key) for r in recusals]}",
+                        code="recusal_unsatisfiable", problems=texts)
+    need = Counter()
+    for group in groups:
+        need[group.kind, group.occupation] += 1
+    texts = [f"{'理论' if kind == THEORY else occupation} 共 {n} 个考场场次" for (kind, occupation), n in need.items()]
+    return Conflict("无法安排工作人员：同一时间需要的考评员/监考多于可用人员（一人不能同时在两个考场）。"
+                    "请增加工作人员、减少同时开考的考场或修改每考场人数配置。",
+                    "staffing infeasible even one practical group at a time", code="staff_short", problems=texts)
+
+
+# ---------------------------------------------------------------- seats and workstations
+
+def _natural(text: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
+def _clash(a: CandidateIn | None, b: CandidateIn) -> bool:
+    return a is not None and bool(set(_tags(a)) & set(_tags(b)))
+
+
+def interleave(members: list[CandidateIn], rng: random.Random) -> list[CandidateIn]:
+    """Order candidates so that neighbours differ in class and employer where possible."""
+    pool = list(members)
+    rng.shuffle(pool)
+    out: list[CandidateIn] = []
+    while pool:
+        counts = Counter(tag for c in pool for tag in _tags(c))
+        fits = [c for c in pool if not _clash(out[-1] if out else None, c)] or pool
+        pick = max(fits, key=lambda c: sum(counts[t] for t in _tags(c)))
+        out.append(pick)
+        pool.remove(pick)
+    return out
+
+
+def _places(group: _Group, count: int) -> list[str]:
+    """count places spread over the room, so that a half-full room leaves gaps between candidates."""
+    places = group.room.places()
+    if group.kind == THEORY:
+        return list(places[:count])
+    return [places[i * len(places) // count] for i in range(count)]
+
+
+def adjacent_clashes(seats: list[tuple[str, CandidateIn]], room: RoomIn) -> int:
+    """Pairs of neighbouring workstations holding two candidates of one class or employer."""
+    position = {p: i for i, p in enumerate(room.places())}
+    ordered = sorted(seats, key=lambda item: position[item[0]])
+    return sum(1 for (pa, a), (pb, b) in zip(ordered, ordered[1:])
+               if position[pb] - position[pa] == 1 and _clash(a, b))
+
+
+# ---------------------------------------------------------------- the plan
+
+def _extract(problem: Problem, built: _Model, solver, seed: int) -> Plan:
+    rng = random.Random(seed)
+    cands, staff, timing = problem.candidates, problem.staff, problem.timing
+    sittings, seats, duties, warnings = [], [], [], []
+    members_of = _members(built, solver)
+    for g, group in enumerate(built.groups):
+        members = [cands[c] for c in members_of[g]]
+        if not members:
+            continue
+        sitting = group.sitting(timing)
+        sittings.append(sitting)
+        ordered = interleave(sorted(members, key=lambda c: c.key), rng)
+        placed = list(zip(_places(group, len(ordered)), ordered))
+        seats += [Seat(c.key, group.kind, group.room.code, group.index, place) for place, c in placed]
+        held = [(staff[s].key, d) for (s, g2, d), v in built.y.items() if g2 == g and solver.value(v)]
+        duties += [Duty(key, group.kind, group.room.code, group.index, d) for key, d in sorted(held)]
+        warnings += _group_warnings(group, sitting, placed, {d for _k, d in held})
+    sittings.sort(key=lambda s: (s.kind != THEORY, s.index, s.room_code))
+    return Plan(seed, tuple(sittings), tuple(seats), tuple(duties), tuple(warnings))
+
+
+def _members(built: _Model, solver) -> dict[int, list[int]]:
+    """Candidate numbers per group: each pool hands out its members in (seeded) order."""
+    by_unit, out = defaultdict(list), defaultdict(list)
+    for (u, g), var in built.x.items():
+        by_unit[u].append((g, var))
+    for u, members in enumerate(built.units):
+        for kind in (THEORY, PRACTICAL):
+            pool = iter(members)
+            for g, var in sorted(by_unit[u], key=lambda item: item[0]):
+                if built.groups[g].kind == kind:
+                    out[g] += [next(pool) for _ in range(solver.value(var))]
+    return out
+
+
+def _group_warnings(group: _Group, sitting: Sitting, placed, duties: set[str]) -> list[str]:
+    out = []
+    if group.kind == PRACTICAL:
+        clashes = adjacent_clashes(placed, group.room)
+        if clashes:
+            out.append(f"{sitting.label}：有 {clashes} 对相邻工位是同班级或同单位考生（人数所限无法避免）")
+        if CHIEF not in duties:
+            out.append(f"{sitting.label}：没有可安排的考评组长，请指定一名考评员代行")
+    if EXAM_AFFAIRS not in duties:
+        out.append(f"{sitting.label}：未安排考务人员（人数不足）")
+    return out
+
+
+def make_plan(problem: Problem, seed: int | None = None, progress: Progress | None = None) -> Plan:
+    """Seat every candidate and staff every room × sitting; raise Conflict naming who blocks it."""
+    if not problem.candidates:
+        raise BadInput("本批次还没有考生，请先导入考生名单（station import）。", "no candidates", code="no_candidates")
+    seed = secrets.randbelow(2 ** 31) if seed is None else seed
+    say = progress or (lambda _msg: None)
+    theory = _theory_groups(problem)
+    _parallel_limits(problem, Counter(c.occupation for c in problem.candidates))
+    _precheck(problem)
+    order = list(range(len(problem.candidates)))
+    random.Random(seed).shuffle(order)
+    cap, extra_rounds = len(problem.rooms), 0
+    problem_now = problem
+    while True:
+        groups = theory + _practical_groups(problem_now, cap)
+        say(f"求解：{len(groups)} 个考场场次，并行上限 {cap}")
+        built = _build(problem, groups, order)
+        solver, status = _solve(built, seed)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return _extract(problem, built, solver, seed)
+        if status != cp_model.INFEASIBLE:
+            raise Conflict("考场安排计算未能在限定时间内得到结果，请减少同批次考生或分批安排后重试。",
+                           f"solver status {solver.status_name(status)}", code="solver_timeout")
+        core = list(solver.sufficient_assumptions_for_infeasibility())
+        concurrent = max(Counter(g.index for g in groups if g.kind == PRACTICAL).values(), default=1)
+        if not core and concurrent > 1:
+            cap = concurrent - 1
+            continue
+        if core and extra_rounds < 2:
+            extra_rounds += 1
+            problem_now = _with_extra_room(problem_now, problem, built, core)
+            continue
+        raise _infeasible(problem, groups, _minimal_core(problem, groups, order, seed, core) if core else [])
+
+
+def _with_extra_room(current: Problem, original: Problem, built: _Model, core: list[int]) -> Problem:
+    """Pretend the occupations in a recusal conflict have one more room's worth of candidates, so
+    the layout opens another sitting where the conflicting people can be kept apart."""
+    keys = {built.recusal_lits[i].candidate_key for i in core}
+    occupations = {c.occupation for c in original.candidates if c.key in keys}
+    ghosts = []
+    for occupation in sorted(occupations):
+        slots = max(len(r.places()) for r in original.rooms if r.serves(occupation) and r.places())
+        ghosts += [CandidateIn(f"__ghost_{occupation}_{len(current.candidates)}_{n}", "", occupation)
+                   for n in range(slots)]
+    return Problem(current.candidates + tuple(ghosts), current.rooms, current.staff, current.recusals,
+                   current.ratios, current.timing)

@@ -1,0 +1,93 @@
+"""station import candidates|staff|rooms — read a station's own sheet, check every row, import."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from pipeline.catalog.importing import ImportReport, candidates_import, rooms_import, staff_import
+from pipeline.cli.common import JsonOption, console, emit, err_console
+from pipeline.errors import StationError
+
+app = typer.Typer(help="导入考生、工作人员、考场名单 / import sheets (.xlsx or .csv)", no_args_is_help=True)
+FileArgument = typer.Argument(..., help="表格文件（.xlsx 或 .csv，UTF-8 或 GB18030）", dir_okay=False)
+
+
+def _run(action: Callable[[], ImportReport], as_json: bool) -> ImportReport:
+    """Run an import; with --json a refusal is printed as data on stdout (exit code unchanged)."""
+    try:
+        return action()
+    except StationError as exc:
+        if not as_json:
+            raise
+        sys.stdout.write(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        raise typer.Exit(int(exc.exit_code)) from None
+
+
+def _render_common(report: ImportReport) -> None:
+    if report.skipped:
+        console.print(f"[yellow]已跳过 {len(report.skipped)} 行有问题的数据（--skip-invalid），请改正后另行导入：[/]")
+        for skipped in report.skipped:
+            console.print(f"  第 {skipped['row']} 行 {skipped['who']}")
+            for problem in skipped["problems"]:
+                console.print(f"      · {problem}")
+    if report.ignored_headers:
+        console.print(f"[dim]未使用的列：{'、'.join(report.ignored_headers)}[/]")
+
+
+def _render_candidates(report: ImportReport) -> None:
+    console.print(f"[green]已导入 {report.imported} 名考生[/]到批次 {report.round_code}（来自 {report.source}）")
+    table = Table("工种", "等级", "人数", "准考证号", title="准考证号分配")
+    for group in report.groups:
+        table.add_row(group["occupation"], group["level_name"], str(group["count"]),
+                      f"{group['first_ticket']} – {group['last_ticket']}")
+    if report.groups:
+        console.print(table)
+    _render_common(report)
+
+
+@app.command("candidates")
+def candidates(file: Path = FileArgument,
+               round_code: str = typer.Option(..., "--round", help="批次代码（先用 station rounds add 建立）"),
+               skip_invalid: bool = typer.Option(False, "--skip-invalid", help="跳过有问题的行，只导入无误的行"),
+               as_json: bool = JsonOption) -> None:
+    """导入考生名单：逐行检查，分配准考证号，规范化照片。"""
+    with Progress(TextColumn("规范化照片"), BarColumn(), MofNCompleteColumn(), console=err_console,
+                  transient=True, disable=as_json or not err_console.is_terminal) as bar:
+        task = bar.add_task("photos", total=None)
+        report = _run(lambda: candidates_import(path=file, round_code=round_code, skip_invalid=skip_invalid,
+                                                progress=lambda done, total: bar.update(task, completed=done,
+                                                                                         total=total)), as_json)
+    emit(report.as_dict(), as_json, lambda _: _render_candidates(report))
+
+
+@app.command("staff")
+def staff(file: Path = FileArgument, as_json: bool = JsonOption) -> None:
+    """导入工作人员名单（按胸卡编号新增或更新）及回避关系。"""
+    report = _run(lambda: staff_import(path=file), as_json)
+
+    def render(data: ImportReport) -> None:
+        console.print(f"[green]工作人员：新增 {data.imported} 人，更新 {data.updated} 人[/]；"
+                      f"回避关系 {data.recusals} 条（来自 {data.source}）")
+        _render_common(data)
+
+    emit(report.as_dict(), as_json, lambda _: render(report))
+
+
+@app.command("rooms")
+def rooms(file: Path = FileArgument, as_json: bool = JsonOption) -> None:
+    """导入考场（按考场编号新增或更新）及实操工位。"""
+    report = _run(lambda: rooms_import(path=file), as_json)
+
+    def render(data: ImportReport) -> None:
+        console.print(f"[green]考场：新增 {data.imported} 个，更新 {data.updated} 个[/]；"
+                      f"工位 {data.workstations} 个（来自 {data.source}）")
+        _render_common(data)
+
+    emit(report.as_dict(), as_json, lambda _: render(report))

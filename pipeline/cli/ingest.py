@@ -1,0 +1,177 @@
+"""station watch | ingest --once | status | quarantine list|retry | review list|file."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from pipeline.cli.common import JsonOption, console, emit
+from pipeline.config import get_config
+from pipeline.errors import StationError
+from pipeline.ingest.flow import ingest_once, ingest_path, jobs_resume
+from pipeline.ingest.jobs import ingest_status
+from pipeline.ingest.quarantine import quarantine_list, quarantine_retry
+from pipeline.ingest.review import review_file, review_list
+from pipeline.ingest.watch import InboxWatcher
+from pipeline.paths import DataPaths, data_paths
+
+quarantine_app = typer.Typer(help="隔离区：无法归档的文件及原因 / quarantined files", no_args_is_help=True)
+review_app = typer.Typer(help="待人工处理项 / items waiting for a person", no_args_is_help=True)
+
+InboxOption = typer.Option(None, "--inbox", help="收件箱目录（默认：数据目录下的 inbox/）")
+WorkersOption = typer.Option(1, "--workers", min=1, max=16, help="并行处理进程数（2 核机器建议 2）")
+
+OUTCOME_ZH = {"filed": "已归档", "review": "部分页面待人工处理", "quarantined": "已隔离",
+              "duplicate": "重复文件（已归档过）", "gone": "已被其他进程领取", "unclaimed": "无法领取（见日志）",
+              "claimed": "未完成（将续办）", "reserved": "未完成（将续办）", "committed": "未完成（将续办）",
+              "indexed": "未完成（将续办）"}
+
+
+def _paths(inbox: Path | None) -> tuple[DataPaths, Path]:
+    paths = data_paths()
+    paths.ensure()
+    return paths, (inbox.resolve() if inbox else paths.inbox)
+
+
+def _helpers(command: list[str], workers: int) -> list[subprocess.Popen]:
+    """Start workers-1 more worker processes running the same command (claims never collide)."""
+    args = [sys.executable, "-m", "pipeline", *command, "--workers", "1"]
+    return [subprocess.Popen(args, env=os.environ.copy(), stdout=subprocess.DEVNULL)
+            for _ in range(workers - 1)]
+
+
+def _print_outcome(path: Path, outcome: str) -> None:
+    console.print(f"{time.strftime('%H:%M:%S')}  {path.name}：{OUTCOME_ZH.get(outcome, outcome)}")
+
+
+def watch(poll: bool = typer.Option(False, "--poll", help="轮询模式（网络共享文件夹收不到文件事件时使用）"),
+          inbox: Path = InboxOption, workers: int = WorkersOption) -> None:
+    """监视收件箱：文件写完后自动归档，直到按 Ctrl-C 停止。"""
+    config, (paths, folder) = get_config(), _paths(inbox)
+    helpers = _helpers(["watch", *(["--poll"] if poll else []), *(["--inbox", str(folder)] if inbox else [])],
+                       workers)
+    ready: queue.Queue[Path] = queue.Queue()
+    watcher = InboxWatcher(folder, config.ingest, ready.put, poll=poll)
+    jobs_resume(paths=paths, config=config)
+    watcher.start()
+    console.print(f"[green]正在监视[/] {folder}（{workers} 个进程；Ctrl-C 停止）")
+    last_resume = time.monotonic()
+    try:
+        while True:
+            try:
+                path = ready.get(timeout=1.0)
+            except queue.Empty:
+                if time.monotonic() - last_resume >= config.ingest.rescan_seconds:
+                    jobs_resume(paths=paths, config=config)   # jobs a crashed peer left behind
+                    last_resume = time.monotonic()
+                continue
+            _print_outcome(path, ingest_path(path=path, paths=paths, config=config, inbox=folder))
+    except KeyboardInterrupt:
+        console.print("已停止监视。")
+    finally:
+        watcher.stop()
+        for helper in helpers:
+            helper.terminate()
+
+
+def ingest(once: bool = typer.Option(False, "--once", help="处理完收件箱中现有文件后退出"),
+           inbox: Path = InboxOption, workers: int = WorkersOption) -> None:
+    """归档收件箱中的文件（--once：处理完即退出；否则同 station watch）。"""
+    if not once:
+        watch(poll=False, inbox=inbox, workers=workers)
+        return
+    config, (paths, folder) = get_config(), _paths(inbox)
+    helpers = _helpers(["ingest", "--once", *(["--inbox", str(folder)] if inbox else [])], workers)
+    counts = ingest_once(paths=paths, config=config, inbox=folder)
+    failed = [helper.wait() for helper in helpers]
+    parts = [f"{OUTCOME_ZH.get(k, k)} {v}" for k, v in sorted(counts.items())]
+    console.print("收件箱处理完毕：" + ("，".join(parts) if parts else "没有待处理的文件"))
+    if any(failed):
+        raise StationError("部分并行处理进程异常退出，详见日志 var/station.log；未完成的文件会在下次运行时续办。",
+                           f"helper exit codes {failed}", code="worker_failed")
+
+
+def status(as_json: bool = JsonOption) -> None:
+    """收件箱与归档概况：排队、今日/累计归档、待人工处理、隔离、重复。"""
+    data = ingest_status(paths=data_paths())
+
+    def render(row: dict) -> None:
+        oldest = row["oldest_waiting"].astimezone().strftime("%Y-%m-%d %H:%M") if row["oldest_waiting"] else "—"
+        console.print(f"排队待处理：{row['queued']}（收件箱 {row['in_inbox']}，处理中 {row['in_progress']}）")
+        console.print(f"今日归档：{row['filed_today']}    累计归档：{row['filed_total']}")
+        console.print(f"待人工处理：{row['waiting_review']}    隔离：{row['quarantined']}    重复投递：{row['duplicates']}")
+        console.print(f"最早的待处理项：{oldest}")
+
+    emit(data, as_json, render)
+
+
+@quarantine_app.command("list")
+def quarantine_list_(as_json: bool = JsonOption) -> None:
+    """列出隔离区中的文件及原因。"""
+    rows = quarantine_list(data_paths())
+
+    def render(data: list[dict]) -> None:
+        if not data:
+            console.print("隔离区为空。")
+            return
+        table = Table("文件", "原因", "代码", "时间", title="隔离区")
+        for row in data:
+            table.add_row(row["name"], row["message"], row["code"], row["time"])
+        console.print(table)
+
+    emit(rows, as_json, render)
+
+
+@quarantine_app.command("retry")
+def quarantine_retry_(item: str = typer.Argument(..., help="隔离区中的文件名（见 station quarantine list）")) -> None:
+    """把隔离的文件放回收件箱重新处理（先处理好原因）。"""
+    paths = data_paths()
+    reason = next((row for row in quarantine_list(paths) if row["name"] == item), {})
+    category = get_config().categories.get(reason.get("category_hint", ""))
+    target = quarantine_retry(paths=paths, name=item, inbox_folder=category.inbox_folder if category else "")
+    console.print(f"[green]已放回收件箱[/]：{target}")
+
+
+@review_app.command("list")
+def review_list_(as_json: bool = JsonOption) -> None:
+    """列出等待人工处理的扫描页（缺页、重复页、无法判断类别…）。"""
+    rows = review_list()
+
+    def render(data: list[dict]) -> None:
+        if not data:
+            console.print("没有待人工处理的项目。")
+            return
+        table = Table("编号", "文件", "页", "问题", title="待人工处理")
+        for row in data:
+            table.add_row(str(row["id"]), row["source_name"], "、".join(map(str, row["source_pages"])), row["message"])
+        console.print(table)
+
+    emit(rows, as_json, render)
+
+
+@review_app.command("file")
+def review_file_(item: int = typer.Argument(..., help="待处理项编号（见 station review list）"),
+                 category: str = typer.Option(..., "--category", help="类别代码，如 FW、KW、SJ"),
+                 title: str = typer.Option(..., "--title", help="题名")) -> None:
+    """按指定类别和题名归档一个待处理项。"""
+    code = review_file(item_id=item, category=category.strip().upper(), title=title, paths=data_paths(),
+                       config=get_config())
+    console.print(f"[green]已归档[/]：档号 {code}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ingest commands and groups to app."""
+    app.command("watch")(watch)
+    app.command("ingest")(ingest)
+    app.command("status")(status)
+    app.add_typer(quarantine_app, name="quarantine")
+    app.add_typer(review_app, name="review")
+
+

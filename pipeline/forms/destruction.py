@@ -1,0 +1,79 @@
+"""档案销毁清册 from a real destruction batch: 序号, 档号, 题名, 年度, 应保管期限, 已保管期限, 页数,
+鉴定意见, 备注, with the proposer, approver and the two witnesses (第十八条(一)3、第二十六条(十)).
+
+Registered after pipeline.forms.generic (imported first on purpose), so this builder replaces
+the sample one there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from pipeline.catalog.models import DestructionBatch, DestructionEntry, FormInstance
+from pipeline.config import get_config
+from pipeline.errors import NotFound
+from pipeline.forms import generic  # noqa: F401 — must register first so that this builder wins
+from pipeline.forms.builders import InstanceData, register, zh_date
+from pipeline.forms.service import forms_generate
+from pipeline.retention import elapsed_zh
+
+
+def _period(retention_class: str, code: str) -> str:
+    cls = get_config().retention.get(retention_class)
+    if code == "Y" or (cls and cls.permanent):
+        return "永久"
+    return f"{cls.years}年" if cls else code
+
+
+def register_row(number: int, entry: DestructionEntry, as_of: dt.date) -> dict:
+    """One line of the register, for the template and the JSON view."""
+    item = entry.item
+    return {"number": number, "archival_code": item.archival_code, "title": item.title, "year": item.year,
+            "retention": _period(item.retention_class, item.retention_code),
+            "elapsed": elapsed_zh(item.clock_start, as_of), "pages": item.pages,
+            "opinion": "不销毁" if entry.struck else "到期，同意销毁",
+            "note": entry.struck_reason if entry.struck else "",
+            "doc_date": item.doc_date.isoformat(), "due_date": item.due_date.isoformat() if item.due_date else ""}
+
+
+def register_data(batch: DestructionBatch) -> InstanceData:
+    """The register of one batch as plain data."""
+    as_of = batch.as_of or timezone.localdate()
+    entries = batch.entries.select_related("item").order_by("item__archival_code")
+    rows = [register_row(number, entry, as_of) for number, entry in enumerate(entries, 1)]
+    witnesses = list(batch.witnesses.order_by("at").values_list("user", flat=True))
+    return InstanceData(
+        form="destruction-register", subject=batch.code, subject_label=f"销毁批次 {batch.code}",
+        title=f"档案销毁清册 {batch.code}", doc_date=timezone.localtime(batch.proposed_at).date(),
+        context={"batch": batch.code, "as_of": zh_date(as_of), "opinion": batch.opinion,
+                 "proposed_by": batch.proposed_by, "approved_by": batch.approved_by,
+                 "witnesses": witnesses + [""] * (2 - len(witnesses)), "rows": rows,
+                 "total_pages": sum(r["pages"] for r in rows if r["opinion"] != "不销毁"),
+                 "count": sum(1 for r in rows if r["opinion"] != "不销毁")})
+
+
+@register("destruction-register")
+def build_destruction_register(round_=None, subject: str | None = None, **opts) -> list[InstanceData]:
+    """档案销毁清册 of one batch (subject = batch code), or of every batch still awaiting approval."""
+    if subject:
+        batches = list(DestructionBatch.objects.filter(code=subject))
+        if not batches:
+            raise NotFound(f"没有编号为“{subject}”的销毁清册。", f"no batch {subject}", code="batch_not_found")
+    else:
+        batches = list(DestructionBatch.objects.filter(state=DestructionBatch.State.PROPOSED))
+    return [register_data(batch) for batch in batches]
+
+
+def destruction_register_render(*, batch_code: str, out, actor: str) -> list:
+    """Render the register (PDF with a QR on every page, and DOCX); link the batch to its form instance."""
+    result = forms_generate(form="destruction-register", round_=None, subject=batch_code,
+                                  formats=("pdf", "docx"), out=out, actor=actor)
+    generated = result.instances[0]
+    with transaction.atomic():
+        batch = DestructionBatch.objects.select_for_update().get(code=batch_code)
+        batch.form_instance = FormInstance.objects.get(code=generated.code)
+        batch.save(update_fields=["form_instance"])
+    return [path for path in (generated.pdf, generated.docx) if path]

@@ -1,0 +1,233 @@
+"""forms_generate: build instances, allocate instance codes, render (batched, both cores), write
+files, record FormInstance rows. The only module of pipeline.forms that writes."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import importlib
+import multiprocessing
+import os
+import pkgutil
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from django.db import transaction
+
+import pipeline.forms
+from pipeline.audit import audit_append
+from pipeline.catalog.models import FormInstance, Round
+from pipeline.config import StationConfig, get_config
+from pipeline.domain import new_instance_code
+from pipeline.errors import BadInput, Conflict, NotFound
+from pipeline.forms.builders import BUILDERS, InstanceData
+from pipeline.forms.registry import FORMS, FormSpec, tier1
+from pipeline.render.docx import render_docx
+from pipeline.render.html import RenderedPdf, instance_retention, merge_pdfs, render_chunk
+
+Progress = Callable[[int, int, str], None]   # (done pages, total instances, message)
+CHUNK = 40            # instances per WeasyPrint document: one font subset each, bounded memory
+FORMATS = ("pdf", "docx")
+
+
+@dataclass
+class Generated:
+    """What forms_generate made for one instance."""
+
+    code: str
+    form: str
+    subject_label: str
+    pages: int
+    pdf: Path | None = None
+    docx: Path | None = None
+
+
+@dataclass
+class Batch:
+    """The result of one forms_generate / forms_round call."""
+
+    instances: list[Generated] = field(default_factory=list)
+    merged: dict[str, Path] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)   # form key → why (Chinese), e.g. no seating yet
+
+    @property
+    def pages(self) -> int:
+        return sum(g.pages for g in self.instances)
+
+
+def load_builders() -> dict:
+    """Import every module of pipeline.forms so that each registers its builders; return BUILDERS."""
+    for module in pkgutil.iter_modules(pipeline.forms.__path__):
+        if module.name not in ("service",):
+            importlib.import_module(f"pipeline.forms.{module.name}")
+    return BUILDERS
+
+
+def spec_get(form: str) -> FormSpec:
+    """The FormSpec called form, or NotFound listing the known keys."""
+    if form not in FORMS:
+        raise NotFound(f"没有名为“{form}”的表单。可用表单：{'、'.join(FORMS)}（station forms list）。",
+                       f"unknown form {form!r}", code="form_unknown")
+    return FORMS[form]
+
+
+def forms_build(*, form: str, round_: Round | None, subject: str | None = None, **opts) -> list[InstanceData]:
+    """The instances of one form (no rendering)."""
+    spec = spec_get(form)
+    builder = load_builders().get(form)
+    if builder is None:
+        raise NotFound(f"《{spec.name_zh}》（{form}）尚未实现生成功能。", f"no builder for {form}",
+                       code="form_no_builder")
+    if round_ is None and spec.per in ("candidate", "round", "room-sitting", "handover"):
+        raise BadInput(f"生成《{spec.name_zh}》需要指定鉴定批次（--round）。", f"{form} needs a round",
+                       code="round_required")
+    return builder(round_, subject, **opts)
+
+
+def allocate_codes(count: int) -> list[str]:
+    """count new instance codes, unique among themselves and in FormInstance."""
+    codes: set[str] = set()
+    while len(codes) < count:
+        fresh = {new_instance_code() for _ in range(count - len(codes))} - codes
+        taken = set(FormInstance.objects.filter(code__in=fresh).values_list("code", flat=True))
+        codes |= fresh - taken
+    return sorted(codes)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("_")[:60] or "form"
+
+
+def _chunks(spec: FormSpec, items: list[tuple[str, InstanceData]], size: int) -> Iterable:
+    for start in range(0, len(items), size):
+        yield spec, items[start:start + size]
+
+
+def render_all(jobs: list[tuple[FormSpec, list]], *, config: StationConfig, workers: int,
+               progress: Progress | None = None) -> list[tuple[list[RenderedPdf], bytes]]:
+    """Render every chunk, in worker processes when workers > 1; results in job order."""
+    total = sum(len(items) for _, items in jobs)
+    done, results = 0, [None] * len(jobs)
+    if workers <= 1 or len(jobs) == 1:
+        for index, (spec, items) in enumerate(jobs):
+            results[index] = render_chunk(spec, items, config=config)
+            done += len(items)
+            if progress:
+                progress(done, total, spec.name_zh)
+        return results
+    context = multiprocessing.get_context("spawn")
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))   # big chunks first
+        # render_chunk lives in a module without Django, so spawned workers import it cheaply
+        futures = {pool.submit(render_chunk, *jobs[i], config=config): i for i in order}
+        for future in cf.as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            done += len(jobs[index][1])
+            if progress:
+                progress(done, total, jobs[index][0].name_zh)
+    return results
+
+
+def default_workers() -> int:
+    """Worker processes: every core, at most 4 (layout is CPU-bound)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def forms_generate(*, form: str, round_: Round | None, subject: str | None = None,
+                   formats: tuple[str, ...] = ("pdf",), out: Path, workers: int | None = None,
+                   progress: Progress | None = None, actor: str = "system", **opts) -> Batch:
+    """Generate one form for a round (or one subject): files under out/, a FormInstance per instance."""
+    return forms_generate_many(forms=[form], round_=round_, subject=subject, formats=formats, out=out,
+                               workers=workers, progress=progress, actor=actor, **opts)
+
+
+def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str | None = None,
+                        formats: tuple[str, ...] = ("pdf",), out: Path, workers: int | None = None,
+                        progress: Progress | None = None, merged: bool = False, actor: str = "system",
+                        **opts) -> Batch:
+    """Generate several forms in one pool of workers; optionally one merged print PDF per form."""
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise BadInput(f"输出格式“{'、'.join(bad) or '（空）'}”无效，可选 pdf、docx。", f"bad formats {formats}",
+                       code="format_invalid")
+    config = get_config()
+    planned, skipped = [], {}
+    for form in forms:
+        try:
+            instances = forms_build(form=form, round_=round_, subject=subject, **opts)
+        except Conflict as exc:   # a precondition (e.g. no seating plan yet): other forms go on
+            if len(forms) == 1:
+                raise
+            skipped[form] = exc.message_zh
+            continue
+        planned.append((spec_get(form), instances))
+    codes = iter(allocate_codes(sum(len(instances) for _, instances in planned)))
+    planned = [(spec, [(next(codes), data) for data in instances]) for spec, instances in planned]
+    jobs = [job for spec, items in planned for job in _chunks(spec, items, CHUNK)] if "pdf" in formats else []
+    results = render_all(jobs, config=config, workers=workers or default_workers(), progress=progress)
+    rendered = {pdf.instance_code: pdf for parts, _ in results for pdf in parts}
+    batch, rows = Batch(skipped=skipped), []
+    for spec, items in planned:
+        folder = out / spec.key
+        folder.mkdir(parents=True, exist_ok=True)
+        for code, data in items:
+            generated, row = _write_instance(config, spec, code, data, rendered.get(code), folder, formats, round_)
+            batch.instances.append(generated)
+            rows.append(row)
+    if merged:
+        _write_merged(batch, jobs, results, out)
+    with transaction.atomic():
+        FormInstance.objects.bulk_create(rows, batch_size=500)
+        audit_append(actor=actor, action="forms.generate", target=round_.code if round_ else "",
+                     detail={"forms": forms, "instances": len(batch.instances), "pages": batch.pages})
+    return batch
+
+
+def _write_merged(batch: Batch, jobs: list, results: list, out: Path) -> None:
+    by_form: dict[str, list[bytes]] = {}
+    for (spec, _), (_, whole) in zip(jobs, results):
+        by_form.setdefault(spec.key, []).append(whole)
+    for key, parts in by_form.items():
+        path = out / f"{key}-全部打印.pdf"
+        path.write_bytes(merge_parts(parts))
+        batch.merged[key] = path
+
+
+def merge_parts(parts: list[bytes]) -> bytes:
+    """Chunks of one form as one print PDF."""
+    return parts[0] if len(parts) == 1 else merge_pdfs(parts)
+
+
+def _write_instance(config: StationConfig, spec: FormSpec, code: str, data: InstanceData,
+                    pdf: RenderedPdf | None, folder: Path, formats: tuple[str, ...],
+                    round_: Round | None) -> tuple[Generated, FormInstance]:
+    stem = f"{_safe(data.subject_label)}-{config.station.code}-{code}"
+    generated = Generated(code=code, form=spec.key, subject_label=data.subject_label, pages=pdf.pages if pdf else 0)
+    pdf_hash = docx_hash = ""
+    if pdf:
+        generated.pdf = folder / f"{stem}.pdf"
+        generated.pdf.write_bytes(pdf.pdf)
+        pdf_hash = hashlib.sha256(pdf.pdf).hexdigest()
+    if "docx" in formats and spec.docx:
+        content = render_docx(spec, code, data, config=config)
+        generated.docx = folder / f"{stem}.docx"
+        generated.docx.write_bytes(content)
+        docx_hash = hashlib.sha256(content).hexdigest()
+    row = FormInstance(
+        code=code, form=spec.key, round=round_, subject=data.subject[:100],
+        subject_label=data.subject_label[:200], title=data.title[:300], pages=generated.pages,
+        retention_class=instance_retention(config, spec, data) or "",
+        category=spec.category or str(data.context.get("category", "")), doc_date=data.doc_date,
+        pdf_sha256=pdf_hash, docx_sha256=docx_hash, data=data.context)
+    return generated, row
+
+
+def forms_round(*, round_: Round, out: Path, workers: int | None = None, progress: Progress | None = None,
+                actor: str = "system") -> Batch:
+    """Every tier-1 form that has a builder, for a whole round, plus one merged print PDF per form."""
+    forms = [spec.key for spec in tier1() if spec.key in load_builders()]
+    return forms_generate_many(forms=forms, round_=round_, formats=("pdf",), out=out, workers=workers,
+                               progress=progress, merged=True, actor=actor)

@@ -1,0 +1,1 @@
+"""Ingest: watched inbox → claimed job → identified, grouped, filed items (see flow.STAGES)."""

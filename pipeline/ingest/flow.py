@@ -1,0 +1,526 @@
+"""The filing flow of one claimed file: STAGES, one ordered list of functions.
+
+read → identify → group → classify → normalise → reserve → write → commit → index → release
+
+Everything that can fail on bad input happens before `reserve`; a failure there quarantines the
+file with its reason. `reserve` records the 档号 and the full item plan on the job in one
+transaction, so after a crash the job resumes with the same codes and the same metadata (the
+ingest time is fixed on the job), `item_write` finds identical content and the catalog rows
+are get-or-create by 档号. The index is updated only after the catalog commit, and the inbox
+file is released (moved to processed/<date>/) last.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from django.db import transaction
+from django.utils import timezone
+
+from pipeline import search
+from pipeline.audit import audit_append
+from pipeline.catalog.models import ArchiveItem, Candidate, FormInstance, IngestJob, ReviewItem
+from pipeline.config import StationConfig
+from pipeline.domain import ArchivalCode
+from pipeline.errors import BadInput, StationError
+from pipeline.ingest import jobs
+from pipeline.ingest.identify import Group, GroupingResult, Problem, group_pages, page_infos
+from pipeline.ingest.normalise import archival_pdf
+from pipeline.ingest.ocr import ocr_pdf
+from pipeline.ingest.pages import iter_pages
+from pipeline.ingest.quarantine import free_name, quarantine_file
+from pipeline.ingest.watch import StableTracker, category_hint, inbox_files
+from pipeline.numbering import item_number_allocate
+from pipeline.paths import DataPaths
+from pipeline.retention import due_date
+from pipeline.store import item_folder, item_write, metadata_read
+
+log = logging.getLogger("pipeline.ingest.flow")
+
+COVER_FORMS = ("filing-cover", "packet-cover")
+READ_DPI = 150
+State = IngestJob.State
+
+
+@dataclass
+class Work:
+    """What the stages of one job pass along (plain data; the job row is the durable part)."""
+
+    job: IngestJob
+    paths: DataPaths
+    config: StationConfig
+    source: Path
+    infos: list = field(default_factory=list)
+    grouping: GroupingResult | None = None
+    items: list[dict] = field(default_factory=list)       # to be filed (the plan)
+    reviews: list[dict] = field(default_factory=list)     # to wait for a person
+
+    @property
+    def out(self) -> Path:
+        return jobs.job_folder(self.paths, self.job.sha256) / "out"
+
+
+# ---------------------------------------------------------------- stages before reservation
+
+
+def read(work: Work) -> None:
+    """Open the file and look at each page (raises UnreadableFile for a broken file)."""
+    settings = work.config.ingest
+    work.infos = page_infos(iter_pages(work.source, READ_DPI), work.config.station.code,
+                            settings.blank_page_ink_ratio)
+
+
+def identify(work: Work) -> None:
+    """Refuse a file with nothing on it: every page blank."""
+    if work.infos and all(info.blank for info in work.infos):
+        raise BadInput(f"文件 {work.job.source_name} 的 {len(work.infos)} 页全部是空白页，没有可归档的内容。"
+                       "请检查扫描时纸张是否放反，重新扫描后放入收件箱。",
+                       f"{work.job.source_name}: all {len(work.infos)} pages blank", code="all_blank")
+
+
+def group(work: Work) -> None:
+    """Split the stack into form instances, cover packets and unmarked runs."""
+    codes = {p.instance for info in work.infos for p in info.payloads}
+    covers = set(FormInstance.objects.filter(code__in=codes, form__in=COVER_FORMS).values_list("code", flat=True))
+    work.grouping = group_pages(work.infos, work.config.station.code, covers)
+
+
+def classify(work: Work) -> None:
+    """Decide for each group what it is filed as, or why it waits for a person."""
+    instances = {fi.code: fi for fi in FormInstance.objects.select_related("round").filter(
+        code__in=[g.instance_code for g in work.grouping.groups if g.instance_code])}
+    unmarked = [g for g in work.grouping.groups if g.kind == "unmarked"]
+    for number, grp in enumerate(work.grouping.groups, start=1):
+        problems = work.grouping.problems_for(grp.instance_code)
+        instance = instances.get(grp.instance_code or "")
+        if problems:
+            work.reviews.append(_review(work, number, grp, problems[0].kind, _problem_zh(problems, instance, grp),
+                                        "; ".join(p.detail_en for p in problems)))
+        elif grp.kind != "unmarked" and instance is None:
+            work.reviews.append(_review(work, number, grp, "unknown_instance",
+                                        f"二维码 {grp.instance_code} 在目录中找不到对应的表单（第 {_pages(grp)} 页），"
+                                        "可能来自另一套系统或已被删除。请确认文件类别和题名后手工归档。",
+                                        f"instance {grp.instance_code} not in catalog"))
+        elif instance is not None and instance.status == FormInstance.Status.FILED:
+            work.reviews.append(_review(work, number, grp, "already_filed",
+                                        f"{instance.title} 已经归档过（第 {_pages(grp)} 页是再次扫描的副本）。"
+                                        "如确需作为补充材料归档，请指定类别和题名。",
+                                        f"instance {grp.instance_code} already filed"))
+        elif instance is not None:
+            work.items.append(_form_plan(work, number, grp, instance))
+        else:
+            _classify_unmarked(work, number, grp, several=len(unmarked) > 1)
+
+
+def _classify_unmarked(work: Work, number: int, grp: Group, *, several: bool) -> None:
+    """Inbox sub-folder → category; else OCR text and the config rules; else review."""
+    text = _ocr_text(work, number, grp)
+    stem = Path(work.job.source_name).stem + (f"（第 {_pages(grp)} 页）" if several else "")
+    if work.job.category_hint:
+        category = work.config.categories[work.job.category_hint]
+        work.items.append(_plain_plan(work, number, grp, category.code, f"{category.label} {stem}", text))
+        return
+    rule = next((r for r in work.config.rules if r.matches(text)), None)
+    if rule:
+        work.items.append(_plain_plan(work, number, grp, rule.category, f"{rule.title} {stem}", text))
+        return
+    work.reviews.append(_review(work, number, grp, "unknown_category",
+                                f"{work.job.source_name} 第 {_pages(grp)} 页没有二维码，也无法从文字判断类别。"
+                                "请用 station review file 指定类别和题名，或把文件放入对应类别的子文件夹。",
+                                "no QR, no inbox sub-folder, no rule matched the OCR text", text=text))
+
+
+def normalise(work: Work) -> None:
+    """Write each item's (and each review's) archival PDF into the job's work folder, once."""
+    work.out.mkdir(parents=True, exist_ok=True)
+    for entry in [*work.items, *work.reviews]:
+        target = work.out / entry["pdf"]
+        if target.exists():
+            continue
+        partial = target.with_name(f".{target.name}.part")
+        text_pdf = work.out / entry["text_pdf"] if entry.get("text_pdf") else None
+        archival_pdf(work.source, entry["source_pages_0"], partial, title=entry["title"],
+                     author=work.config.station.name, subject=entry.get("subject", ""),
+                     keywords=entry.get("keywords", ""), text_layer_pdf=text_pdf)
+        os.replace(partial, target)
+
+
+# ---------------------------------------------------------------- reservation and after
+
+
+def reserve(work: Work) -> None:
+    """Allocate the 档号 and record them, the plan and the reviews on the job in ONE transaction."""
+    with transaction.atomic():
+        job = IngestJob.objects.select_for_update().get(pk=work.job.pk)
+        if job.state != State.CLAIMED:
+            raise StationError("作业状态已改变，稍后重试。", f"job {job.pk} is {job.state}", code="job_moved")
+        for entry in work.items:
+            code = item_number_allocate(fonds=work.config.station.fonds_code, year=entry["year"],
+                                        retention=entry["retention_code"], category=entry["category"])
+            entry["archival_code"] = str(code)
+            entry["metadata"]["item_number"] = code.item
+        for entry in work.reviews:
+            ReviewItem.objects.create(job=job, kind=entry["kind"], message=entry["message"][:500],
+                                      detail=entry["detail"], instance_code=entry.get("instance_code", ""),
+                                      source_pages=entry["metadata"]["source_pages"],
+                                      pdf=str((work.out / entry["pdf"]).relative_to(work.paths.root)),
+                                      text=entry["metadata"].get("text", ""))
+        job.plan, job.archival_codes = work.items, [e["archival_code"] for e in work.items]
+        job.state = State.RESERVED
+        job.save(update_fields=["plan", "archival_codes", "state", "updated_at"])
+    work.job = job
+
+
+def write(work: Work) -> None:
+    """Write every planned archive item (idempotent: identical content already in place is fine)."""
+    for entry in work.job.plan:
+        item_write(paths=work.paths, code=ArchivalCode.parse(entry["archival_code"]),
+                   pdf=work.out / entry["pdf"], originals=[work.source], metadata=entry["metadata"])
+
+
+def commit(work: Work) -> None:
+    """Catalog rows, form instances "filed" and the audit entries, in ONE transaction."""
+    with transaction.atomic():
+        for entry in work.job.plan:
+            catalog_item(paths=work.paths, entry=entry, actor=jobs.ACTOR, action="item.file")
+        _advance(work, State.COMMITTED)
+
+
+def index(work: Work) -> None:
+    """Add the filed items to the search index (after the commit: no ghosts on rollback)."""
+    index_codes(work.paths, [e["archival_code"] for e in work.job.plan])
+    _advance(work, State.INDEXED)
+
+
+def release(work: Work) -> None:
+    """Move the claimed file to processed/<date>/ — unless some of its pages wait for review."""
+    if work.job.reviews.exclude(state=ReviewItem.State.FILED).exists():
+        _advance(work, State.REVIEW)
+        return
+    job_release(paths=work.paths, job=work.job)
+
+
+STAGES: list[tuple[str, Callable[[Work], None]]] = [
+    ("read", read), ("identify", identify), ("group", group), ("classify", classify),
+    ("normalise", normalise), ("reserve", reserve), ("write", write), ("commit", commit),
+    ("index", index), ("release", release),
+]
+RESUME_AT = {State.CLAIMED: "read", State.RESERVED: "write", State.COMMITTED: "index", State.INDEXED: "release"}
+
+
+# ---------------------------------------------------------------- running a job
+
+
+def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
+            progress: Callable[[str, str], None] | None = None) -> str:
+    """Run (or resume) one locked job through STAGES; return its final state. Never raises."""
+    job.refresh_from_db()
+    if job.state not in RESUME_AT:
+        return job.state
+    source = jobs.job_source(paths, job)
+    if source is None:
+        return _source_gone(paths, job)
+    work = Work(job=job, paths=paths, config=config, source=source)
+    names = [name for name, _ in STAGES]
+    reserved_before = job.state != State.CLAIMED
+    for name, stage in STAGES[names.index(RESUME_AT[job.state]):]:
+        try:
+            stage(work)
+        except Exception as exc:  # noqa: BLE001 — the worker never dies on one file
+            return _failed(work, name, exc, reserved=reserved_before or names.index(name) > names.index("reserve"))
+        if progress:
+            progress(name, job.source_name)
+    return work.job.state
+
+
+def _failed(work: Work, stage: str, exc: Exception, *, reserved: bool) -> str:
+    """Before reservation: quarantine with the reason. After: keep the job to be resumed."""
+    if reserved:
+        log.exception("job %s (%s) failed at %s; will resume", work.job.pk, work.job.source_name, stage)
+        IngestJob.objects.filter(pk=work.job.pk).update(attempts=work.job.attempts + 1)
+        return work.job.state
+    if isinstance(exc, StationError):
+        log.warning("quarantine %s at %s: %s %s", work.job.source_name, stage, exc.code, exc.detail)
+        error = exc.as_dict()
+    else:
+        log.exception("unexpected error at %s on %s", stage, work.job.source_name)
+        error = {"code": "internal_error", "detail": f"{stage}: {traceback.format_exc()}",
+                 "message": f"处理文件 {work.job.source_name} 时发生内部错误（步骤 {stage}）。"
+                            "文件已隔离，未做任何改动；请联系系统维护人员查看日志 var/station.log，"
+                            "问题解决后执行 station quarantine retry。"}
+    job_quarantine(paths=work.paths, job=work.job, source=work.source, error={**error, "stage": stage})
+    return State.QUARANTINED
+
+
+def job_quarantine(*, paths: DataPaths, job: IngestJob, source: Path, error: dict) -> Path:
+    """Set the claimed file aside with its reason; the job remembers where it went."""
+    category = job.category_hint
+    target = quarantine_file(paths=paths, source=source, sha256=job.sha256, error=error,
+                             category_hint=category, original_name=job.source_name)
+    with transaction.atomic():
+        IngestJob.objects.filter(pk=job.pk).update(state=State.QUARANTINED,
+                                                   reason={**error, "quarantined_as": target.name})
+        audit_append(actor=jobs.ACTOR, action="ingest.quarantine", target=job.sha256,
+                     detail={"source": job.source_name, "code": error.get("code"), "as": target.name})
+    shutil.rmtree(jobs.job_folder(paths, job.sha256), ignore_errors=True)
+    return target
+
+
+def _source_gone(paths: DataPaths, job: IngestJob) -> str:
+    """A job whose file already left work/: finish the release it was in, if it got that far."""
+    if job.released_path and (paths.root / job.released_path).exists():
+        IngestJob.objects.filter(pk=job.pk).update(state=State.FILED)
+        return State.FILED
+    log.error("job %s (%s) has no file in work/ and no release record", job.pk, job.source_name)
+    return job.state
+
+
+def _advance(work: Work, state: str) -> None:
+    IngestJob.objects.filter(pk=work.job.pk).update(state=state, updated_at=timezone.now())
+    work.job.state = state
+
+
+def job_release(*, paths: DataPaths, job: IngestJob) -> Path:
+    """Move the claimed file to processed/<date>/, then mark the job filed; idempotent."""
+    if not job.released_path:
+        folder = jobs.processed_folder(paths, job.ingest_time or timezone.now())
+        folder.mkdir(parents=True, exist_ok=True)
+        job.released_path = str((folder / free_name(folder, job.source_name, job.sha256)).relative_to(paths.root))
+        IngestJob.objects.filter(pk=job.pk).update(released_path=job.released_path)
+    target = paths.root / job.released_path
+    source = jobs.job_source(paths, job)
+    if source is not None and not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(source, target)
+        jobs.fsync_dir(target.parent)
+    IngestJob.objects.filter(pk=job.pk).update(state=State.FILED, updated_at=timezone.now())
+    job.state = State.FILED
+    shutil.rmtree(jobs.job_folder(paths, job.sha256), ignore_errors=True)
+    return target
+
+
+# ---------------------------------------------------------------- shared with review
+
+
+def catalog_item(*, paths: DataPaths, entry: dict, actor: str, action: str) -> ArchiveItem:
+    """The ArchiveItem row of a written item (get-or-create by 档号) and its audit entry."""
+    meta = entry["metadata"]
+    code = ArchivalCode.parse(entry["archival_code"])
+    instance = FormInstance.objects.filter(code=meta["form_instance"]).first() if meta["form_instance"] else None
+    item, created = ArchiveItem.objects.get_or_create(archival_code=str(code), defaults=dict(
+        fonds=code.fonds, year=code.year, retention_code=code.retention, category=code.category,
+        item_number=code.item, title=meta["title"], responsible=meta["responsible"],
+        doc_date=dt.date.fromisoformat(meta["doc_date"]), pages=meta["pages"], secrecy=meta["secrecy"],
+        restricted=meta["restricted"], form=meta["form"], form_instance=instance,
+        round_code=meta["round_code"], candidate_id_number=meta["candidate_id_number"],
+        candidate_name=meta["candidate_name"], ticket_number=meta["ticket_number"],
+        occupation=meta["occupation"], level=meta["level"], retention_class=meta["retention_class"],
+        clock_start=_date(meta["clock_start"]), due_date=_date(meta["due_date"]),
+        source_sha256=meta["source_sha256"], source_name=meta["source_name"], folder=code.folder,
+        text=meta["text"], filed_at=dt.datetime.fromisoformat(meta["ingest_time"])))
+    if created:
+        if instance is not None:
+            FormInstance.objects.filter(pk=instance.pk).update(status=FormInstance.Status.FILED)
+        audit_append(actor=actor, action=action, target=str(code),
+                     detail={"title": meta["title"], "source_sha256": meta["source_sha256"],
+                             "source_pages": meta["source_pages"], "form_instance": meta["form_instance"]})
+    return item
+
+
+def index_codes(paths: DataPaths, codes: list[str]) -> int:
+    """Index the items with these 档号 from their metadata.json (the archive is the truth)."""
+    if not codes:
+        return 0
+    metas = [metadata_read(item_folder(paths, ArchivalCode.parse(code))) for code in codes]
+    return search.index_items(metas)
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+# ---------------------------------------------------------------- plans (plain data)
+
+
+def _pages(grp: Group) -> str:
+    numbers = [i + 1 for i in grp.page_indices]
+    if numbers and numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 1:
+        return f"{numbers[0]}–{numbers[-1]}"
+    return "、".join(map(str, numbers))
+
+
+_PROBLEM_ZH = {
+    "missing_page": "缺少第 {pages} 页",
+    "duplicate_page": "第 {pages} 页重复扫描",
+    "foreign_station": "二维码属于其他鉴定站",
+    "mixed_totals": "各页标注的总页数不一致",
+}
+
+
+def _problem_zh(problems: list[Problem], instance: FormInstance | None, grp: Group) -> str:
+    what = "；".join(_PROBLEM_ZH.get(p.kind, p.kind).format(pages="、".join(map(str, p.pages))) for p in problems)
+    name = instance.title if instance else f"表单 {grp.instance_code}"
+    return (f"{name}：{what}（扫描文件第 {_pages(grp)} 页）。请补扫缺页后放入收件箱，"
+            "或确认无误后用 station review file 归档。")
+
+
+def _base_meta(work: Work, grp: Group, doc_date: dt.date, retention_class: str, text: str) -> dict:
+    return {"responsible": work.config.station.name, "doc_date": doc_date.isoformat(),
+            "pages": len(grp.page_indices), "secrecy": "", "restricted": False, "form": "",
+            "form_instance": "", "round_code": "", "candidate_id_number": "", "candidate_name": "",
+            "ticket_number": "", "occupation": "", "level": None, "retention_class": retention_class,
+            "source_name": work.job.source_name, "source_sha256": work.job.sha256,
+            "source_pages": [i + 1 for i in grp.page_indices],
+            "ingest_time": work.job.ingest_time.isoformat(), "text": text}
+
+
+def _entry(work: Work, number: int, grp: Group, *, category: str, retention_class: str, title: str,
+           meta: dict, scores_on: dt.date | None) -> dict:
+    """One plan entry: what to write and its metadata.json (less the 档号 fields)."""
+    cls = work.config.retention[retention_class]
+    doc_date = dt.date.fromisoformat(meta["doc_date"])
+    start, due = due_date(cls, doc_date, scores_on)
+    year = doc_date.year
+    meta.update(title=title, category=category, fonds=work.config.station.fonds_code, year=year,
+                retention_code=cls.code, clock_start=start.isoformat() if start else None,
+                due_date=due.isoformat() if due else None, restricted=category == "SJ")
+    return {"kind": grp.kind, "number": number, "source_pages_0": list(grp.page_indices), "pdf": f"item-{number:03d}.pdf",
+            "text_pdf": f"ocr-{number:03d}.pdf" if grp.kind != "form" and (work.out / f"ocr-{number:03d}.pdf").exists() else "",
+            "title": title, "category": category, "year": year, "retention_code": cls.code,
+            "instance_code": grp.instance_code or "", "metadata": meta,
+            "subject": meta["form"], "keywords": " ".join(filter(None, [meta["candidate_name"], meta["round_code"]]))}
+
+
+def _form_plan(work: Work, number: int, grp: Group, instance: FormInstance) -> dict:
+    """A form or cover packet that names itself: everything comes from its FormInstance."""
+    round_ = instance.round
+    category = instance.category or instance.data.get("category", "")
+    retention_class = instance.retention_class or work.config.categories[category].retention
+    text = flatten(instance.data)
+    if grp.kind == "cover":
+        text = "\n".join(filter(None, [text, _ocr_text(work, number, grp)]))
+    meta = _base_meta(work, grp, instance.doc_date, retention_class, text)
+    meta.update(form=instance.form, form_instance=instance.code, round_code=round_.code if round_ else "")
+    candidate = (Candidate.objects.filter(round=round_, id_number=instance.subject).first()
+                 if round_ and instance.subject else None)
+    if candidate:
+        meta.update(candidate_id_number=candidate.id_number, candidate_name=candidate.name,
+                    ticket_number=candidate.ticket_number, occupation=candidate.occupation, level=candidate.level)
+    title = instance.data.get("document_title") or instance.title
+    scores_on = round_.scores_recorded_on if round_ else _ingest_date(work)
+    return _entry(work, number, grp, category=category, retention_class=retention_class, title=title,
+                  meta=meta, scores_on=scores_on)
+
+
+def _plain_plan(work: Work, number: int, grp: Group, category: str, title: str, text: str) -> dict:
+    """An unmarked document classified by folder or rule: dated and clocked by its filing day."""
+    retention_class = work.config.categories[category].retention
+    meta = _base_meta(work, grp, _ingest_date(work), retention_class, text)
+    return _entry(work, number, grp, category=category, retention_class=retention_class, title=title,
+                  meta=meta, scores_on=_ingest_date(work))
+
+
+def _review(work: Work, number: int, grp: Group, kind: str, message: str, detail: str, text: str = "") -> dict:
+    meta = _base_meta(work, grp, _ingest_date(work), "", text)
+    return {"kind": kind, "message": message, "detail": detail, "instance_code": grp.instance_code or "",
+            "pdf": f"review-{number:03d}.pdf", "source_pages_0": list(grp.page_indices), "title": work.job.source_name,
+            "text_pdf": f"ocr-{number:03d}.pdf" if (work.out / f"ocr-{number:03d}.pdf").exists() else "",
+            "metadata": meta}
+
+
+def _ingest_date(work: Work) -> dt.date:
+    return timezone.localtime(work.job.ingest_time).date()
+
+
+def _ocr_text(work: Work, number: int, grp: Group) -> str:
+    """OCR the group's pages once (cached in the work folder) and return the text."""
+    text_file = work.out / f"ocr-{number:03d}.txt"
+    if text_file.exists():
+        return text_file.read_text(encoding="utf-8")
+    work.out.mkdir(parents=True, exist_ok=True)
+    plain = work.out / f"plain-{number:03d}.pdf"
+    archival_pdf(work.source, list(grp.page_indices), plain, title=work.job.source_name,
+                 author=work.config.station.name)
+    saved = sys.stdout, sys.stderr
+    try:
+        text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
+    finally:   # OCRmyPDF's (disabled) Rich progress bar leaves sys.stderr redirected; put it back
+        sys.stdout, sys.stderr = saved
+    text_file.write_text(text, encoding="utf-8")
+    return text
+
+
+def flatten(data: object) -> str:
+    """The values of a form's data, one per line, for full-text search."""
+    if isinstance(data, dict):
+        return "\n".join(filter(None, (flatten(value) for value in data.values())))
+    if isinstance(data, (list, tuple)):
+        return "\n".join(filter(None, (flatten(value) for value in data)))
+    if data is None or isinstance(data, bool):
+        return ""
+    return str(data)
+
+
+# ---------------------------------------------------------------- driving the flow
+
+
+def ingest_path(*, path: Path, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
+                progress: Callable[[str, str], None] | None = None) -> str:
+    """Claim one complete inbox file and run it; return "gone", "duplicate" or the job's state."""
+    hint = category_hint(inbox or paths.inbox, path, config)
+    try:
+        claim = jobs.claim_file(paths=paths, path=path, category_hint=hint)
+    except Exception:  # noqa: BLE001 — e.g. no permission to move it: leave it, log, go on
+        log.exception("could not claim %s", path)
+        return "unclaimed"
+    if claim.outcome != "job":
+        return claim.outcome
+    try:
+        return job_run(job=claim.job, paths=paths, config=config, progress=progress)
+    finally:
+        claim.lock.release()
+
+
+def jobs_resume(*, paths: DataPaths, config: StationConfig,
+                progress: Callable[[str, str], None] | None = None) -> list[str]:
+    """Finish half-done claims, then resume every unfinished job no other worker holds."""
+    jobs.jobs_recover(paths=paths)
+    outcomes = []
+    for job in jobs.jobs_resumable():
+        lock = jobs.job_lock(paths, job)
+        if lock is None:
+            continue
+        try:
+            outcomes.append(job_run(job=job, paths=paths, config=config, progress=progress))
+        finally:
+            lock.release()
+    return outcomes
+
+
+def ingest_once(*, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
+                progress: Callable[[str, str], None] | None = None, tick: float = 0.2) -> dict[str, int]:
+    """Resume unfinished jobs, then file every inbox file once it is complete; stop when none is left."""
+    inbox = inbox or paths.inbox
+    counts: dict[str, int] = {}
+    for outcome in jobs_resume(paths=paths, config=config, progress=progress):
+        counts[outcome] = counts.get(outcome, 0) + 1
+    tracker = StableTracker(config.ingest.stable_seconds)
+    while True:
+        files = [f for f in inbox_files(inbox) if not tracker.handed(f)] if inbox.is_dir() else []
+        if not files:
+            return counts
+        ready = [f for f in files if tracker.check(f)]
+        for path in ready:
+            outcome = ingest_path(path=path, paths=paths, config=config, inbox=inbox, progress=progress)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        if not ready:
+            time.sleep(tick)

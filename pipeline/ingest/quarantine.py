@@ -1,0 +1,93 @@
+"""Quarantine: a file that cannot be filed is set aside with a reason a person can act on.
+
+quarantine/<name> holds the bytes as received, quarantine/<name>.reason.json says why (Chinese
+message, English code and detail, time, sha256). `retry` moves the file back into the inbox.
+Nothing here deletes a scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+from pipeline.errors import NotFound
+from pipeline.paths import DataPaths
+
+REASON_SUFFIX = ".reason.json"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON via a temp file, fsync and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=2, default=str)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def free_name(folder: Path, name: str, sha256: str) -> str:
+    """name if neither it nor its reason file is taken in folder, else name tagged with the hash."""
+    if not (folder / name).exists() and not (folder / (name + REASON_SUFFIX)).exists():
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}-{sha256[:8]}.{suffix}" if dot and stem else f"{name}-{sha256[:8]}"
+
+
+def quarantine_file(*, paths: DataPaths, source: Path, sha256: str, error: dict,
+                    category_hint: str = "", original_name: str = "") -> Path:
+    """Move source into quarantine/ beside a reason file; return the quarantined path."""
+    original_name = original_name or source.name
+    name = free_name(paths.quarantine, original_name, sha256)
+    target = paths.quarantine / name
+    reason = {"name": name, "original_name": original_name, "code": error.get("code", "internal_error"),
+              "message": error.get("message", ""), "detail": error.get("detail", ""),
+              "problems": error.get("problems", []), "sha256": sha256, "category_hint": category_hint,
+              "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    write_json_atomic(paths.quarantine / (name + REASON_SUFFIX), reason)
+    if source.exists():
+        os.rename(source, target)
+        _fsync_dir(paths.quarantine)
+    return target
+
+
+def quarantine_list(paths: DataPaths) -> list[dict]:
+    """Every quarantined file with its reason, oldest first."""
+    if not paths.quarantine.exists():
+        return []
+    rows = []
+    for reason_path in paths.quarantine.glob("*" + REASON_SUFFIX):
+        reason = json.loads(reason_path.read_text(encoding="utf-8"))
+        name = reason_path.name[: -len(REASON_SUFFIX)]
+        rows.append({**reason, "name": name, "present": (paths.quarantine / name).exists()})
+    return sorted(rows, key=lambda row: (row.get("time", ""), row["name"]))
+
+
+def quarantine_retry(*, paths: DataPaths, name: str, inbox_folder: str = "") -> Path:
+    """Move a quarantined file back into the inbox (its sub-folder, if it came from one)."""
+    source = paths.quarantine / name
+    reason_path = paths.quarantine / (name + REASON_SUFFIX)
+    if not source.is_file() or not reason_path.is_file():
+        raise NotFound(f"隔离区中没有文件“{name}”。请用 station quarantine list 查看隔离区中的文件名。",
+                       f"no quarantined file {name!r}", code="quarantine_not_found")
+    reason = json.loads(reason_path.read_text(encoding="utf-8"))
+    folder = paths.inbox / inbox_folder if inbox_folder else paths.inbox
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / reason.get("original_name", name)
+    if target.exists():
+        target = folder / name
+    os.rename(source, target)
+    reason_path.unlink()
+    return target

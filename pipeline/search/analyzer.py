@@ -1,0 +1,139 @@
+"""Chinese text analysis for the search index: normalise, segment (jieba), CJK bigrams.
+
+Both the index and the query go through the same functions, so a word typed in traditional
+characters, full-width digits or upper case finds the simplified, half-width, lower-case text.
+Segmentation gives precise words (so "张伟" or "育婴员" is one token, via the user dictionary);
+bigrams of every CJK run give recall for a word inside a longer unspaced run ("鉴定" inside
+"职业技能鉴定站"), whatever jieba made of it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+import jieba
+import opencc
+
+jieba.setLogLevel(logging.WARNING)
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_WORDISH = re.compile(r"\w")
+_USER_WORDS: set[str] = set()
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _traditional_chars() -> frozenset[str]:
+    """Every character OpenCC's t2s tables convert (the first column of TSCharacters/TSPhrases)."""
+    folder = Path(opencc.__file__).parent / "dictionary"
+    chars: set[str] = set()
+    for name in ("TSCharacters.txt", "TSPhrases.txt"):
+        for line in (folder / name).read_text(encoding="utf-8").splitlines():
+            source = line.split("\t", 1)[0]
+            chars.update(c for c in source if c not in line.split("\t", 1)[-1])
+    return frozenset(chars)
+
+
+def normalise(text: str) -> str:
+    """Full-width → half-width (NFKC), traditional → simplified, lower case."""
+    text = unicodedata.normalize("NFKC", text or "")
+    # OpenCC is pure Python and slow: only text holding a traditional character goes through it
+    if not _traditional_chars().isdisjoint(text):
+        text = _converter().convert(text)
+    return text.lower()
+
+
+def is_cjk(text: str) -> bool:
+    """True when every character of text is a CJK ideograph."""
+    return bool(text) and _CJK_RUN.fullmatch(text) is not None
+
+
+def words(text: str, *, normalised: bool = False) -> list[str]:
+    """jieba words of text (punctuation and spaces dropped)."""
+    text = text if normalised else normalise(text)
+    return [w for w in jieba.cut(text, HMM=False) if _WORDISH.search(w) and not w.isspace()]
+
+
+def bigrams(run: str) -> list[str]:
+    """Overlapping bigrams of one CJK run; a single character stands for itself."""
+    if len(run) < 2:
+        return [run] if run else []
+    return [run[i:i + 2] for i in range(len(run) - 1)]
+
+
+def grams(text: str, *, normalised: bool = False) -> list[str]:
+    """Bigrams of every CJK run in text, in order, each run closed by its last character.
+
+    The closing character lets a one-character query find a run's last character (every other
+    character starts a bigram), and keeps a phrase from matching across two runs.
+    """
+    text = text if normalised else normalise(text)
+    out: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        out += bigrams(run)
+        if len(run) > 1:
+            out.append(run[-1])
+    return out
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """One document's fields after analysis, as space-joined token strings."""
+
+    title: str
+    text: str
+    grams: str
+
+
+def analyse(title: str, text: str) -> Analysed:
+    """Analyse a document's title and text for both backends."""
+    title_n, text_n = normalise(title), normalise(text)
+    return Analysed(title=" ".join(words(title_n, normalised=True)),
+                    text=" ".join(words(text_n, normalised=True)),
+                    grams=" ".join(grams(title_n, normalised=True) + grams(text_n, normalised=True)))
+
+
+# ---------------------------------------------------------------- user dictionary
+
+def add_user_words(new_words: Iterable[str]) -> int:
+    """Teach jieba names and occupations so each is one token; return how many were new."""
+    added = 0
+    for word in new_words:
+        word = normalise(word).strip()
+        if len(word) < 2 or word in _USER_WORDS or " " in word:
+            continue
+        # A frequency high enough that jieba keeps the word whole inside a longer run.
+        jieba.add_word(word, freq=max(jieba.get_FREQ(word) or 0, 50_000))
+        _USER_WORDS.add(word)
+        added += 1
+    return added
+
+
+def user_words() -> set[str]:
+    """The words added to jieba in this process."""
+    return set(_USER_WORDS)
+
+
+def load_user_dictionary(path: Path) -> int:
+    """Add the words saved beside an index (so queries segment as the index did)."""
+    if not path.exists():
+        return 0
+    return add_user_words(path.read_text(encoding="utf-8").split())
+
+
+def save_user_dictionary(path: Path) -> None:
+    """Write the words known to this process beside the index, one a line."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(sorted(_USER_WORDS)) + "\n", encoding="utf-8")
+    tmp.replace(path)

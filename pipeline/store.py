@@ -1,0 +1,177 @@
+"""Archive item folders — the truth: write (temp → fsync → rename → read-only), read, verify.
+
+Layout (docs/dev/CONTRACTS.md §3): archive/<全宗号>/<年度>/<保管期限>/<类别>/<档号>/ holding
+document.pdf, original/<name>, metadata.json and manifest-sha256.txt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from pipeline.domain import ArchivalCode
+from pipeline.errors import Conflict
+from pipeline.paths import DataPaths
+
+MANIFEST = "manifest-sha256.txt"
+METADATA = "metadata.json"
+DOCUMENT = "document.pdf"
+SCHEMA = "station-item/1"
+CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _copy_file(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, CHUNK)
+        dst.flush()
+        os.fsync(dst.fileno())
+
+
+def item_folder(paths: DataPaths, code: ArchivalCode) -> Path:
+    """Where the item with this 档号 lives."""
+    return paths.archive / code.folder
+
+
+def manifest_lines(folder: Path) -> list[str]:
+    """`<sha256>  <relative path>` for every file in folder except the manifest itself."""
+    lines = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        lines.append(f"{sha256_file(path)}  {path.relative_to(folder).as_posix()}")
+    return lines
+
+
+def _make_read_only(folder: Path) -> None:
+    for path in sorted(folder.rglob("*"), reverse=True):
+        mode = path.stat().st_mode
+        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    folder.chmod(folder.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def make_writable(folder: Path) -> None:
+    """Undo read-only (destruction and tests only)."""
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+
+
+def item_write(*, paths: DataPaths, code: ArchivalCode, pdf: bytes | Path, originals: list[Path],
+               metadata: dict) -> Path:
+    """Write an archive item atomically; idempotent when the same item is already in place.
+
+    Temp folder → fsync every file → rename into place → read-only. A second call with the same
+    content returns the existing folder; with different content it raises Conflict.
+    """
+    final = item_folder(paths, code)
+    tmp = paths.archive / ".tmp" / uuid.uuid4().hex
+    try:
+        _write_bytes(tmp / DOCUMENT, pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes())
+        for source in originals:
+            _copy_file(source, tmp / "original" / source.name)
+        body = {**metadata, "archival_code": str(code), "schema": SCHEMA}
+        _write_bytes(tmp / METADATA, json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True,
+                                                default=str).encode("utf-8"))
+        _write_bytes(tmp / MANIFEST, ("\n".join(manifest_lines(tmp)) + "\n").encode("utf-8"))
+        for sub in (tmp / "original", tmp):
+            if sub.exists():
+                _fsync_dir(sub)
+        if final.exists():
+            return _same_or_conflict(final, tmp, code)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(tmp, final)
+        _fsync_dir(final.parent)
+        _make_read_only(final)
+        return final
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _same_or_conflict(final: Path, tmp: Path, code: ArchivalCode) -> Path:
+    if (final / MANIFEST).read_bytes() == (tmp / MANIFEST).read_bytes():
+        return final
+    raise Conflict(f"档号 {code} 的档案文件夹已存在且内容不同，未覆盖。请运行 station verify 检查。",
+                   f"archive folder {final} exists with different content", code="item_exists")
+
+
+def metadata_read(folder: Path) -> dict:
+    """The item's metadata.json."""
+    return json.loads((folder / METADATA).read_text(encoding="utf-8"))
+
+
+def manifest_read(folder: Path) -> dict[str, str]:
+    """relative path → sha256 as recorded in the manifest."""
+    entries = {}
+    for line in (folder / MANIFEST).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            digest, _, rel = line.partition("  ")
+            entries[rel] = digest
+    return entries
+
+
+@dataclass(frozen=True)
+class FixityFinding:
+    """One problem found in an item folder."""
+
+    folder: str
+    path: str
+    problem: str        # changed, missing, unexpected, no_manifest
+    message_zh: str
+
+
+def item_verify(folder: Path, *, archive_root: Path | None = None) -> list[FixityFinding]:
+    """Re-hash every file against the manifest; name changed, missing and unexpected files."""
+    label = str(folder.relative_to(archive_root)) if archive_root else folder.name
+    if not (folder / MANIFEST).is_file():
+        return [FixityFinding(label, MANIFEST, "no_manifest", f"{label}：缺少校验清单 {MANIFEST}")]
+    recorded = manifest_read(folder)
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST}
+    findings = []
+    for rel, digest in sorted(recorded.items()):
+        if rel not in present:
+            findings.append(FixityFinding(label, rel, "missing", f"{label}：文件 {rel} 丢失"))
+        elif sha256_file(folder / rel) != digest:
+            findings.append(FixityFinding(label, rel, "changed", f"{label}：文件 {rel} 内容与校验值不符（被修改或损坏）"))
+    for rel in sorted(present - set(recorded)):
+        findings.append(FixityFinding(label, rel, "unexpected", f"{label}：多出未登记的文件 {rel}"))
+    return findings
+
+
+def iter_item_folders(paths: DataPaths) -> Iterator[Path]:
+    """Every archive item folder (those holding a metadata.json or manifest), in 档号 order."""
+    if not paths.archive.exists():
+        return
+    for level in sorted(paths.archive.glob("*/*/*/*/*")):
+        if level.is_dir() and not level.name.startswith("."):
+            yield level

@@ -1,0 +1,256 @@
+"""Build the DOCX templates of the editable forms (python-docx), holding docxtpl Jinja tags.
+
+Run: .venv/bin/python templates/forms/docx/build.py   — writes <form>.docx beside this file.
+Staff may then reword or re-lay-out the .docx in Word/WPS; only the {{ }} / {%tr %} tags listed in
+PLACEHOLDERS.md must stay. The header holds {{ qr }} (the instance QR, page 0/0) and {{ code_label }}.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+from pipeline.forms.registry import FORMS  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+BODY_FONT, HEAD_FONT = "宋体", "黑体"
+
+
+def _font(run, name: str, size: float, bold: bool = False) -> None:
+    run.font.name = name
+    run.font.size = Pt(size)
+    run.font.bold = bold
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+
+
+def _para(container, text: str, *, size: float = 10.5, bold: bool = False, align=None, font: str = BODY_FONT):
+    paragraph = container.add_paragraph()
+    _font(paragraph.add_run(text), font, size, bold)
+    if align is not None:
+        paragraph.alignment = align
+    paragraph.paragraph_format.space_after = Pt(2)
+    return paragraph
+
+
+def _cell(cell, text: str, *, bold: bool = False, size: float = 10, center: bool = False) -> None:
+    cell.text = ""
+    run = cell.paragraphs[0].add_run(text)
+    _font(run, HEAD_FONT if bold else BODY_FONT, size, bold)
+    if center:
+        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+
+
+def new_document(key: str, *, landscape: bool = False) -> Document:
+    """A4 document with the binding margin, the QR header, the title and the 归档章."""
+    spec = FORMS[key]
+    doc = Document()
+    section = doc.sections[0]
+    section.page_height, section.page_width = Mm(297), Mm(210)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_height, section.page_width = Mm(210), Mm(297)
+    section.left_margin, section.right_margin = Mm(25), Mm(14)
+    section.top_margin, section.bottom_margin = Mm(34), Mm(16)
+    section.header_distance = Mm(6)
+    header = section.header.add_table(1, 2, section.page_width - Mm(39))
+    _cell(header.cell(0, 0), "{{ station.name }}　{{ spec.name_zh }}", size=8)
+    right = header.cell(0, 1)
+    right.paragraphs[0].add_run("{{ qr }}")
+    right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    label = right.add_paragraph()
+    _font(label.add_run("{{ code_label }}"), "DejaVu Sans Mono", 8)
+    label.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    section.header.paragraphs[0].text = ""
+    if spec.retention_class:
+        stamp = doc.add_table(rows=4, cols=3)
+        stamp.style, stamp.alignment = "Table Grid", WD_TABLE_ALIGNMENT.RIGHT
+        for col, text in enumerate(("全宗号", "年度", "件号")):
+            _cell(stamp.cell(0, col), text, size=7.5, center=True)
+        for col, text in enumerate(("保管期限", "页数", "机构(问题)")):
+            _cell(stamp.cell(2, col), text, size=7.5, center=True)
+        _cell(stamp.cell(1, 0), "{{ station.fonds_code }}", size=8, center=True)
+        _cell(stamp.cell(3, 0), "{{ retention }}", size=8, center=True)
+        for row in stamp.rows:
+            for cell in row.cells:
+                cell.width = Mm(16)
+    _para(doc, "{{ station.name }}", size=11, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEAD_FONT)
+    _para(doc, "{{ spec.name_zh }}", size=17, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEAD_FONT)
+    _para(doc, "编号：{{ code_label }}　　依据：{{ spec.article }}", size=9)
+    return doc
+
+
+def fields(doc: Document, rows: list[list[tuple[str, str]]]) -> None:
+    """A bordered table of label / value pairs; each inner list is one table row."""
+    width = max(len(row) for row in rows) * 2
+    table = doc.add_table(rows=len(rows), cols=width)
+    table.style = "Table Grid"
+    for r, row in enumerate(rows):
+        col = 0
+        for i, (label, value) in enumerate(row):
+            _cell(table.cell(r, col), label, bold=True, size=9.5, center=True)
+            end = width - 1 if i == len(row) - 1 else col + 1
+            target = table.cell(r, col + 1).merge(table.cell(r, end)) if end > col + 1 else table.cell(r, col + 1)
+            _cell(target, value)
+            col = end + 1
+
+
+def rows_table(doc: Document, headers: list[str], cells: list[str], loop: str) -> None:
+    """A list table: header row (repeated on each page), one row per item of `loop` (docxtpl {%tr %})."""
+    table = doc.add_table(rows=4, cols=len(headers))
+    table.style = "Table Grid"
+    for col, text in enumerate(headers):
+        _cell(table.cell(0, col), text, bold=True, size=9.5, center=True)
+    table.rows[0]._tr.get_or_add_trPr().append(_repeat_header())
+    _cell(table.cell(1, 0), "{%tr for r in " + loop + " %}")
+    for col, text in enumerate(cells):
+        _cell(table.cell(2, col), text, size=9.5)
+    _cell(table.cell(3, 0), "{%tr endfor %}")
+
+
+def _repeat_header():
+    element = OxmlElement("w:tblHeader")
+    element.set(qn("w:val"), "true")
+    return element
+
+
+def signatures(doc: Document, key: str) -> None:
+    """One box per signature the article asks for, with 年 月 日."""
+    roles = FORMS[key].signatures
+    table = doc.add_table(rows=1, cols=len(roles))
+    table.style = "Table Grid"
+    for col, role in enumerate(roles):
+        cell = table.cell(0, col)
+        seal = role.endswith("（章）")
+        _cell(cell, f"{role}{'' if seal else '（签名）'}：", bold=True, size=9.5)
+        _para(cell, "（盖章）" if seal else "", size=9, align=WD_ALIGN_PARAGRAPH.CENTER)
+        _para(cell, "", size=9)
+        _para(cell, "年　　月　　日", size=9.5, align=WD_ALIGN_PARAGRAPH.RIGHT)
+
+
+C = "data.candidate."
+
+
+def registration(doc: Document) -> None:
+    fields(doc, [[("姓名", "{{ " + C + "name }}"), ("性别", "{{ " + C + "gender }}")],
+                 [("出生日期", "{{ " + C + "birth_date }}"), ("文化程度", "{{ " + C + "education }}")],
+                 [("身份证号", "{{ " + C + "id_number }}")],
+                 [("联系电话", "{{ " + C + "phone }}"), ("班级", "{{ " + C + "class_name }}")],
+                 [("工作单位", "{{ " + C + "employer }}")], [("通讯地址", "{{ " + C + "address }}")],
+                 [("申报工种", "{{ " + C + "occupation }}"), ("申报等级", "{{ " + C + "level }}")],
+                 [("补考", "{% if " + C + "is_retake %}是{% else %}否{% endif %}"), ("准考证号", "{{ " + C + "ticket_number }}")],
+                 [("鉴定时间", "理论考试：{{ data.round.theory_at }}；实操考核：{{ data.round.practical_at }}")],
+                 [("本人承诺", "本人所填信息及提交的证明材料真实有效，如有虚假，自愿承担由此产生的一切后果。")]])
+    _para(doc, "资格审查（第七条(三)、第四十六条）", size=12, bold=True, font=HEAD_FONT)
+    fields(doc, [[("申报条件", "☐ 符合申报条件　☐ 证明材料已核验　☐ 身份证原件已核验　☐ 照片合格")],
+                 [("审查意见", "☐ 同意报考　　☐ 不同意报考，原因：")]])
+
+
+def schedule(doc: Document) -> None:
+    fields(doc, [[("鉴定批次", "{{ data.round.code }} {{ data.round.name }}")],
+                 [("理论考试", "{{ data.round.theory_at }}（{{ data.round.theory_minutes }} 分钟）")],
+                 [("实操考核", "{{ data.round.practical_at }}（{{ data.round.practical_minutes }} 分钟）")],
+                 [("考生总数", "{{ data.total }} 人")]])
+    _para(doc, "一、工种与等级", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["工种", "等级", "人数", "其中补考"],
+               ["{{ r.occupation }}", "{{ r.level }}", "{{ r.count }}", "{{ r.retakes }}"], "data.groups")
+    _para(doc, "二、考场", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["考场编号", "考场名称", "类别", "容量", "地点"],
+               ["{{ r.code }}", "{{ r.name }}", "{{ r.kind }}", "{{ r.capacity }}", "{{ r.location }}"], "data.rooms")
+
+
+STAFF = "{% for s in data.staff %}{{ s.name }}（{{ s.duty }}）{% if not loop.last %}、{% endif %}{% endfor %}"
+
+
+def seating_plan(doc: Document) -> None:
+    fields(doc, [[("考场场次", "{{ data.label }}"), ("地点", "{{ data.location }}")],
+                 [("时间", "{{ data.starts }} — {{ data.ends }}"), ("应到人数", "{{ data.expected }}")],
+                 [("工种", "{{ data.occupation }}"), ("等级", "{{ data.levels }}")],
+                 [("工作人员", STAFF)], [("工位随机种子", "{{ data.seed }}")]])
+    rows_table(doc, ["工位", "准考证号", "姓名", "身份证号", "等级", "班级/单位"],
+               ["{{ r.workstation }}", "{{ r.ticket_number }}", "{{ r.name }}", "{{ r.id_number }}",
+                "{{ r.level }}", "{{ r.group }}"], "data.rows")
+
+
+def staff_assignment(doc: Document) -> None:
+    _para(doc, "一、考场与人员", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["考场场次", "类别", "开始时间", "工种", "工作人员"],
+               ["{{ r.label }}", "{{ r.kind }}", "{{ r.starts }}", "{{ r.occupation }}", "{{ r.staff }}"], "data.rows")
+    _para(doc, "二、回避声明（第十条(四)、第十九条(七)）：本人与所负责考场的考生无亲属、师生、师徒关系；有者已如实申报并回避。",
+          size=10)
+    rows_table(doc, ["姓名", "胸卡编号", "岗位", "已申报回避", "本人签名"],
+               ["{{ r.name }}", "{{ r.badge }}", "{{ r.duties }}", "{{ r.recusals }}", ""], "data.people")
+
+
+def room_record(doc: Document) -> None:
+    fields(doc, [[("考场场次", "{{ data.label }}"), ("类别", "{{ data.kind }}")],
+                 [("时间", "{{ data.starts }} — {{ data.ends }}"), ("地点", "{{ data.location }}")],
+                 [("应到人数", "{{ data.expected }}"), ("实到人数", "")], [("缺考人数", ""), ("缺考准考证号", "")],
+                 [("试卷当众拆封", "☐ 已当众拆封，密封完好　拆封人：")], [("违纪情况", "")],
+                 [("设备异常", "")], [("工作人员", STAFF)]])
+
+
+def paper_receipt(doc: Document) -> None:
+    fields(doc, [[("考场场次", "{{ data.label }}"), ("考试时间", "{{ data.starts }}")],
+                 [("袋数", "　　袋"), ("份数", "{{ data.copies }} 份")],
+                 [("密封检查", "☐ 密封完好　☐ 有异常：")], [("领取时间", "　　年　　月　　日　　时　　分")],
+                 [("交方", "{{ data.custodians | join('、') }}"), ("接方", "{{ data.receivers | join('、') }}")]])
+
+
+def report(doc: Document) -> None:
+    fields(doc, [[("鉴定批次", "{{ data.round.code }} {{ data.round.name }}")],
+                 [("理论考试", "{{ data.round.theory_on }}"), ("实操考核", "{{ data.round.practical_on }}")],
+                 [("应考", "{{ data.total.expected }} 人"), ("实考", "{{ data.total.sat }} 人")],
+                 [("合格", "{{ data.total.passed }} 人"), ("合格率", "{{ data.total_rate }}")]])
+    _para(doc, "一、各工种等级鉴定结果", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["工种", "等级", "应考", "实考", "缺考", "合格", "不合格", "合格率"],
+               ["{{ r.occupation }}", "{{ r.level_zh }}", "{{ r.expected }}", "{{ r.sat }}", "{{ r.absent }}",
+                "{{ r.passed }}", "{{ r.failed }}", "{{ r.pass_rate_text }}"], "data.groups")
+    _para(doc, "二、缺考人员", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["姓名", "准考证号", "工种", "等级", "缺考科目"],
+               ["{{ r.name }}", "{{ r.ticket_number }}", "{{ r.occupation }}", "{{ r.level_zh }}", "{{ r.parts }}"],
+               "data.absentees")
+    _para(doc, "三、考场情况", size=12, bold=True, font=HEAD_FONT)
+    _para(doc, "{% for t in data.incidents %}{{ loop.index }}. {{ t }}　{% else %}无异常情况。{% endfor %}")
+    _para(doc, "四、对考评小组的评价", size=12, bold=True, font=HEAD_FONT)
+    _para(doc, "{{ data.evaluation }}")
+
+
+def destruction_register(doc: Document) -> None:
+    _para(doc, "销毁批次：{{ data.batch }}　共 {{ data.rows | length }} 件 {{ data.total_pages }} 页", size=10)
+    rows_table(doc, ["序号", "档号", "题名", "文件日期", "保管期限", "到期日", "页数", "备注"],
+               ["{{ r.number }}", "{{ r.archival_code }}", "{{ r.title }}", "{{ r.doc_date }}", "{{ r.retention }}",
+                "{{ r.due_date }}", "{{ r.pages }}", "{{ r.note }}"], "data.rows")
+    fields(doc, [[("鉴定意见", "{{ data.opinion }}（提出人：{{ data.proposed_by }}）")],
+                 [("销毁方式", "☐ 粉碎　☐ 焚毁　☐ 电子文件彻底删除")], [("销毁时间", "　　年　　月　　日")]])
+
+
+BODIES = {"registration": registration, "schedule": schedule, "seating-plan": seating_plan,
+          "staff-assignment": staff_assignment, "room-record": room_record, "paper-receipt": paper_receipt,
+          "report": report, "destruction-register": destruction_register}
+
+
+def build(folder: Path = HERE) -> list[Path]:
+    """Write every editable form's DOCX template into folder."""
+    written = []
+    for key, body in BODIES.items():
+        doc = new_document(key)
+        body(doc)
+        signatures(doc, key)
+        path = folder / FORMS[key].docx
+        doc.save(str(path))
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for built in build():
+        print(built.name)

