@@ -15,6 +15,7 @@ import argparse
 import os
 import platform
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -114,7 +115,7 @@ def engine(name: str, metas: list[dict], queries: list[str], root: Path, procs: 
     config = root / f"config-{name}"
     shutil.copytree(config_dir(), config)
     station = config / "station.toml"
-    station.write_text(station.read_text(encoding="utf-8").replace('backend = "whoosh"', f'backend = "{name}"'),
+    station.write_text(re.sub(r'(?m)^backend = "\w+"', f'backend = "{name}"', station.read_text(encoding="utf-8")),
                        encoding="utf-8")
     os.environ.update(STATION_CONFIG=str(config), STATION_DATA=str(root / f"data-{name}"))
     get_config.cache_clear()

@@ -288,7 +288,7 @@ def check_phone(row: Row, name: str = "phone", required: bool = True) -> str:
 def check_id(row: Row, name: str = "id_number", required: bool = True) -> IdNumber | None:
     """A GB 11643 ID number; a number Excel rounded to 15 digits is explained as such."""
     raw = row.raw(name)
-    if isinstance(raw, float) and not raw.is_integer() or isinstance(raw, float) and raw >= 1e15:
+    if isinstance(raw, float) and (not raw.is_integer() or raw >= 1e15):
         row.problem(name, "身份证号被 Excel 存成了数字，末几位已丢失：请把该列设置为“文本”格式后重新录入。",
                     "id_as_number")
         return None

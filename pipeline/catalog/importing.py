@@ -25,8 +25,8 @@ from pipeline.domain import LEVEL_SHORT
 from pipeline.errors import Conflict
 from pipeline.paths import data_paths
 from pipeline.photos import PhotoJob, normalise_all
-from pipeline.roster import (CandidateRecord, ImportRejected, Parsed, Problem, RecusalRecord, assign_tickets,
-                             parse_candidates, parse_rooms, parse_staff, read_tables, round_digits)
+from pipeline.roster import (RECUSAL_SHEET, CandidateRecord, ImportRejected, Parsed, Problem, RecusalRecord,
+                             assign_tickets, parse_candidates, parse_rooms, parse_staff, read_tables, round_digits)
 
 Progress = Callable[[int, int], None]
 KIND_ZH = {"candidates": "考生", "staff": "工作人员", "rooms": "考场"}
@@ -205,7 +205,7 @@ def staff_import(*, path: Path, actor: str = SYSTEM_ACTOR, config: StationConfig
     parsed = parse_staff(tables, occupations=config.occupations, roles=ROLE_LABELS,
                          known_badges=Staff.objects.values_list("badge_number", flat=True))
     if parsed.problems:
-        raise _reject("staff", parsed, sorted(parsed.problems, key=lambda p: (p.sheet, p.row)))
+        raise _reject("staff", parsed, sorted(parsed.problems, key=lambda p: (p.sheet == RECUSAL_SHEET, p.row)))
     report = ImportReport("staff", path.name, ignored_headers=parsed.ignored_headers)
     with transaction.atomic():
         staff = {}

@@ -106,7 +106,7 @@ def retention_recompute(*, config: StationConfig, actor: str) -> dict:
             audit_append(actor=actor, action="retention.recompute", target=digest[:12],
                          detail={"old_digest": last.digest if last else None, "new_digest": digest,
                                  "rule_changes": changes, "items_changed": len(items), "items": items[:500]})
-    return {"digest": digest, "rule_changes": changes, "items": items}
+    return {"digest": digest, "previous": last.digest if last else None, "rule_changes": changes, "items": items}
 
 
 def retention_check(*, config: StationConfig, actor: str) -> dict | None:

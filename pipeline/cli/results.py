@@ -14,6 +14,7 @@ from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
 from pipeline.domain import LEVEL_SHORT
 from pipeline.errors import StationError
+from pipeline.forms.service import forms_generate
 
 app = typer.Typer(help="鉴定成绩 / scores and results", no_args_is_help=True)
 
@@ -77,6 +78,27 @@ def show(round_code: str = typer.Argument(..., help="鉴定批次代码"),
                               "请用 station results import 导入成绩。")
         if candidates:
             _render_candidates(data["candidates"])
+
+    emit(data, as_json, render)
+
+
+@app.command("report")
+def report(round_code: str = typer.Argument(..., help="鉴定批次代码"),
+           out: Path = typer.Option(..., "--out", help="输出目录"),
+           evaluation: str = typer.Option("", "--evaluation", help="对考评小组工作的评价意见（第七条(九)）"),
+           incident: list[str] = typer.Option([], "--incident", help="考场情况（违纪、设备异常等），可多次给出"),
+           docx: bool = typer.Option(False, "--docx", help="同时生成可编辑的 Word 版"),
+           as_json: bool = JsonOption) -> None:
+    """生成职业技能鉴定报告（含合格率图表），并填写评价意见与考场情况。"""
+    batch = forms_generate(form="report", round_=round_get(round_code), formats=("pdf", "docx") if docx else ("pdf",),
+                           out=out, workers=1, evaluation=evaluation, incidents=incident)
+    data = [{"code": g.code, "pages": g.pages, "pdf": g.pdf, "docx": g.docx} for g in batch.instances]
+
+    def render(rows: list[dict]) -> None:
+        if not rows:
+            err_console.print(f"[yellow]批次 {round_code} 尚未导入任何成绩，没有生成报告。[/]")
+        for row in rows:
+            console.print(f"[green]已生成鉴定报告[/] {row['pdf']}（{row['pages']} 页）")
 
     emit(data, as_json, render)
 

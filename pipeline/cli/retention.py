@@ -15,7 +15,7 @@ from pipeline.catalog.retention_services import (
     batch_get, destruction_approve, destruction_execute, destruction_propose,
     destruction_witness, hold_place, hold_release, item_blockers, loan_approve, loan_lend, loan_request,
     loan_return, retention_check, retention_recompute)
-from pipeline.cli.common import JsonOption, UserOption, acting_user, console, emit
+from pipeline.cli.common import JsonOption, UserOption, acting_user, console, emit, err_console
 from pipeline.config import get_config
 from pipeline.errors import BadInput
 from pipeline.forms.destruction import destruction_register_render, register_data
@@ -40,8 +40,8 @@ def _day(text: str | None, option: str = "--as-of") -> dt.date:
 
 def _notice_rule_change(actor: str) -> None:
     change = retention_check(config=get_config(), actor=actor)
-    if change and change["rule_changes"]:
-        console.print(f"[yellow]保管期限规则已变更[/]（{len(change['rule_changes'])} 类），"
+    if change and change["previous"] and change["rule_changes"]:
+        err_console.print(f"[yellow]保管期限规则已变更[/]（{len(change['rule_changes'])} 类），"
                       f"已重新计算 {len(change['items'])} 件档案的到期日，并记入审计日志。")
 
 

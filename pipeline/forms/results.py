@@ -271,7 +271,8 @@ def build_report(round_: Round, subject: str | None = None, **opts) -> list[Inst
     return [_instance("report", round_, {
         "groups": [g.as_dict() for g in group_objs], "total": total_obj.as_dict(),
         "occupations": occupations, "retakes": sum(r["is_retake"] for r in rows),
-        "absentees": _absentees(rows), "incidents": incidents, "evaluation": evaluation,
+        "absentees": _absentees([r for _, members in _groups(rows, config) for r in members]),
+        "incidents": incidents, "evaluation": evaluation,
         "guidance_centre": config.station.guidance_centre,
         "chart_uri": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
         "total_rate": format_rate(total_obj.pass_rate)})]

@@ -30,10 +30,13 @@ class OcrFailed(StationError):
     code = "ocr_failed"
 
 
-def ocr_pdf(source_pdf: Path, out_pdf: Path, *, language: str = "chi_sim+eng", jobs: int = OCR_JOBS) -> str:
+def ocr_pdf(source_pdf: Path, out_pdf: Path, *, language: str = "chi_sim+eng", jobs: int = OCR_JOBS,
+            rotate_pages: bool = True) -> str:
     """OCR source_pdf into out_pdf (PDF/A-2b with an invisible text layer); return the text found.
 
     Pages that already carry text (e.g. a PDF printed from Word) keep it and are not OCRed.
+    rotate_pages: let Tesseract's orientation check turn pages fed upside down or sideways
+    (one extra, quick Tesseract pass per page: about a third of the OCR time).
     The text is Tesseract's, page by page, separated by form feeds (\\f); Chinese is returned
     with the spaces Tesseract puts between characters removed.
     """
@@ -41,12 +44,12 @@ def ocr_pdf(source_pdf: Path, out_pdf: Path, *, language: str = "chi_sim+eng", j
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ocr-", dir=out_pdf.parent) as scratch:
         sidecar = Path(scratch) / "text.txt"
-        _run(source_pdf, out_pdf, sidecar, language, jobs)
+        _run(source_pdf, out_pdf, sidecar, language, jobs, rotate_pages)
         text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else ""
     return tidy_text(text)
 
 
-def _run(source: Path, out: Path, sidecar: Path, language: str, jobs: int) -> None:
+def _run(source: Path, out: Path, sidecar: Path, language: str, jobs: int, rotate: bool) -> None:
     """Call OCRmyPDF, turning its exceptions into our errors."""
     streams = sys.stdout, sys.stderr
     try:
@@ -54,7 +57,7 @@ def _run(source: Path, out: Path, sidecar: Path, language: str, jobs: int) -> No
         # (Debian 12's Ghostscript 10.0 is refused by OCRmyPDF with skip_text, and would re-render)
         ocrmypdf.ocr(source, out, language=language.split("+"), output_type="pdfa-2",
                      pdfa_backend="internal", jobs=jobs, progress_bar=False, skip_text=True,
-                     sidecar=sidecar, optimize=0, rotate_pages=True, tesseract_timeout=180)
+                     sidecar=sidecar, optimize=0, rotate_pages=rotate, tesseract_timeout=180)
     except ocr_errors.EncryptedPdfError as exc:
         raise unreadable(source, "encrypted") from exc
     except (ocr_errors.InputFileError, ocr_errors.UnsupportedImageFormatError) as exc:

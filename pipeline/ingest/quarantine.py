@@ -50,7 +50,7 @@ def quarantine_file(*, paths: DataPaths, source: Path, sha256: str, error: dict,
                     category_hint: str = "", original_name: str = "") -> Path:
     """Move source into quarantine/ beside a reason file; return the quarantined path."""
     original_name = original_name or source.name
-    name = free_name(paths.quarantine, original_name, sha256)
+    name = _own_name(paths.quarantine, original_name, sha256) or free_name(paths.quarantine, original_name, sha256)
     target = paths.quarantine / name
     reason = {"name": name, "original_name": original_name, "code": error.get("code", "internal_error"),
               "message": error.get("message", ""), "detail": error.get("detail", ""),
@@ -61,6 +61,16 @@ def quarantine_file(*, paths: DataPaths, source: Path, sha256: str, error: dict,
         os.rename(source, target)
         _fsync_dir(paths.quarantine)
     return target
+
+
+def _own_name(folder: Path, name: str, sha256: str) -> str | None:
+    """The name an interrupted earlier attempt for these very bytes already wrote a reason under."""
+    stem, dot, suffix = name.rpartition(".")
+    for candidate in (name, f"{stem}-{sha256[:8]}.{suffix}" if dot and stem else f"{name}-{sha256[:8]}"):
+        reason = folder / (candidate + REASON_SUFFIX)
+        if reason.is_file() and json.loads(reason.read_text(encoding="utf-8")).get("sha256") == sha256:
+            return candidate
+    return None
 
 
 def quarantine_list(paths: DataPaths) -> list[dict]:

@@ -72,7 +72,7 @@ def _seed(root: Path, env: dict, stacks: int, per: int) -> tuple[list[tuple[str,
     forms = json.loads(result.stdout.strip().splitlines()[-1])["forms"]
     files = [(p.name, p.read_bytes()) for p in sorted(made.iterdir())]
     stack = files[0][1]
-    files.append(("truncated.pdf", stack[: len(stack) // 3]))
+    files.append(("truncated.pdf", stack[:400]))       # cut off inside the first page
     files.append(("stack00-again.pdf", stack))
     return files, forms
 
@@ -107,10 +107,12 @@ def _check(root: Path, names: list[str], forms: int) -> None:
     assert all(item_verify(p) == [] for p in folders)
     released = sorted(p.name for p in (data / "processed").glob("*/*"))
     quarantined = sorted(p.name for p in (data / "quarantine").iterdir() if not p.name.endswith(".reason.json"))
-    assert sorted(released + quarantined) == sorted(names)
+    leftovers = [p.relative_to(data).as_posix() for p in data.rglob('*') if p.is_file()
+                 and p.parts[len(data.parts)] in ('inbox', 'work', 'quarantine')]
+    assert sorted(released + quarantined) == sorted(names), leftovers
     assert quarantined == ["truncated.pdf"]
     assert [p.name for p in (data / "processed" / "duplicates").iterdir()] == ["stack00-again.pdf"]
-    assert not list((data / "inbox").iterdir())
+    assert not [p for p in (data / "inbox").rglob("*") if p.is_file()]
     assert not [p for p in (data / "work").iterdir() if not p.name.endswith(".new")]
     states = dict(db.execute("select state, count(*) from catalog_ingestjob group by state").fetchall())
     assert set(states) <= {"filed", "quarantined"}

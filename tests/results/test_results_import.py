@@ -142,3 +142,19 @@ def test_example_score_sheet_imports_cleanly_and_looks_plausible(data_root, tmp_
     assert total.expected == 120 and total.pending == 0
     assert 0.7 <= total.passed / 120 <= 0.95 and 1 <= total.absent <= 10 and total.failed >= 5
     assert Score.objects.filter(is_retake=True).count() == 8
+
+
+def test_cli_report_with_evaluation_and_incidents(round_with_candidates, tmp_path, capsys):
+    from pypdf import PdfReader
+
+    path = write_xlsx(tmp_path / "scores.xlsx", good_rows(round_with_candidates.candidates.all()))
+    assert main(["results", "report", "2026-12", "--out", str(tmp_path / "out")]) == 0
+    assert "尚未导入任何成绩" in capsys.readouterr().err
+    main(["results", "import", str(path), "--round", "2026-12"])
+    capsys.readouterr()
+    assert main(["results", "report", "2026-12", "--out", str(tmp_path / "out"), "--evaluation", "评分客观公正",
+                 "--incident", "实操二室停电15分钟", "--incident", "一名考生迟到被拒入场"]) == 0
+    assert "已生成鉴定报告" in capsys.readouterr().out
+    (pdf,) = (tmp_path / "out" / "report").glob("*.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "评分客观公正" in text and "实操二室停电15分钟" in text and "一名考生迟到被拒入场" in text

@@ -7,6 +7,7 @@ store writes real items in the same layout.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -98,7 +99,7 @@ def backend(request, data_root, tmp_path, monkeypatch):
     folder = tmp_path / "config"
     shutil.copytree(config_dir(), folder)
     station = folder / "station.toml"
-    text = station.read_text(encoding="utf-8").replace('backend = "whoosh"', f'backend = "{request.param}"')
+    text = re.sub(r'(?m)^backend = "\w+"', f'backend = "{request.param}"', station.read_text(encoding="utf-8"))
     station.write_text(text, encoding="utf-8")
     monkeypatch.setenv("STATION_CONFIG", str(folder))
     get_config.cache_clear()
