@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import sys
 import threading
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +34,11 @@ FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 # Photos per task sent to a worker process: few round trips, yet a progress update every chunk.
 CHUNK = 100
+# Bilinear: after draft decoding the scale left is 0.9–2.2×, where it is within 1.1 dB PSNR of
+# bicubic after the JPEG q90 encode and ~30 % cheaper (BENCHMARKS.md, Import); 3.0 is the
+# reducing gap Pillow documents as indistinguishable from resampling in one step.
+RESAMPLE = Image.Resampling.BILINEAR
+REDUCING_GAP = 3.0
 SERIAL_BELOW = 16                   # fewer photos than this are not worth starting processes
 
 Progress = Callable[[int, int], None]
@@ -136,12 +142,31 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 def normalise(source: Path) -> Image.Image:
     """The photo upright (EXIF orientation applied), cropped and scaled to 一寸, in RGB."""
-    image = _open(source)
+    return _fit(_flatten(_upright(_open(source))))
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation in place (no copy of the pixels when there is nothing to turn)."""
     try:
-        upright = ImageOps.exif_transpose(image)
+        ImageOps.exif_transpose(image, in_place=True)
     except (OSError, SyntaxError, ValueError):
-        upright = image     # a broken EXIF block: keep the pixels as stored
-    return ImageOps.fit(_flatten(upright), ID_PHOTO_SIZE, Image.Resampling.BICUBIC, centering=(0.5, 0.35))
+        pass        # a broken EXIF block: keep the pixels as stored
+    return image
+
+
+def _fit(image: Image.Image) -> Image.Image:
+    """Crop to the 一寸 aspect ratio (head room: 35 % of the spare height above), then scale.
+
+    As ImageOps.fit, plus reducing_gap, which first shrinks a big non-JPEG source by a whole
+    factor (JPEGs are already decoded near the target size by draft mode).
+    """
+    width, height = image.size
+    target_width, target_height = ID_PHOTO_SIZE
+    crop_width = min(width, height * target_width / target_height)
+    crop_height = min(height, width * target_height / target_width)
+    left, top = (width - crop_width) * 0.5, (height - crop_height) * 0.35
+    return image.resize(ID_PHOTO_SIZE, RESAMPLE, box=(left, top, left + crop_width, top + crop_height),
+                        reducing_gap=REDUCING_GAP)
 
 
 def normalise_to(source: Path, target: Path) -> Path:
@@ -167,16 +192,19 @@ def _run_chunk(jobs: Sequence[PhotoJob]) -> list[PhotoResult]:
 
 
 def _context() -> multiprocessing.context.BaseContext:
-    """Workers forked from a small server that imported only this module.
+    """Forked workers: they start at once, with this module already imported.
 
-    Not plain fork: the caller may run threads (a progress bar) whose locks a child would
-    inherit held; not spawn: it would re-import the CLI script in every worker.
+    spawn and forkserver would re-import the `station` console script — the whole CLI,
+    Django and WeasyPrint, about 2 s of CPU — in every worker.
     """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def _worker_start() -> None:
+    """In a new worker: own stdout/stderr, so that exiting (which flushes them) never waits
+    on a lock that another thread of the parent (a progress bar) held when we were forked."""
+    sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")    # noqa: SIM115 — lives as long as the worker
 
 
 def default_workers() -> int:
@@ -194,7 +222,7 @@ def normalise_all(jobs: Sequence[PhotoJob], *, workers: int | None = None,
     size = max(1, min(CHUNK, math.ceil(len(jobs) / (workers * 4))))
     chunks = [jobs[start:start + size] for start in range(0, len(jobs), size)]
     results: list[PhotoResult] = []
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(), initializer=_worker_start)
     try:
         for chunk in pool.map(_run_chunk, chunks):
             results.extend(chunk)

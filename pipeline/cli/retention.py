@@ -19,6 +19,7 @@ from pipeline.cli.common import JsonOption, UserOption, acting_user, console, em
 from pipeline.config import get_config
 from pipeline.errors import BadInput
 from pipeline.forms.destruction import destruction_register_render, register_data
+from pipeline.forms.service import forms_generate
 from pipeline.paths import data_paths
 
 retention_app = typer.Typer(help="保管期限与到期清单 / retention", no_args_is_help=True)
@@ -173,6 +174,18 @@ def loan_list(as_json: bool = JsonOption) -> None:
         console.print(table)
 
     emit(rows, as_json, render)
+
+
+@loan_app.command("register")
+def loan_register(year: int = typer.Option(None, "--year", help="年度（默认今年）"),
+                  out: Path = typer.Option(..., "--out", help="借阅登记表 PDF 的输出目录")) -> None:
+    """生成某一年度的《借阅登记表》（PDF，每页带二维码，签字后扫描即自动归档）。"""
+    year = year or timezone.localdate().year
+    generated = forms_generate(form="lending-register", round_=None, subject=str(year), out=out,
+                               workers=1).instances[0]
+    count = Loan.objects.filter(requested_at__year=year).count()
+    console.print(f"[green]已生成[/] {year}年借阅登记表：{count} 次借阅，共 {generated.pages} 页")
+    console.print(f"  {generated.pdf}")
 
 
 # ---------------------------------------------------------------- destruction

@@ -1,24 +1,34 @@
 """档案销毁清册 from a real destruction batch: 序号, 档号, 题名, 年度, 应保管期限, 已保管期限, 页数,
-鉴定意见, 备注, with the proposer, approver and the two witnesses (第十八条(一)3、第二十六条(十)).
-
-Registered after pipeline.forms.generic (imported first on purpose), so this builder replaces
-the sample one there.
+鉴定意见, 备注, with the proposer (编制人), approver and the two witnesses (第十八条(一)3、第二十六条(十)).
+The only builder of "destruction-register"; its signed copy files itself by the QR on every page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from pipeline.catalog.models import DestructionBatch, DestructionEntry, FormInstance
 from pipeline.config import get_config
 from pipeline.errors import NotFound
-from pipeline.forms import generic  # noqa: F401 — must register first so that this builder wins
 from pipeline.forms.builders import InstanceData, register, zh_date
+from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_generate
 from pipeline.retention import elapsed_zh
+
+
+def person_names(usernames: list[str], *, with_username: bool = True) -> dict[str, str]:
+    """Printable name per station username: '王站长（head）' (or '王站长') when a full name is on file,
+    else the username."""
+    full = dict(User.objects.filter(username__in=[u for u in usernames if u]).values_list("username", "first_name"))
+    return {u: (f"{full[u]}（{u}）" if with_username else full[u]) if full.get(u) else u for u in usernames if u}
+
+
+def _day(moment: dt.datetime | None) -> dt.date | None:
+    return timezone.localtime(moment).date() if moment else None
 
 
 def _period(retention_class: str, code: str) -> str:
@@ -39,20 +49,31 @@ def register_row(number: int, entry: DestructionEntry, as_of: dt.date) -> dict:
             "doc_date": item.doc_date.isoformat(), "due_date": item.due_date.isoformat() if item.due_date else ""}
 
 
+def signers(batch: DestructionBatch) -> list[dict]:
+    """编制人, 批准人, 监销人 ×2 in FormSpec order: name and date when known, else blank for the hand."""
+    witnesses = list(batch.witnesses.order_by("at").values_list("user", "at"))[:2]
+    witnesses += [("", None)] * (2 - len(witnesses))
+    people = [(batch.proposed_by, batch.proposed_at), (batch.approved_by, batch.approved_at), *witnesses]
+    names = person_names([user for user, _ in people])
+    return [{"role": role, "name": names.get(user, ""), "date": zh_date(_day(at)) if user else zh_date(None)}
+            for role, (user, at) in zip(FORMS["destruction-register"].signatures, people)]
+
+
 def register_data(batch: DestructionBatch) -> InstanceData:
     """The register of one batch as plain data."""
     as_of = batch.as_of or timezone.localdate()
     entries = batch.entries.select_related("item").order_by("item__archival_code")
     rows = [register_row(number, entry, as_of) for number, entry in enumerate(entries, 1)]
     witnesses = list(batch.witnesses.order_by("at").values_list("user", flat=True))
+    kept = [r for r in rows if r["opinion"] != "不销毁"]
     return InstanceData(
         form="destruction-register", subject=batch.code, subject_label=f"销毁批次 {batch.code}",
         title=f"档案销毁清册 {batch.code}", doc_date=timezone.localtime(batch.proposed_at).date(),
         context={"batch": batch.code, "as_of": zh_date(as_of), "opinion": batch.opinion,
                  "proposed_by": batch.proposed_by, "approved_by": batch.approved_by,
-                 "witnesses": witnesses + [""] * (2 - len(witnesses)), "rows": rows,
-                 "total_pages": sum(r["pages"] for r in rows if r["opinion"] != "不销毁"),
-                 "count": sum(1 for r in rows if r["opinion"] != "不销毁")})
+                 "witnesses": witnesses + [""] * (2 - len(witnesses)), "signers": signers(batch), "rows": rows,
+                 "total_pages": sum(r["pages"] for r in kept), "count": len(kept),
+                 "struck": len(rows) - len(kept)})
 
 
 @register("destruction-register")
@@ -70,7 +91,7 @@ def build_destruction_register(round_=None, subject: str | None = None, **opts) 
 def destruction_register_render(*, batch_code: str, out, actor: str) -> list:
     """Render the register (PDF with a QR on every page, and DOCX); link the batch to its form instance."""
     result = forms_generate(form="destruction-register", round_=None, subject=batch_code,
-                                  formats=("pdf", "docx"), out=out, actor=actor)
+                            formats=("pdf", "docx"), out=out, actor=actor)
     generated = result.instances[0]
     with transaction.atomic():
         batch = DestructionBatch.objects.select_for_update().get(code=batch_code)

@@ -1,12 +1,13 @@
 """Builders of the generic forms: registration, admission ticket, roster, schedule, badge,
-filing cover, packet cover, archive catalogue, destruction register."""
+filing cover, archive catalogue. (Packet cover: rooms.py, per stored sitting; destruction register:
+destruction.py, from a real batch; lending register: lending.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from pipeline.catalog.models import ArchiveItem, Candidate, DestructionBatch, Role, Room, Round, Staff
+from pipeline.catalog.models import ArchiveItem, Candidate, Role, Room, Round, Staff
 from pipeline.config import get_config
 from pipeline.domain import LEVEL_NAMES, LEVEL_SHORT
 from pipeline.errors import NotFound
@@ -23,7 +24,6 @@ EXAM_RULES = (
     "参考人员在考场内要听从临界考人员管理，对于扰乱考场正常秩序人员，取消考试资格，情节严重者，将按有关规定追究其相关责任。",
 )
 ROLE_NAMES = dict(Role.choices)
-SITTINGS = {"theory": "理论考试", "practical": "实操考核"}
 
 
 def _when(moment: dt.datetime | None) -> str:
@@ -180,27 +180,6 @@ def build_filing_cover(round_: Round | None, subject: str | None = None, *, cate
                          round_code=round_.code if round_ else "")]
 
 
-@register("packet-cover")
-def build_packet_cover(round_: Round, subject: str | None = None, *, counts: dict | None = None,
-                       **opts) -> list[InstanceData]:
-    """试卷袋封签 / 答卷封面 per room × sitting; its QR files the graded papers stacked behind it."""
-    counts = counts or {}
-    instances = []
-    for room in Room.objects.order_by("kind", "code"):
-        key = f"{room.code}@{room.kind}"
-        if subject and subject != key:
-            continue
-        sitting = SITTINGS.get(room.kind, room.kind)
-        context = {"round": _round_fields(round_), "room": room.name, "room_code": room.code,
-                   "location": room.location, "sitting": sitting,
-                   "when": _round_fields(round_)["theory_at" if room.kind == "theory" else "practical_at"],
-                   "count": counts.get(key, ""), "category": "SJ"}
-        instances.append(InstanceData(form="packet-cover", subject=key, subject_label=f"{room.name} {sitting}",
-                                      title=f"{round_.code} {room.name} {sitting} 答卷", doc_date=round_date(round_),
-                                      context=context, round_code=round_.code))
-    return instances
-
-
 @register("archive-catalogue")
 def build_archive_catalogue(round_: Round | None, subject: str | None = None, *, year: int | None = None,
                             category: str | None = None, **opts) -> list[InstanceData]:
@@ -223,24 +202,4 @@ def build_archive_catalogue(round_: Round | None, subject: str | None = None, *,
             title=f"{year}年 {label}（{code}）归档文件目录", doc_date=dt.date(year, 12, 31),
             context={"year": year, "category": code, "category_label": label, "rows": rows,
                      "blank_rows": max(0, 12 - len(rows))}, round_code=round_.code if round_ else ""))
-    return instances
-
-
-@register("destruction-register")
-def build_destruction_register(round_: Round | None, subject: str | None = None, **opts) -> list[InstanceData]:
-    """档案销毁清册 of a destruction batch (its entries, 鉴定意见, 批准人, two 监销人)."""
-    batches = DestructionBatch.objects.filter(code=subject) if subject else DestructionBatch.objects.filter(
-        state=DestructionBatch.State.PROPOSED)
-    instances = []
-    for batch in batches:
-        rows = [{"number": i + 1, "archival_code": e.item.archival_code, "title": e.item.title,
-                 "doc_date": e.item.doc_date.isoformat(), "retention": e.item.retention_code,
-                 "due_date": e.item.due_date.isoformat() if e.item.due_date else "",
-                 "pages": e.item.pages, "note": e.struck_reason if e.struck else ""}
-                for i, e in enumerate(batch.entries.select_related("item").order_by("item__archival_code"))]
-        instances.append(InstanceData(
-            form="destruction-register", subject=batch.code, subject_label=f"销毁批次 {batch.code}",
-            title=f"档案销毁清册 {batch.code}", doc_date=batch.proposed_at.date(),
-            context={"batch": batch.code, "opinion": batch.opinion, "proposed_by": batch.proposed_by,
-                     "rows": rows, "total_pages": sum(r["pages"] for r in rows)}))
     return instances

@@ -1,4 +1,5 @@
-"""Every tier-1 form of FORMS.md: what it is called, which article asks for it, how it is filed."""
+"""Every tier-1 form of FORMS.md (and the tier-2 lending register): what it is called, which article
+asks for it, how it is filed, and which signatures its template prints."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ class FormSpec:
     key: str
     name_zh: str
     article: str
-    per: str                      # candidate | round | room-sitting | handover | staff | document | batch | year-class
+    per: str                      # candidate | round | room-sitting | handover | staff | document | batch | year-class | year
     tier: int
     retention_class: str | None   # key in config/retention.toml; None = not filed
     category: str | None          # archive category code; None = chosen per instance (filing cover)
     template: str
     docx: str | None
-    signatures: tuple[str, ...]
+    signatures: tuple[str, ...]   # what the template prints, in order; "（逐人）": one signature line per person/row
 
     @property
     def filed(self) -> bool:
@@ -43,13 +44,13 @@ _SPECS = (
     _spec("schedule", "职业技能鉴定实施安排表", "第十八条(三)", "round", "exam-affairs", "KW",
           ("制表人", "站长", "鉴定站（章）"), docx=True),
     _spec("seating-plan", "职业技能鉴定实操考场安排表", "第十八条(三)、第二十五条(四)", "room-sitting",
-          "exam-affairs", "KW", ("制表人", "考评组长"), docx=True),
+          "exam-affairs", "KW", ("编制人", "审核人", "考评组长"), docx=True),
     _spec("staff-assignment", "职业技能鉴定工作人员安排表", "第十八条(三)、第十条(四)、第十九条(七)",
           "round", "exam-affairs", "KW", ("制表人", "站长", "鉴定站（章）"), docx=True),
     _spec("room-record", "职业技能鉴定考场情况记录表", "第十八条(三)、第十九条(四)(六)(八)、第十五条(五)",
-          "room-sitting", "exam-affairs", "KW", ("监考人员", "考评员", "考评组长"), docx=True),
+          "room-sitting", "exam-affairs", "KW", ("考场工作人员（逐人）", "考评组长／主监考", "考务人员"), docx=True),
     _spec("paper-receipt", "试卷领取单", "第二十八条(四)(八)、第二十一条(三)", "handover",
-          "exam-affairs", "KW", ("交方（试卷保密人员）", "接方", "监督人"), docx=True),
+          "exam-affairs", "KW", ("交方（试卷保密人员）", "接方（监考）"), docx=True),
     _spec("packet-cover", "试卷袋封签（答卷封面）", "第十九条(九)、第二十一条(五)(八)", "room-sitting",
           "exam-papers", "SJ", ("监考人员", "考评组长", "封装人")),
     _spec("score-register", "职业技能鉴定成绩登记册", "第十七条(六)、第十九条(十)、第二十一条(八)",
@@ -64,9 +65,12 @@ _SPECS = (
     _spec("filing-cover", "归档封面", "第十四条、第十八条(一)", "document", None, None,
           ("移交人", "接收人（档案管理员）")),
     _spec("destruction-register", "档案销毁清册", "第十八条(一)3、第二十六条(十)", "batch",
-          "archive-management", "DA", ("鉴定人", "批准人（站长）", "监销人", "监销人"), docx=True),
+          "archive-management", "DA", ("编制人", "批准人（站长）", "监销人", "监销人"), docx=True),
     _spec("archive-catalogue", "归档文件目录", "第十四条(二)、第二十六条(五)", "year-class",
           "archive-management", "DA", ("立卷人", "检查人")),
+    # tier 2, asked for by the retention work: one register per year listing that year's loans
+    _spec("lending-register", "借阅登记表", "第十八条(一)2、第二十六条(六)", "year", "service-records", "FW",
+          ("借阅人（逐人）", "经办人（逐人）"), tier=2),
 )
 
 FORMS: dict[str, FormSpec] = {spec.key: spec for spec in _SPECS}

@@ -16,7 +16,7 @@ from pipeline.catalog.models import Round
 from pipeline.catalog.scoring import prior_result, result_rows, round_statistics
 from pipeline.config import StationConfig, get_config
 from pipeline.domain import LEVEL_SHORT
-from pipeline.errors import BadInput, ConfigError
+from pipeline.errors import BadInput, ConfigError, Conflict
 from pipeline.forms.builders import InstanceData, limit, register, round_date, zh_date
 from pipeline.forms.registry import FORMS
 from pipeline.results import GroupStats, format_rate, pass_marks, part_passed
@@ -30,16 +30,19 @@ MAX_INCIDENTS = 50
 
 def _scored_rows(round_: Round, form: str) -> list[dict]:
     """Every candidate's result; [] before any score is recorded (nothing to print yet, so
-    `forms round` before the exam skips these forms); BadInput naming who is still unscored."""
+    `forms round` before the exam skips these forms); Conflict naming who is still unscored, so
+    that `forms round` lists the form as 未生成 and goes on with the others."""
     rows = result_rows(round_)
     if all(r["outcome"] == "pending" for r in rows):
         return []
     pending = [f"{r['name']}（{r['ticket_number']}）" for r in rows if r["outcome"] == "pending"]
     if pending:
         more = " 等" if len(pending) > 10 else ""
-        raise BadInput(f"无法生成《{FORMS[form].name_zh}》：批次 {round_.code} 还有 {len(pending)} 名考生没有成绩："
-                       f"{'、'.join(pending[:10])}{more}。请先用 station results import 导入成绩表。",
-                       f"{len(pending)} candidates of {round_.code} unscored", code="scores_incomplete")
+        raise Conflict(f"无法生成《{FORMS[form].name_zh}》：批次 {round_.code} 共 {len(rows)} 名考生，"
+                       f"还有 {len(pending)} 名考生没有成绩：{'、'.join(pending[:10])}{more}。"
+                       "请先用 station results import 导入其余成绩后重新生成。",
+                       f"{len(pending)} of {len(rows)} candidates of {round_.code} unscored",
+                       code="scores_incomplete")
     return rows
 
 

@@ -1,6 +1,7 @@
 """Builders of the room-level forms, from the stored plan of `station assign`:
 实操考场安排表 (seating-plan), 工作人员安排表 (staff-assignment), 考场情况记录表 (room-record),
-试卷领取单 (paper-receipt)."""
+试卷领取单 (paper-receipt), 试卷袋封签／答卷封面 (packet-cover). Every per-sitting form has the same
+subject key "ROOM@kind-N" and label "实操一室 第1场", so their scans meet in the archive."""
 
 from __future__ import annotations
 
@@ -156,6 +157,20 @@ def build_paper_receipt(round_: Round, subject: str | None = None, **opts) -> li
         context = {"round": _round(round_), **_sitting_fields(round_, sitting), "copies": len(sitting.seats),
                    "custodians": custodians, "receivers": receivers}
         instances.append(_instance("paper-receipt", round_, sitting, context))
+    return instances
+
+
+@register("packet-cover")
+def build_packet_cover(round_: Round, subject: str | None = None, **opts) -> list[InstanceData]:
+    """试卷袋封签／答卷封面: one per room × sitting; 应考 = candidates seated there; its QR files the
+    graded papers stacked behind it (exam-papers, 3 years)."""
+    instances = []
+    for sitting in _pick(_sittings(round_), subject, "packet-cover"):
+        context = {"round": _round(round_), **_sitting_fields(round_, sitting), "count": len(sitting.seats),
+                   "category": "SJ"}
+        instance = _instance("packet-cover", round_, sitting, context)
+        instance.title = f"{round_.code} {sitting.label} {context['kind']} 答卷"
+        instances.append(instance)
     return instances
 
 

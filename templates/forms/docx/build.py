@@ -122,9 +122,17 @@ def _repeat_header():
     return element
 
 
+# Date line under a signature box when it is not 年 月 日 (the handover slip records times).
+DATE_LINES = {"交方（试卷保密人员）": "交出时间：　　月　　日　　时　　分",
+              "接方（监考）": "接收时间：　　月　　日　　时　　分"}
+PER_PERSON = "（逐人）"   # a FormSpec role signed line by line in the body's table, not in a box
+
+
 def signatures(doc: Document, key: str) -> None:
-    """One box per signature the article asks for, with 年 月 日."""
-    roles = FORMS[key].signatures
+    """One box per signature of FormSpec.signatures (roles signed per person are in the body), with the date."""
+    roles = [role for role in FORMS[key].signatures if not role.endswith(PER_PERSON)]
+    if not roles:
+        return
     table = doc.add_table(rows=1, cols=len(roles))
     table.style = "Table Grid"
     for col, role in enumerate(roles):
@@ -133,7 +141,7 @@ def signatures(doc: Document, key: str) -> None:
         _cell(cell, f"{role}{'' if seal else '（签名）'}：", bold=True, size=9.5)
         _para(cell, "（盖章）" if seal else "", size=9, align=WD_ALIGN_PARAGRAPH.CENTER)
         _para(cell, "", size=9)
-        _para(cell, "年　　月　　日", size=9.5, align=WD_ALIGN_PARAGRAPH.RIGHT)
+        _para(cell, DATE_LINES.get(role, "年　　月　　日"), size=9.5, align=WD_ALIGN_PARAGRAPH.RIGHT)
 
 
 C = "data.candidate."
@@ -196,6 +204,9 @@ def room_record(doc: Document) -> None:
                  [("应到人数", "{{ data.expected }}"), ("实到人数", "")], [("缺考人数", ""), ("缺考准考证号", "")],
                  [("试卷当众拆封", "☐ 已当众拆封，密封完好　拆封人：")], [("违纪情况", "")],
                  [("设备异常", "")], [("工作人员", STAFF)]])
+    _para(doc, "考场工作人员签名（逐人）", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["职责", "姓名", "胸卡编号", "签名"], ["{{ r.duty }}", "{{ r.name }}", "{{ r.badge }}", ""],
+               "data.staff")
 
 
 def paper_receipt(doc: Document) -> None:
@@ -225,13 +236,19 @@ def report(doc: Document) -> None:
 
 
 def destruction_register(doc: Document) -> None:
-    _para(doc, "销毁批次：{{ data.batch }}　共 {{ data.rows | length }} 件 {{ data.total_pages }} 页", size=10)
-    rows_table(doc, ["序号", "档号", "题名", "文件日期", "保管期限", "到期日", "页数", "备注"],
-               ["{{ r.number }}", "{{ r.archival_code }}", "{{ r.title }}", "{{ r.doc_date }}", "{{ r.retention }}",
-                "{{ r.due_date }}", "{{ r.pages }}", "{{ r.note }}"], "data.rows")
-    fields(doc, [[("鉴定意见", "{{ data.opinion }}（提出人：{{ data.proposed_by }}）")],
-                 [("销毁方式", "☐ 粉碎　☐ 焚毁　☐ 电子文件彻底删除")], [("销毁时间", "　　年　　月　　日")]])
+    _para(doc, "销毁批次：{{ data.batch }}　截至 {{ data.as_of }}　拟销毁 {{ data.count }} 件 {{ data.total_pages }} 页"
+          "{% if data.struck %}（划去 {{ data.struck }} 件）{% endif %}", size=10)
+    rows_table(doc, ["序号", "档号", "题名", "年度", "应保管期限", "已保管期限", "页数", "鉴定意见", "备注"],
+               ["{{ r.number }}", "{{ r.archival_code }}", "{{ r.title }}", "{{ r.year }}", "{{ r.retention }}",
+                "{{ r.elapsed }}", "{{ r.pages }}", "{{ r.opinion }}", "{{ r.note }}"], "data.rows")
+    fields(doc, [[("鉴定意见", "{{ data.opinion }}")],
+                 [("销毁方式", "☐ 粉碎　☐ 焚毁　☐ 电子文件彻底删除　　销毁地点：")], [("销毁时间", "　　年　　月　　日")]])
+    _para(doc, "签名（编制人、批准人、两名监销人）", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["签名项", "姓名", "签名", "日期"], ["{{ r.role }}", "{{ r.name }}", "", "{{ r.date }}"],
+               "data.signers")
 
+
+SIGNED_IN_BODY = {"destruction-register"}   # prints its signers (with names when known) in the body
 
 BODIES = {"registration": registration, "schedule": schedule, "seating-plan": seating_plan,
           "staff-assignment": staff_assignment, "room-record": room_record, "paper-receipt": paper_receipt,
@@ -244,7 +261,8 @@ def build(folder: Path = HERE) -> list[Path]:
     for key, body in BODIES.items():
         doc = new_document(key)
         body(doc)
-        signatures(doc, key)
+        if key not in SIGNED_IN_BODY:
+            signatures(doc, key)
         path = folder / FORMS[key].docx
         doc.save(str(path))
         written.append(path)
