@@ -34,9 +34,9 @@ FORMATS = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
 # Photos per task sent to a worker process: few round trips, yet a progress update every chunk.
 CHUNK = 100
-# Bilinear: after draft decoding the scale left is 0.9–2.2×, where it is within 1.1 dB PSNR of
-# bicubic after the JPEG q90 encode and ~30 % cheaper (BENCHMARKS.md, Import); 3.0 is the
-# reducing gap Pillow documents as indistinguishable from resampling in one step.
+# Bilinear: after draft decoding the scale left is 0.9–2.2×, where it comes within 1.1 dB PSNR
+# of bicubic once encoded at q90, for ~30 % less resize time (BENCHMARKS.md, Import). A reducing
+# gap of 3.0 is what Pillow documents as indistinguishable from resampling in one step.
 RESAMPLE = Image.Resampling.BILINEAR
 REDUCING_GAP = 3.0
 SERIAL_BELOW = 16                   # fewer photos than this are not worth starting processes
@@ -202,8 +202,9 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _worker_start() -> None:
-    """In a new worker: own stdout/stderr, so that exiting (which flushes them) never waits
-    on a lock that another thread of the parent (a progress bar) held when we were forked."""
+    """Give a new worker its own stdout and stderr."""
+    # A worker flushes them when it exits; the inherited ones may be locked for good by a
+    # thread of the parent (a progress bar) that was writing at the moment of the fork.
     sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")    # noqa: SIM115 — lives as long as the worker
 
 
@@ -229,7 +230,7 @@ def normalise_all(jobs: Sequence[PhotoJob], *, workers: int | None = None,
             if progress:
                 progress(len(results), len(jobs))
     except BrokenProcessPool as exc:
-        raise StationError("处理照片的子进程意外退出（可能是内存不足），未导入任何数据；请关闭其他程序后重试。",
+        raise StationError("处理照片的子进程意外退出（可能是内存不足），照片未处理完；请关闭其他程序后重试。",
                            f"photo worker process died: {exc}", code="photo_worker_died") from exc
     finally:
         # On any failure drop the chunks not started, and wait for running ones, so that no

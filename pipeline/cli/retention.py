@@ -10,7 +10,7 @@ import typer
 from django.utils import timezone
 from rich.table import Table
 
-from pipeline.catalog.models import ArchiveItem, DestructionBatch, Hold, Loan
+from pipeline.catalog.models import ArchiveItem, DestructionBatch, FormInstance, Hold, Loan
 from pipeline.catalog.retention_services import (
     batch_get, destruction_approve, destruction_execute, destruction_propose,
     destruction_witness, hold_place, hold_release, item_blockers, loan_approve, loan_lend, loan_request,
@@ -183,7 +183,7 @@ def loan_register(year: int = typer.Option(None, "--year", help="年度（默认
     year = year or timezone.localdate().year
     generated = forms_generate(form="lending-register", round_=None, subject=str(year), out=out,
                                workers=1).instances[0]
-    count = Loan.objects.filter(requested_at__year=year).count()
+    count = FormInstance.objects.get(code=generated.code).data["count"]
     console.print(f"[green]已生成[/] {year}年借阅登记表：{count} 次借阅，共 {generated.pages} 页")
     console.print(f"  {generated.pdf}")
 

@@ -28,6 +28,7 @@ def person_names(usernames: list[str], *, with_username: bool = True) -> dict[st
 
 
 def _day(moment: dt.datetime | None) -> dt.date | None:
+    """The local date of a stored moment."""
     return timezone.localtime(moment).date() if moment else None
 
 

@@ -12,7 +12,7 @@ from pipeline.errors import BadInput
 from pipeline.forms.builders import InstanceData, register
 from pipeline.forms.destruction import person_names
 
-MIN_LINES = 10   # a register page always offers this many lines; empty ones are for hand entry
+MIN_LINES = 9   # a register page always offers this many lines; empty ones are for hand entry
 
 
 def _day(value: dt.datetime | dt.date | None, year: int) -> str:
@@ -45,6 +45,7 @@ def loan_row(number: int, loan: Loan, names: dict[str, str], year: int) -> dict:
 
 
 def _year(subject: str | None, year: int | None) -> int:
+    """The register's year from the subject ("2026") or the year option, else this year; BadInput if malformed."""
     text = str(subject or year or timezone.localdate().year).strip()
     if not (text.isdigit() and len(text) == 4):
         raise BadInput(f"借阅登记表按年度生成，年度“{text}”无效，请写成 2026。", f"bad lending year {text!r}",

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import io
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pikepdf
 import pypdfium2 as pdfium
-from PIL import Image, ImageOps, ImageSequence
+from PIL import Image, ImageFile, ImageOps, ImageSequence
 
 from pipeline.errors import BadInput
 
@@ -112,10 +113,24 @@ def iter_pages(path: Path, dpi: float = 150) -> Iterator[PageImage]:
 # ---------------------------------------------------------------- images
 
 
+@contextmanager
+def _strict_decoding():
+    """Make Pillow raise on truncated data while decoding a scan.
+
+    WeasyPrint sets ImageFile.LOAD_TRUNCATED_IMAGES = True for the whole process when it is
+    imported (the worker renders forms too), which would file half a scan without a word.
+    """
+    saved, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
 def _image_pages(path: Path, dpi: float) -> list[PageImage]:
     """Decode every frame of a JPEG/PNG/TIFF file, guarding against bombs and truncation."""
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _strict_decoding():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 return [_frame_page(path, number, frame, dpi)
@@ -269,10 +284,11 @@ def _jpeg_page(path, number, page, size, dpi) -> PageImage | None:
         raise unreadable(path, "decompression_bomb", f"第 {number + 1} 页图像 {width}×{height} 像素")
     source_dpi = width / (size[0] / 72)
     try:
-        image = Image.open(io.BytesIO(image_obj.read_raw_bytes()))
-        if source_dpi > dpi * 1.2:
-            image.draft("L", (int(width * dpi / source_dpi), int(height * dpi / source_dpi)))
-        image.load()
+        with _strict_decoding():
+            image = Image.open(io.BytesIO(image_obj.read_raw_bytes()))
+            if source_dpi > dpi * 1.2:
+                image.draft("L", (int(width * dpi / source_dpi), int(height * dpi / source_dpi)))
+            image.load()
     except (OSError, SyntaxError, ValueError) as exc:
         code = "truncated" if "truncated" in str(exc) else "corrupt"
         raise unreadable(path, code, f"第 {number + 1} 页图像：{exc}") from exc

@@ -184,3 +184,19 @@ def test_high_resolution_jpeg_is_reduced(tmp_path):
 def test_iter_pages_checks_the_whole_pdf_before_the_first_page(tmp_path):
     with pytest.raises(UnreadableFile):
         iter_pages(_broken(tmp_path, "truncated.pdf"))
+
+
+def test_truncated_jpeg_is_refused_even_after_weasyprint_relaxed_pillow(tmp_path):
+    import weasyprint  # noqa: F401 — importing it sets ImageFile.LOAD_TRUNCATED_IMAGES = True
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
+    with pytest.raises(UnreadableFile) as caught:
+        open_pages(_broken(tmp_path, "truncated.jpg"))
+    assert caught.value.code == "truncated"
+    page = tmp_path / "half-page.pdf"
+    page.write_bytes(img2pdf.convert([_jpeg()[:-5000]]))   # the JPEG inside the PDF is cut short
+    with pytest.raises(UnreadableFile) as caught:
+        open_pages(page)
+    assert caught.value.code in ("truncated", "corrupt")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES                    # restored for the renderer

@@ -236,7 +236,7 @@ def report(doc: Document) -> None:
 
 
 def destruction_register(doc: Document) -> None:
-    _para(doc, "销毁批次：{{ data.batch }}　截至 {{ data.as_of }}　拟销毁 {{ data.count }} 件 {{ data.total_pages }} 页"
+    _para(doc, "销毁批次：{{ data.batch }}　截至 {{ data.as_of }}　共 {{ data.rows | length }} 件，拟销毁 {{ data.count }} 件 {{ data.total_pages }} 页"
           "{% if data.struck %}（划去 {{ data.struck }} 件）{% endif %}", size=10)
     rows_table(doc, ["序号", "档号", "题名", "年度", "应保管期限", "已保管期限", "页数", "鉴定意见", "备注"],
                ["{{ r.number }}", "{{ r.archival_code }}", "{{ r.title }}", "{{ r.year }}", "{{ r.retention }}",
