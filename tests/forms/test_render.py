@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import docx
 import pikepdf
 import pytest
+
+from pipeline.errors import Conflict
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
@@ -182,10 +184,9 @@ def test_badge_and_packet_cover_and_catalogue(round_, tmp_path):
     badge = forms_generate(form="badge", round_=round_, out=tmp_path, workers=1).instances[0]
     text = _flat(_text(badge.pdf))
     assert "林考评" in text and "DH-001" in text and "考评员、考评组长" in text
-    covers = forms_generate(form="packet-cover", round_=round_, out=tmp_path, workers=1).instances
-    assert {c.subject_label for c in covers} == {"理论一室 理论考试", "实操一室 实操考核"}
-    row = FormInstance.objects.get(code=covers[0].code)
-    assert (row.category, row.retention_class) == ("SJ", "exam-papers")
+    with pytest.raises(Conflict) as caught:     # packet covers follow the stored seating plan
+        forms_generate(form="packet-cover", round_=round_, out=tmp_path, workers=1)
+    assert "station assign" in caught.value.message_zh
     catalogue = forms_generate(form="archive-catalogue", round_=round_, subject="2026-KW", out=tmp_path, workers=1)
     assert "归档文件目录" in _text(catalogue.instances[0].pdf)
 

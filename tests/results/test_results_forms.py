@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from pipeline.catalog.models import Score
 from pipeline.catalog.scoring import results_import, round_statistics
-from pipeline.errors import BadInput, ConfigError
+from pipeline.errors import BadInput, Conflict, ConfigError
 from pipeline.forms.builders import BUILDERS
 from pipeline.forms.registry import FORMS
 from pipeline.forms.results import pass_rate_chart
@@ -150,7 +150,7 @@ def test_before_any_score_there_is_nothing_to_print_and_a_half_scored_round_is_r
     assert batch.instances == []
     rows = good_rows(round_with_candidates.candidates.all())
     results_import(round_=round_with_candidates, path=write_xlsx(tmp_path / "half.xlsx", rows[:10]))
-    with pytest.raises(BadInput) as caught:
+    with pytest.raises(Conflict) as caught:
         BUILDERS["report"](round_with_candidates)
     assert "还有 2 名考生没有成绩" in caught.value.message_zh and "徐丽（2026120011）" in caught.value.message_zh
 
