@@ -1,20 +1,28 @@
-"""Ingest end to end: N scanned pages of QR-marked forms (JPEG in PDF, 200 dpi) → filed, catalogued, indexed.
+"""Ingest end to end: N scanned pages of real QR-marked forms (JPEG in PDF, 200 dpi) → filed, catalogued, indexed.
 
-    .venv/bin/python bench/ingest.py [--pages 500] [--per-stack 50] [--repeats 1]
+    .venv/bin/python bench/ingest.py [--pages 500] [--per-stack 50] [--repeats 3] [--work DIR]
 
-Seeds one catalog (a round, its candidates, one 2-page registration form each) and the scans
-once, then for each measured run copies that catalog into a fresh data root, drops the scans
-into the inbox and times `python -m pipeline ingest --once --workers N` (a real subprocess, so
-start-up is included). Baseline, measured in the same run: 1 worker; target: 2 workers.
-Prints medians, pages per minute and the ratio to the baseline.
+The input is built once (and cached in --work): a round with its candidates, the real
+registration form of every candidate rendered by pipeline.forms.service.forms_generate, then
+scanned by pipeline.ingest.scansim (200 dpi, signed, tilted, noisy, JPEG in PDF, several forms
+per stack, pages shuffled). Each measured run copies the seeded catalog into a fresh data root,
+drops the stacks into the inbox and times `python -m pipeline ingest --once --workers N` (a real
+subprocess: start-up included) — identified, split, PDF/A written, catalogued, indexed, released.
+CPU seconds of the worker processes are reported too (the machine is shared).
+
+Baseline, measured in the same run on the same stacks: bench/identify.py's identification +
+archival PDF (`run_end_to_end`: iter_pages at 100 dpi, page_infos, group_pages, archival_pdf per
+form), in this process, no catalog, no index. Prints medians and ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import os
 import re
+import resource
 import shutil
 import sqlite3
 import statistics
@@ -25,64 +33,86 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-WORK = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-os.environ.update(STATION_DATA=str(WORK / "seed"), DATABASE_URL=f"sqlite:///{WORK / 'seed.sqlite3'}")
 sys.path.insert(0, str(REPO))
 
-from pipeline import django_setup  # noqa: E402
 
-django_setup.setup()
-
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-
-from pipeline.catalog.models import Candidate, FormInstance, Round  # noqa: E402
-from pipeline.domain import QrPayload, id_check_digit, new_instance_code  # noqa: E402
-from pipeline.ingest.scansim import jpeg_bytes, stack_pdf, synthetic_page  # noqa: E402
-from pipeline.paths import config_dir  # noqa: E402
-
-DPI = 200
+def _load_identify_bench():
+    """bench/identify.py as a module (its run_end_to_end is the baseline)."""
+    spec = importlib.util.spec_from_file_location("bench_identify", REPO / "bench" / "identify.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def seed(pages: int, per_stack: int) -> list[Path]:
-    """The catalog rows and the scanned stacks (2-page registration forms, 200 dpi JPEG in PDF)."""
+def setup_django(work: Path) -> None:
+    """Point the station at the bench's seed data root and database, then set Django up."""
+    os.environ.update(STATION_DATA=str(work / "seed"), DATABASE_URL=f"sqlite:///{work / 'seed.sqlite3'}")
+    from pipeline import django_setup
+    django_setup.setup()
+
+
+def seed(work: Path, pages: int, per_stack: int) -> list[Path]:
+    """The seeded catalog (round, candidates, registration forms) and the scanned stacks; cached."""
+    scans = work / "scans"
+    if (work / "seed.done").exists():
+        return sorted(scans.glob("stack*.pdf"))
+    from django.core.management import call_command
+    from django.db import connection
+    from PIL import Image
+
+    from pipeline.catalog.models import Candidate, Round
+    from pipeline.domain import id_check_digit
+    from pipeline.forms.service import forms_generate
+    from pipeline.ingest.scansim import ScanOptions, simulate
+    from pipeline.paths import data_paths
+
+    paths = data_paths()
+    paths.ensure()
     call_command("migrate", verbosity=0)
-    round_ = Round.objects.create(code="2026-12", name="基准测试批次")
-    scans, stack, made = WORK / "scans", [], []
-    scans.mkdir()
-    template = {}
-    for serial in range(1, pages // 2 + 1):
-        first17 = f"35020319900101{serial:03d}"
-        candidate = Candidate.objects.create(round=round_, name=f"考生{serial}", id_number=first17 + id_check_digit(first17),
-                                             gender="女", birth_date=dt.date(1990, 1, 1), phone="13800000000",
-                                             occupation="电工", level=4, ticket_number=f"T{serial:05d}")
-        form = FormInstance.objects.create(code=new_instance_code(), form="registration", round=round_,
-                                           subject=candidate.id_number, title=f"2026-12 电工四级 考生{serial} 报名登记表",
-                                           pages=2, retention_class="exam-affairs", category="KW",
-                                           doc_date=dt.date(2026, 12, 5), data={"name": candidate.name})
-        for page in (1, 2):
-            if page not in template:   # draw the body once; only the QR differs between forms
-                template[page] = synthetic_page(None, ["职业技能鉴定报名登记表", f"第 {page} 页"], dpi=DPI)
-            image = template[page].copy()
-            qr = synthetic_page(QrPayload("DHJD", form.code, page, 2), [], dpi=DPI)
-            image.paste(qr.crop((image.width // 2, 0, image.width, image.height // 5)), (image.width // 2, 0))
-            stack.append(jpeg_bytes(image, DPI))
-        if len(stack) >= per_stack:
-            made.append(stack_pdf(stack, scans / f"stack{len(made):03d}.pdf"))
-            stack = []
-    if stack:
-        made.append(stack_pdf(stack, scans / f"stack{len(made):03d}.pdf"))
+    Image.new("RGB", (295, 413), (180, 200, 230)).save(paths.photos / "photo.jpg", quality=85)
+    round_ = Round.objects.create(code="2026-12", name="2026年12月职业技能鉴定",
+                                  theory_at=dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.timezone.utc))
+    probe = _candidates(round_, 0, 1, Candidate, id_check_digit)
+    first = forms_generate(form="registration", round_=round_, out=work / "forms-probe", subject=probe[0].id_number)
+    per_form = first.instances[0].pages
+    count = max(1, pages // per_form) - 1
+    _candidates(round_, 1, count, Candidate, id_check_digit)
+    batch = forms_generate(form="registration", round_=round_, out=work / "forms", workers=2)
+    sources = sorted([first.instances[0].pdf] + [g.pdf for g in batch.instances if g.subject_label != probe[0].name])
+    scans.mkdir(exist_ok=True)
+    per = max(1, per_stack // per_form)
+    for number, start in enumerate(range(0, len(sources), per)):
+        options = ScanOptions(dpi=200, seed=number, shuffle=True, stack=True)
+        made = simulate(sources[start:start + per], work / "raw" / str(number), options)
+        made[0].rename(scans / f"stack{number:03d}.pdf")
+        print(f"  scanned stack {number + 1} ({len(sources[start:start + per])} forms)", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     connection.close()
-    return made
+    (work / "seed.done").write_text(str(per_form))
+    return sorted(scans.glob("stack*.pdf"))
 
 
-def run(scans: list[Path], workers: int, label: str) -> tuple[float, float, int]:
-    """One measured run in a fresh data root: (command seconds, first claim → last filing seconds, items)."""
-    root = WORK / label
+def _candidates(round_, start: int, count: int, model, check_digit) -> list:
+    """count synthetic candidates numbered from start."""
+    rows = []
+    for serial in range(start, start + count):
+        first17 = f"350203199{serial % 10}0101{serial:03d}"[:17]
+        rows.append(model(round=round_, name=f"考生{serial:03d}", id_number=first17 + check_digit(first17),
+                          gender="男女"[serial % 2], birth_date=dt.date(1990, 1, 1), phone="13800000000",
+                          occupation="电工", level=4, ticket_number=f"T{serial:05d}", photo="photo.jpg",
+                          sheet_row=serial + 2))
+    return model.objects.bulk_create(rows)
+
+
+def run(work: Path, scans: list[Path], workers: int, label: str) -> dict:
+    """One measured run in a fresh data root: wall and CPU seconds, items filed, jobs not filed."""
+    from pipeline.paths import config_dir
+
+    root = work / "runs" / label
+    shutil.rmtree(root, ignore_errors=True)
     (root / "data" / "inbox").mkdir(parents=True)
-    shutil.copy(WORK / "seed.sqlite3", root / "station.sqlite3")
+    shutil.copy(work / "seed.sqlite3", root / "station.sqlite3")
     config = root / "config"
     shutil.copytree(config_dir(), config)
     station = config / "station.toml"
@@ -91,40 +121,78 @@ def run(scans: list[Path], workers: int, label: str) -> tuple[float, float, int]
         shutil.copy(scan, root / "data" / "inbox" / scan.name)
     env = {**os.environ, "STATION_DATA": str(root / "data"), "STATION_CONFIG": str(config),
            "DATABASE_URL": f"sqlite:///{root / 'station.sqlite3'}"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pipeline", "ingest", "--once", "--workers", str(workers)],
                    env=env, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
-    total = time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     db = sqlite3.connect(root / "station.sqlite3")
-    first, last = db.execute("select min(created_at), max(updated_at) from catalog_ingestjob").fetchone()
     items = db.execute("select count(*) from catalog_archiveitem").fetchone()[0]
+    unfinished = db.execute("select count(*) from catalog_ingestjob where state != 'filed'").fetchone()[0]
     db.close()
-    span = (dt.datetime.fromisoformat(last) - dt.datetime.fromisoformat(first)).total_seconds()
-    return total, span, items
+    shutil.rmtree(root, ignore_errors=True)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "items": items, "unfinished": unfinished}
+
+
+def baseline(work: Path, scans: list[Path]) -> tuple[float, float, int]:
+    """bench/identify.py's identification + archival PDF over the same stacks: wall, CPU seconds, forms."""
+    module = _load_identify_bench()
+    out = work / "baseline"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    started, cpu0 = time.perf_counter(), time.process_time()
+    forms = sum(module.run_end_to_end(scan, out) for scan in scans)
+    return time.perf_counter() - started, time.process_time() - cpu0, forms
 
 
 def main() -> None:
-    """Seed, measure 1 worker (baseline) and 2 workers, print medians and ratios."""
+    """Seed (once), then baseline / 1 worker / 2 workers, --repeats times each; print medians and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=500)
     parser.add_argument("--per-stack", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-ingest")
     args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    setup_django(args.work)
     t0 = time.perf_counter()
-    scans = seed(args.pages, args.per_stack)
-    print(f"seeded {args.pages} pages in {len(scans)} stacks in {time.perf_counter() - t0:.1f}s ({WORK})")
-    results = {}
-    for workers in (1, 2):
-        runs = [run(scans, workers, f"w{workers}-{n}") for n in range(args.repeats)]
-        assert all(items == args.pages // 2 for _, _, items in runs), runs
-        total, span = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-        results[workers] = (total, span)
-        print(f"workers={workers}: command {total:.1f}s → {args.pages / total * 60:.0f} pages/min; "
-              f"first claim → last filed {span:.1f}s → {args.pages / span * 60:.0f} pages/min "
-              f"(median of {args.repeats})")
-    base, two = results[1], results[2]
-    print(f"ratio 2 workers / 1 worker (throughput): command {base[0] / two[0]:.2f}x, span {base[1] / two[1]:.2f}x")
-    shutil.rmtree(WORK, ignore_errors=True)
+    scans = seed(args.work, args.pages, args.per_stack)
+    per_form = int((args.work / "seed.done").read_text())
+    pages = _count_pages(scans)
+    forms = pages // per_form
+    print(f"# bench/ingest.py {dt.datetime.now():%Y-%m-%d %H:%M} cores={os.cpu_count()} "
+          f"load={os.getloadavg()}  input: {pages} pages, {forms} registration forms of {per_form} pages, "
+          f"{len(scans)} stacks ({time.perf_counter() - t0:.1f}s to seed or reuse, {args.work})", flush=True)
+    rows: dict[str, list[dict]] = {"baseline": [], "1 worker": [], "2 workers": []}
+    for repeat in range(args.repeats):
+        wall, cpu, made = baseline(args.work, scans)
+        assert made == forms, (made, forms)
+        rows["baseline"].append({"wall": wall, "cpu": cpu})
+        for workers in (1, 2):
+            result = run(args.work, scans, workers, f"w{workers}-{repeat}")
+            assert result["items"] == forms and result["unfinished"] == 0, result
+            rows[f"{workers} worker{'s' if workers > 1 else ''}"].append(result)
+        print(f"  repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]['wall']:.1f}s" for k, v in rows.items()),
+              flush=True)
+    base = statistics.median(r["wall"] for r in rows["baseline"])
+    print(f"\n{pages} pages, median of {args.repeats}; load after: {os.getloadavg()}")
+    print(f"{'path':<10} {'wall s':>7} {'pages/min':>10} {'CPU s':>7} {'CPU ms/page':>12} {'vs baseline':>12}")
+    for name, values in rows.items():
+        wall = statistics.median(r["wall"] for r in values)
+        cpu = statistics.median(r["cpu"] for r in values)
+        print(f"{name:<10} {wall:7.1f} {pages / wall * 60:10.0f} {cpu:7.1f} {cpu / pages * 1000:12.1f} "
+              f"{base / wall:11.2f}x")
+
+
+def _count_pages(scans: list[Path]) -> int:
+    import pikepdf
+    total = 0
+    for scan in scans:
+        with pikepdf.open(scan) as pdf:
+            total += len(pdf.pages)
+    return total
 
 
 if __name__ == "__main__":

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
-from pipeline.assign import DUTY_ZH, PRACTICAL, THEORY
-from pipeline.catalog.assignment import AssignmentResult, assignment_make
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
 from pipeline.config import get_config
 
+if TYPE_CHECKING:
+    from pipeline.catalog.assignment import AssignmentResult
+
 
 def _summary(result: AssignmentResult) -> dict:
     """The plan as plain data: one row per room × sitting with its people."""
+    from pipeline.assign import DUTY_ZH, PRACTICAL  # here, not at module level: CLI start-up time (ortools)
     zone = ZoneInfo(get_config().station.timezone)
     seats, staff = Counter(), defaultdict(list)
     for seat in result.plan.seats:
@@ -37,6 +40,7 @@ def _summary(result: AssignmentResult) -> dict:
 
 
 def _render(data: dict) -> None:
+    from pipeline.assign import THEORY  # here, not at module level: CLI start-up time (ortools)
     table = Table("考场", "场次", "类别", "工种", "开始时间", "考生数", "工作人员", title=f"批次 {data['round']} 考场安排")
     for row in data["sittings"]:
         people = "、".join(f"{p['name']}（{p['duty_zh']}）" for p in row["staff"])
@@ -56,6 +60,7 @@ def assign_cmd(round_code: str = typer.Argument(..., help="鉴定批次代码"),
                user: str = typer.Option(None, "--user", help="执行操作的用户（写入审计日志；将验证密码）"),
                as_json: bool = JsonOption) -> None:
     """安排考场：考生→考场/场次/工位，考评员/监考/考务→考场（遵守回避），结果保存并可打印安排表。"""
+    from pipeline.catalog.assignment import assignment_make  # here: CLI start-up time (ortools)
     actor = acting_user(user).username if user else SYSTEM_ACTOR
     result = assignment_make(round_=round_get(round_code), seed=seed, actor=actor,
                              progress=None if as_json else (lambda msg: err_console.print(f"[dim]{msg}[/]")))

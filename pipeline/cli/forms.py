@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -13,7 +14,9 @@ from pipeline.catalog.services import round_get
 from pipeline.cli.common import JsonOption, console, emit
 from pipeline.errors import BadInput
 from pipeline.forms.registry import FORMS
-from pipeline.forms.service import Batch, forms_generate, forms_round, load_builders
+
+if TYPE_CHECKING:
+    from pipeline.forms.service import Batch
 
 app = typer.Typer(help="表单生成 / generate the regulation's forms", no_args_is_help=True)
 OutOption = typer.Option(..., "--out", help="输出目录")
@@ -23,6 +26,7 @@ FORMAT_CHOICES = {"pdf": ("pdf",), "docx": ("docx",), "both": ("pdf", "docx")}
 @app.command("list")
 def list_(as_json: bool = JsonOption) -> None:
     """列出系统可生成的全部表单（依据条款、保管期限、是否有 Word 版）。"""
+    from pipeline.forms.service import load_builders  # here, not at module level: CLI start-up time (weasyprint)
     builders = load_builders()
     rows = [{"key": s.key, "name": s.name_zh, "article": s.article, "per": s.per, "tier": s.tier,
              "retention_class": s.retention_class, "category": s.category, "docx": bool(s.docx),
@@ -69,6 +73,7 @@ def render_(form: str, round_code: str = typer.Option(None, "--round", help="鉴
             fmt: str = typer.Option("pdf", "--format", help="pdf | docx | both"),
             out: Path = OutOption, as_json: bool = JsonOption) -> None:
     """生成一种表单（整个批次，或 --subject 指定的一个对象）。"""
+    from pipeline.forms.service import forms_generate  # here, not at module level: CLI start-up time (weasyprint)
     if fmt not in FORMAT_CHOICES:
         raise BadInput(f"--format 只能是 pdf、docx 或 both，而不是“{fmt}”。", f"bad --format {fmt}",
                        code="format_invalid")
@@ -83,6 +88,7 @@ def render_(form: str, round_code: str = typer.Option(None, "--round", help="鉴
 @app.command("round")
 def round_(round_code: str, out: Path = OutOption, as_json: bool = JsonOption) -> None:
     """生成一期鉴定的全部一级表单，并为每种表单合并一份打印用 PDF。"""
+    from pipeline.forms.service import forms_round  # here, not at module level: CLI start-up time (weasyprint)
     round_obj = round_get(round_code)
     with _progress_bar() as bar:
         task = bar.add_task("排版生成", total=None)
@@ -110,6 +116,7 @@ def cover(category: str = typer.Option(..., "--category", help="类别代码：K
           round_code: str = typer.Option(None, "--round", help="所属鉴定批次（可选）"),
           out: Path = OutOption, as_json: bool = JsonOption) -> None:
     """生成归档封面：放在任意文件上面一同扫描，其后各页即按此类别和题名归档。"""
+    from pipeline.forms.service import forms_generate  # here, not at module level: CLI start-up time (weasyprint)
     round_obj = round_get(round_code) if round_code else None
     batch = forms_generate(form="filing-cover", round_=round_obj, out=out, category=category.upper(),
                            title=title, date=_parse_date(date), responsible=responsible, pages=pages, workers=1)

@@ -15,11 +15,8 @@ from rich.table import Table
 from pipeline.cli.common import JsonOption, console, emit
 from pipeline.config import get_config
 from pipeline.errors import StationError
-from pipeline.ingest.flow import ingest_once, ingest_path, jobs_resume
 from pipeline.ingest.jobs import ingest_status
 from pipeline.ingest.quarantine import quarantine_list, quarantine_retry
-from pipeline.ingest.review import review_file, review_list
-from pipeline.ingest.watch import InboxWatcher
 from pipeline.paths import DataPaths, data_paths
 
 quarantine_app = typer.Typer(help="隔离区：无法归档的文件及原因 / quarantined files", no_args_is_help=True)
@@ -54,6 +51,9 @@ def _print_outcome(path: Path, outcome: str) -> None:
 def watch(poll: bool = typer.Option(False, "--poll", help="轮询模式（网络共享文件夹收不到文件事件时使用）"),
           inbox: Path = InboxOption, workers: int = WorkersOption) -> None:
     """监视收件箱：文件写完后自动归档，直到按 Ctrl-C 停止。"""
+    # here, not at module level: CLI start-up time (the flow loads PDF, QR and search libraries)
+    from pipeline.ingest.flow import ingest_path, jobs_resume
+    from pipeline.ingest.watch import InboxWatcher
     config, (paths, folder) = get_config(), _paths(inbox)
     helpers = _helpers(["watch", *(["--poll"] if poll else []), *(["--inbox", str(folder)] if inbox else [])],
                        workers)
@@ -87,6 +87,7 @@ def ingest(once: bool = typer.Option(False, "--once", help="处理完收件箱�
     if not once:
         watch(poll=False, inbox=inbox, workers=workers)
         return
+    from pipeline.ingest.flow import ingest_once  # here: CLI start-up time (PDF, QR and search libraries)
     config, (paths, folder) = get_config(), _paths(inbox)
     helpers = _helpers(["ingest", "--once", *(["--inbox", str(folder)] if inbox else [])], workers)
     counts = ingest_once(paths=paths, config=config, inbox=folder)
@@ -142,6 +143,7 @@ def quarantine_retry_(item: str = typer.Argument(..., help="隔离区中的文�
 @review_app.command("list")
 def review_list_(as_json: bool = JsonOption) -> None:
     """列出等待人工处理的扫描页（缺页、重复页、无法判断类别…）。"""
+    from pipeline.ingest.review import review_list  # here: CLI start-up time (review imports the flow)
     rows = review_list()
 
     def render(data: list[dict]) -> None:
@@ -161,6 +163,7 @@ def review_file_(item: int = typer.Argument(..., help="待处理项编号（见 
                  category: str = typer.Option(..., "--category", help="类别代码，如 FW、KW、SJ"),
                  title: str = typer.Option(..., "--title", help="题名")) -> None:
     """按指定类别和题名归档一个待处理项。"""
+    from pipeline.ingest.review import review_file  # here: CLI start-up time (review imports the flow)
     code = review_file(item_id=item, category=category.strip().upper(), title=title, paths=data_paths(),
                        config=get_config())
     console.print(f"[green]已归档[/]：档号 {code}")

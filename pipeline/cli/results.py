@@ -9,12 +9,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from pipeline.catalog.scoring import result_rows, results_import, round_statistics
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
 from pipeline.domain import LEVEL_SHORT
 from pipeline.errors import StationError
-from pipeline.forms.service import forms_generate
 
 app = typer.Typer(help="鉴定成绩 / scores and results", no_args_is_help=True)
 
@@ -32,6 +30,7 @@ def import_(file: Path = typer.Argument(..., help="成绩表 .xlsx 或 .csv"),
             user: str = typer.Option(None, "--user", help="执行导入的用户（写入审计日志；将验证密码）"),
             as_json: bool = JsonOption) -> None:
     """导入考评员的成绩表：准考证号、姓名、理论成绩、实操成绩、缺考、补考。"""
+    from pipeline.catalog.scoring import results_import  # here, not at module level: CLI start-up time (openpyxl)
     actor = acting_user(user).username if user else SYSTEM_ACTOR
     try:
         report = results_import(round_=round_get(round_code), path=file, skip_invalid=skip_invalid, actor=actor)
@@ -59,6 +58,7 @@ def show(round_code: str = typer.Argument(..., help="鉴定批次代码"),
          candidates: bool = typer.Option(False, "--candidates", help="同时列出每位考生的成绩"),
          as_json: bool = JsonOption) -> None:
     """显示一期鉴定的成绩统计：应考、实考、缺考、合格、不合格、合格率（按工种 × 等级）。"""
+    from pipeline.catalog.scoring import result_rows, round_statistics  # here: CLI start-up time (openpyxl)
     round_ = round_get(round_code)
     groups, total = round_statistics(round_)
     data = {"round": round_.code, "name": round_.name, "scores_recorded_on": round_.scores_recorded_on,
@@ -90,6 +90,7 @@ def report(round_code: str = typer.Argument(..., help="鉴定批次代码"),
            docx: bool = typer.Option(False, "--docx", help="同时生成可编辑的 Word 版"),
            as_json: bool = JsonOption) -> None:
     """生成职业技能鉴定报告（含合格率图表），并填写评价意见与考场情况。"""
+    from pipeline.forms.service import forms_generate  # here, not at module level: CLI start-up time (weasyprint)
     batch = forms_generate(form="report", round_=round_get(round_code), formats=("pdf", "docx") if docx else ("pdf",),
                            out=out, workers=1, evaluation=evaluation, incidents=incident)
     data = [{"code": g.code, "pages": g.pages, "pdf": g.pdf, "docx": g.docx} for g in batch.instances]

@@ -8,12 +8,11 @@ import typer
 
 from pipeline.cli.common import JsonOption, console, emit
 from pipeline.errors import BadInput
-from pipeline.ingest.pages import UnreadableFile, sniff_format
-from pipeline.ingest.scansim import IMAGE_FORMATS, ScanOptions, simulate
 
 
 def _check_sources(sources: list[Path]) -> None:
     """Every source must be an existing PDF."""
+    from pipeline.ingest.pages import UnreadableFile, sniff_format  # here: CLI start-up time (pikepdf, pdfium)
     for source in sources:
         if not source.is_file():
             raise BadInput(f"找不到文件 {source}。请检查路径。", f"no such file {source}", code="file_missing")
@@ -39,6 +38,8 @@ def scansim(sources: list[Path] = typer.Argument(..., help="系统生成的表�
             fmt: str = typer.Option("pdf", "--format", help="输出格式：pdf | jpeg | png | tiff"),
             as_json: bool = JsonOption) -> None:
     """模拟扫描仪：把生成的表单 PDF 变成扫描件（JPEG 页的 PDF、倾斜、噪点、签名、乱序、漏页）。"""
+    # here, not at module level: CLI start-up time (numpy, pdfium, pikepdf)
+    from pipeline.ingest.scansim import IMAGE_FORMATS, ScanOptions, simulate
     _check_sources(sources)
     if fmt not in IMAGE_FORMATS:
         raise BadInput(f"--format 只能是 {' | '.join(IMAGE_FORMATS)}，而不是“{fmt}”。",

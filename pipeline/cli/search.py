@@ -13,8 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
 from pipeline.domain import LEVEL_SHORT, parse_level
 from pipeline.errors import BadInput
-from pipeline.search import SearchFilters, ensure_index, reindex, search
-from pipeline.search.access import catalog_words, show_id_audit, show_id_authorise
 
 _MARK = re.compile(r"<b>(.*?)</b>")
 
@@ -84,6 +82,9 @@ def search_command(
         user: str = typer.Option(None, "--user", help="查看完整身份证号的用户名（验证密码）"),
         as_json: bool = JsonOption) -> None:
     """检索档案：姓名、身份证号、准考证号、档号、工种或正文中的任何词语。"""
+    # here, not at module level: CLI start-up time (jieba, tantivy)
+    from pipeline.search import SearchFilters, ensure_index, search
+    from pipeline.search.access import catalog_words, show_id_audit, show_id_authorise
     filters = SearchFilters(category=category, form=form, occupation=occupation, level=_level(level),
                             year=year, date_from=_date(date_from, "--from"), date_to=_date(date_to, "--to"))
     acting = None
@@ -108,6 +109,8 @@ def search_command(
 
 def reindex_command(as_json: bool = JsonOption) -> None:
     """从档案库 archive/ 重建全文检索索引（索引缺失或损坏时使用）。"""
+    from pipeline.search import reindex  # here, not at module level: CLI start-up time (jieba, tantivy)
+    from pipeline.search.access import catalog_words
     columns = (TextColumn("分词与建索引"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=True, disable=as_json) as bar:
         task = bar.add_task("reindex", total=None)

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import pkgutil
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -25,11 +26,12 @@ from pipeline.errors import BadInput, Conflict, NotFound
 from pipeline.forms.builders import BUILDERS, InstanceData
 from pipeline.forms.registry import FORMS, FormSpec, tier1
 from pipeline.render.docx import render_docx
-from pipeline.render.html import RenderedPdf, instance_retention, merge_pdfs, render_chunk
+from pipeline.render.html import ChunkJob, WrittenPdf, instance_retention, merge_pdf_files, render_chunk_files
 
-Progress = Callable[[int, int, str], None]   # (done pages, total instances, message)
+Progress = Callable[[int, int, str], None]   # (done instances, total instances, message)
 CHUNK = 40            # instances per WeasyPrint document: one font subset each, bounded memory
 FORMATS = ("pdf", "docx")
+PRINT_DIR = ".print-chunks"   # under out/: the workers' chunk PDFs until they are merged per form
 
 
 @dataclass
@@ -100,35 +102,42 @@ def _safe(text: str) -> str:
     return re.sub(r'[\\/:*?"<>|\s]+', "_", text).strip("_")[:60] or "form"
 
 
-def _chunks(spec: FormSpec, items: list[tuple[str, InstanceData]], size: int) -> Iterable:
-    for start in range(0, len(items), size):
-        yield spec, items[start:start + size]
+def _chunks(spec: FormSpec, items: list[tuple[str, InstanceData]], targets: list[Path], size: int,
+            print_dir: Path | None) -> Iterable[ChunkJob]:
+    for number, start in enumerate(range(0, len(items), size)):
+        print_path = print_dir / f"{spec.key}-{number:04d}.pdf" if print_dir else None
+        yield ChunkJob(spec, items[start:start + size], targets[start:start + size], print_path)
 
 
-def render_all(jobs: list[tuple[FormSpec, list]], *, config: StationConfig, workers: int,
-               progress: Progress | None = None) -> list[tuple[list[RenderedPdf], bytes]]:
-    """Render every chunk, in worker processes when workers > 1; results in job order."""
-    total = sum(len(items) for _, items in jobs)
-    done, results = 0, [None] * len(jobs)
+def render_all(jobs: list[ChunkJob], *, config: StationConfig, workers: int,
+               progress: Progress | None = None) -> dict[str, WrittenPdf]:
+    """Render every chunk (in worker processes when workers > 1, biggest first); code → written PDF."""
+    total = sum(len(job.items) for job in jobs)
+    done, written = 0, {}
     if workers <= 1 or len(jobs) == 1:
-        for index, (spec, items) in enumerate(jobs):
-            results[index] = render_chunk(spec, items, config=config)
-            done += len(items)
+        for job in jobs:
+            written.update((w.instance_code, w) for w in render_chunk_files(job, config))
+            done += len(job.items)
             if progress:
-                progress(done, total, spec.name_zh)
-        return results
+                progress(done, total, job.spec.name_zh)
+        return written
     context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        order = sorted(range(len(jobs)), key=lambda i: -len(jobs[i][1]))   # big chunks first
-        # render_chunk lives in a module without Django, so spawned workers import it cheaply
-        futures = {pool.submit(render_chunk, *jobs[i], config=config): i for i in order}
+    with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+        # render_chunk_files lives in a module without Django, so spawned workers import it cheaply
+        order = sorted(jobs, key=lambda job: -_weight(job))
+        futures = {pool.submit(render_chunk_files, job, config): job for job in order}
         for future in cf.as_completed(futures):
-            index = futures[future]
-            results[index] = future.result()
-            done += len(jobs[index][1])
+            job = futures[future]
+            written.update((w.instance_code, w) for w in future.result())
+            done += len(job.items)
             if progress:
-                progress(done, total, jobs[index][0].name_zh)
-    return results
+                progress(done, total, job.spec.name_zh)
+    return written
+
+
+def _weight(job: ChunkJob) -> int:
+    """Rough pages of a chunk: per-round lists (roster, registers) run to many pages each."""
+    return len(job.items) * (30 if job.spec.per == "round" else 1)
 
 
 def default_workers() -> int:
@@ -166,19 +175,26 @@ def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str 
         planned.append((spec_get(form), instances))
     codes = iter(allocate_codes(sum(len(instances) for _, instances in planned)))
     planned = [(spec, [(next(codes), data) for data in instances]) for spec, instances in planned]
-    jobs = [job for spec, items in planned for job in _chunks(spec, items, CHUNK)] if "pdf" in formats else []
-    results = render_all(jobs, config=config, workers=workers or default_workers(), progress=progress)
-    rendered = {pdf.instance_code: pdf for parts, _ in results for pdf in parts}
-    batch, rows = Batch(skipped=skipped), []
+    batch, rows, jobs = Batch(skipped=skipped), [], []
+    print_dir = out / PRINT_DIR if merged and "pdf" in formats else None
+    if print_dir:
+        print_dir.mkdir(parents=True, exist_ok=True)
     for spec, items in planned:
         folder = out / spec.key
         folder.mkdir(parents=True, exist_ok=True)
+        targets = [folder / f"{_stem(config, code, data)}.pdf" for code, data in items]
+        if "pdf" in formats:
+            jobs += _chunks(spec, items, targets, CHUNK, print_dir)
+    written = render_all(jobs, config=config, workers=workers or default_workers(), progress=progress)
+    for spec, items in planned:
         for code, data in items:
-            generated, row = _write_instance(config, spec, code, data, rendered.get(code), folder, formats, round_)
+            generated, row = _write_instance(config, spec, code, data, written.get(code), out / spec.key,
+                                             formats, round_)
             batch.instances.append(generated)
             rows.append(row)
-    if merged:
-        _write_merged(batch, jobs, results, out)
+    if print_dir:
+        _write_merged(batch, jobs, out)
+        shutil.rmtree(print_dir, ignore_errors=True)
     with transaction.atomic():
         FormInstance.objects.bulk_create(rows, batch_size=500)
         audit_append(actor=actor, action="forms.generate", target=round_.code if round_ else "",
@@ -186,34 +202,37 @@ def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str 
     return batch
 
 
-def _write_merged(batch: Batch, jobs: list, results: list, out: Path) -> None:
-    by_form: dict[str, list[bytes]] = {}
-    for (spec, _), (_, whole) in zip(jobs, results):
-        by_form.setdefault(spec.key, []).append(whole)
+def _write_merged(batch: Batch, jobs: list[ChunkJob], out: Path) -> None:
+    by_form: dict[str, list[Path]] = {}
+    for job in jobs:
+        by_form.setdefault(job.spec.key, []).append(job.print_path)
     for key, parts in by_form.items():
         path = out / f"{key}-全部打印.pdf"
-        path.write_bytes(merge_parts(parts))
+        if len(parts) == 1:
+            shutil.move(parts[0], path)
+        else:
+            merge_pdf_files(parts, path)
         batch.merged[key] = path
 
 
-def merge_parts(parts: list[bytes]) -> bytes:
-    """Chunks of one form as one print PDF."""
-    return parts[0] if len(parts) == 1 else merge_pdfs(parts)
+def _stem(config: StationConfig, code: str, data: InstanceData) -> str:
+    return f"{_safe(data.subject_label)}-{config.station.code}-{code}"
+
+
+def stored_context(context: dict) -> dict:
+    """The context kept in FormInstance.data: without *_uri values (e.g. the report's chart image)."""
+    return {key: value for key, value in context.items() if not key.endswith("_uri")}
 
 
 def _write_instance(config: StationConfig, spec: FormSpec, code: str, data: InstanceData,
-                    pdf: RenderedPdf | None, folder: Path, formats: tuple[str, ...],
+                    pdf: WrittenPdf | None, folder: Path, formats: tuple[str, ...],
                     round_: Round | None) -> tuple[Generated, FormInstance]:
-    stem = f"{_safe(data.subject_label)}-{config.station.code}-{code}"
-    generated = Generated(code=code, form=spec.key, subject_label=data.subject_label, pages=pdf.pages if pdf else 0)
-    pdf_hash = docx_hash = ""
-    if pdf:
-        generated.pdf = folder / f"{stem}.pdf"
-        generated.pdf.write_bytes(pdf.pdf)
-        pdf_hash = hashlib.sha256(pdf.pdf).hexdigest()
+    generated = Generated(code=code, form=spec.key, subject_label=data.subject_label,
+                          pages=pdf.pages if pdf else 0, pdf=pdf.path if pdf else None)
+    docx_hash = ""
     if "docx" in formats and spec.docx:
         content = render_docx(spec, code, data, config=config)
-        generated.docx = folder / f"{stem}.docx"
+        generated.docx = folder / f"{_stem(config, code, data)}.docx"
         generated.docx.write_bytes(content)
         docx_hash = hashlib.sha256(content).hexdigest()
     row = FormInstance(
@@ -221,7 +240,7 @@ def _write_instance(config: StationConfig, spec: FormSpec, code: str, data: Inst
         subject_label=data.subject_label[:200], title=data.title[:300], pages=generated.pages,
         retention_class=instance_retention(config, spec, data) or "",
         category=spec.category or str(data.context.get("category", "")), doc_date=data.doc_date,
-        pdf_sha256=pdf_hash, docx_sha256=docx_hash, data=data.context)
+        pdf_sha256=pdf.sha256 if pdf else "", docx_sha256=docx_hash, data=stored_context(data.context))
     return generated, row
 
 

@@ -1,15 +1,19 @@
 """HTML → PDF in batches: many instances in one WeasyPrint document (one layout, one font subset),
-then QR-stamped and split into per-instance PDFs that each stay valid.
+then QR-stamped and split into per-instance PDFs that each stay valid and carry only their glyphs.
 
-A single WeasyPrint call spends most of its time subsetting the CJK fonts; batching pays that once.
+A single WeasyPrint call pays a fixed cost (stylesheet, fonts, subsetting the CJK fonts, PDF writing)
+of ~0.2–0.3 s; batching pays it once per chunk. Worker processes write the files themselves
+(render_chunk_files) and send back only paths, hashes and page counts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import jinja2
@@ -23,9 +27,11 @@ from pipeline.errors import BadInput, StationError
 from pipeline.forms.builders import InstanceData
 from pipeline.forms.registry import FormSpec
 from pipeline.paths import TEMPLATES_DIR
+from pipeline.render.fonts import FontCache, compact_fonts
 from pipeline.render.stamp import stamp_pages
 
 FORMS_DIR = TEMPLATES_DIR / "forms"
+UA_CSS = Path(__file__).with_name("forms_ua.css")
 
 
 @dataclass(frozen=True)
@@ -97,10 +103,23 @@ def document_html(fragments: Iterable[str]) -> str:
             + "".join(fragments) + "</body></html>")
 
 
+class FormHTML(HTML):
+    """WeasyPrint's HTML with a small user-agent stylesheet covering only what form templates use.
+
+    The stock one has ~250 rules that every element is matched against; forms need ~20. A template
+    that uses another element gets its display from print.css or falls back to inline.
+    """
+
+    def _ua_stylesheets(self, forms=False):   # WeasyPrint hook (see weasyprint.HTML)
+        return [_stylesheets()[1]]
+
+
 @lru_cache(maxsize=1)
-def _stylesheet() -> tuple[CSS, FontConfiguration]:
+def _stylesheets() -> tuple[CSS, CSS, FontConfiguration]:
+    """(print.css, the user-agent sheet, their font configuration), parsed once per process."""
     fonts = FontConfiguration()
-    return CSS(filename=str(FORMS_DIR / "print.css"), font_config=fonts), fonts
+    return (CSS(filename=str(FORMS_DIR / "print.css"), font_config=fonts),
+            CSS(filename=str(UA_CSS), font_config=fonts), fonts)
 
 
 def page_ranges(pages: Sequence, codes: Sequence[str]) -> list[tuple[int, int]]:
@@ -120,51 +139,96 @@ def page_ranges(pages: Sequence, codes: Sequence[str]) -> list[tuple[int, int]]:
     return list(zip(starts, ends))
 
 
-def render_pdf_batch(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *,
-                     config: StationConfig | None = None) -> list[RenderedPdf]:
-    """Lay out every instance in one document, stamp each page's QR, split per instance."""
-    return render_chunk(spec, items, config=config or get_config())[0]
-
-
-def render_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *,
-                 config: StationConfig) -> tuple[list[RenderedPdf], bytes]:
-    """render_pdf_batch, plus the whole stamped chunk as one PDF (for printing)."""
-    if not items:
-        return [], b""
+def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *,
+                 config: StationConfig) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
+    """Lay out every instance in one WeasyPrint document and stamp each page's QR and label."""
     html = document_html(render_fragment(config, spec, code, data) for code, data in items)
-    css, fonts = _stylesheet()
-    document = HTML(string=html, base_url=str(FORMS_DIR)).render(stylesheets=[css], font_config=fonts)
+    css, _, fonts = _stylesheets()
+    document = FormHTML(string=html, base_url=str(FORMS_DIR)).render(stylesheets=[css], font_config=fonts)
     ranges = page_ranges(document.pages, [code for code, _ in items])
     whole = pikepdf.open(io.BytesIO(document.write_pdf()))
+    del document                                   # the layout tree is the bulk of a worker's memory
     station = config.station.code
     payloads = []
     for (code, _), (start, end) in zip(items, ranges):
         payloads += [QrPayload(station, code, i + 1, end - start) for i in range(end - start)]
     stamp_pages(whole, payloads)
-    parts = [RenderedPdf(code, _extract(whole, start, end), end - start)
-             for (code, _), (start, end) in zip(items, ranges)]
-    buffer = io.BytesIO()
-    whole.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return parts, buffer.getvalue()
+    compact_fonts(whole)      # once for all pages: the parts then copy small fonts, not ~650 KB each
+    return whole, ranges
 
 
-def _extract(whole: pikepdf.Pdf, start: int, end: int) -> bytes:
+def render_pdf_batch(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *,
+                     config: StationConfig | None = None) -> list[RenderedPdf]:
+    """Lay out every instance in one document, stamp each page's QR, split per instance (bytes)."""
+    if not items:
+        return []
+    whole, ranges = layout_chunk(spec, items, config=config or get_config())
+    cache = FontCache()
+    return [RenderedPdf(code, instance_pdf(whole, start, end, cache), end - start)
+            for (code, _), (start, end) in zip(items, ranges)]
+
+
+@dataclass(frozen=True)
+class ChunkJob:
+    """One worker task: lay out items, write instance k to targets[k] and the chunk to print_path."""
+
+    spec: FormSpec
+    items: list[tuple[str, InstanceData]]
+    targets: list[Path]
+    print_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class WrittenPdf:
+    """What a worker wrote for one instance (no PDF bytes travel back to the main process)."""
+
+    instance_code: str
+    path: Path
+    sha256: str
+    pages: int
+
+
+def render_chunk_files(job: ChunkJob, config: StationConfig) -> list[WrittenPdf]:
+    """Render one chunk and write every instance PDF (and the chunk print PDF) to disk."""
+    if not job.items:
+        return []
+    whole, ranges = layout_chunk(job.spec, job.items, config=config)
+    written, cache = [], FontCache()
+    for (code, _), (start, end), target in zip(job.items, ranges, job.targets, strict=True):
+        data = instance_pdf(whole, start, end, cache) if len(ranges) > 1 else _save(whole)
+        target.write_bytes(data)
+        written.append(WrittenPdf(code, target, hashlib.sha256(data).hexdigest(), end - start))
+    if job.print_path is not None:
+        whole.save(job.print_path, **_SAVE)
+    return written
+
+
+_SAVE = dict(compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+
+
+def instance_pdf(whole: pikepdf.Pdf, start: int, end: int, cache: FontCache | None = None) -> bytes:
+    """Pages [start, end) of whole as a PDF of their own, fonts cut down to the glyphs they show."""
     part = pikepdf.new()
     part.pages.extend(whole.pages[start:end])
-    part.docinfo = part.make_indirect(pikepdf.Dictionary(Producer="station forms (WeasyPrint, pikepdf)"))
+    compact_fonts(part, cache)
+    return _save(part)
+
+
+def _save(pdf: pikepdf.Pdf) -> bytes:
+    pdf.docinfo = pdf.make_indirect(pikepdf.Dictionary(Producer="station forms (WeasyPrint, pikepdf)"))
     buffer = io.BytesIO()
-    part.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    pdf.save(buffer, **_SAVE)
     return buffer.getvalue()
 
 
-def merge_pdfs(parts: Iterable[bytes]) -> bytes:
-    """One PDF of all parts in order (for printing a whole form type at once)."""
-    merged = pikepdf.new()
-    sources = []
-    for data in parts:
-        source = pikepdf.open(io.BytesIO(data))
-        sources.append(source)
-        merged.pages.extend(source.pages)
-    buffer = io.BytesIO()
-    merged.save(buffer, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return buffer.getvalue()
+def merge_pdf_files(paths: Iterable[Path], target: Path) -> None:
+    """One PDF of the files' pages in order (a whole form type for printing)."""
+    with pikepdf.new() as merged:
+        sources = [pikepdf.open(path) for path in paths]
+        try:
+            for source in sources:
+                merged.pages.extend(source.pages)
+            merged.save(target, **_SAVE)
+        finally:
+            for source in sources:
+                source.close()

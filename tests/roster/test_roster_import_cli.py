@@ -120,17 +120,17 @@ def test_gb18030_csv_through_the_cli(tmp_path, data_root, round_2026, capsys):
 
 def test_staff_and_rooms_of_the_example_station(example_dir, data_root, capsys):
     assert main(["import", "staff", str(example_dir / "staff.xlsx")]) == 0
-    assert "新增13人" in _flat(capsys.readouterr().out)
+    assert "新增22人" in _flat(capsys.readouterr().out)
     chief = Staff.objects.get(badge_number="DH-101")
     assert chief.roles == ["chief_examiner", "examiner"] and chief.occupations == ["电工"]
     assert set(Recusal.objects.values_list("staff__badge_number", "relation")) == {
         ("DH-101", "relative"), ("DH-102", "student"), ("DH-104", "apprentice"), ("DH-201", "relative")}
     assert main(["import", "staff", str(example_dir / "staff.xlsx")]) == 0        # again: update, no duplicates
-    assert "更新13人" in _flat(capsys.readouterr().out) and Recusal.objects.count() == 4
+    assert "更新22人" in _flat(capsys.readouterr().out) and Recusal.objects.count() == 4
     assert main(["import", "rooms", str(example_dir / "rooms.xlsx")]) == 0
     assert "新增5个" in _flat(capsys.readouterr().out)
     assert Room.objects.get(code="SC03").workstations.count() == 12
-    assert sorted(Room.objects.filter(kind="theory").values_list("capacity", flat=True)) == [40, 60]
+    assert sorted(Room.objects.filter(kind="theory").values_list("capacity", flat=True)) == [60, 80]
     assert [e.action for e in AuditEntry.objects.all()] == ["staff.import", "staff.import", "rooms.import"]
 
 
