@@ -16,7 +16,6 @@ import datetime as dt
 import logging
 import os
 import shutil
-import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -47,7 +46,8 @@ from pipeline.store import item_folder, item_write, metadata_read
 log = logging.getLogger("pipeline.ingest.flow")
 
 COVER_FORMS = ("filing-cover", "packet-cover")
-READ_DPI = 150
+QR_DPI = 100       # first look: a 25 mm QR decodes at 100 dpi (a 200-dpi scan's JPEG is draft-decoded at 1/2)
+READ_DPI = 150     # second look at pages with no QR found: QR retry and the blank check at full detail
 State = IngestJob.State
 
 
@@ -73,10 +73,14 @@ class Work:
 
 
 def read(work: Work) -> None:
-    """Open the file and look at each page (raises UnreadableFile for a broken file)."""
-    settings = work.config.ingest
-    work.infos = page_infos(iter_pages(work.source, READ_DPI), work.config.station.code,
-                            settings.blank_page_ink_ratio)
+    """Look at each page: all at QR_DPI, then those without a QR again at READ_DPI (UnreadableFile if broken)."""
+    station, ink = work.config.station.code, work.config.ingest.blank_page_ink_ratio
+    infos = page_infos(iter_pages(work.source, QR_DPI), station, ink)
+    again = {info.index for info in infos if not info.payloads}
+    if again:
+        closer = {info.index: info for info in page_infos(iter_pages(work.source, READ_DPI, only=again), station, ink)}
+        infos = [closer.get(info.index, info) for info in infos]
+    work.infos = infos
 
 
 def identify(work: Work) -> None:
@@ -450,11 +454,7 @@ def _ocr_text(work: Work, number: int, grp: Group) -> str:
     plain = work.out / f"plain-{number:03d}.pdf"
     archival_pdf(work.source, list(grp.page_indices), plain, title=work.job.source_name,
                  author=work.config.station.name)
-    saved = sys.stdout, sys.stderr
-    try:
-        text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
-    finally:   # OCRmyPDF's (disabled) Rich progress bar leaves sys.stderr redirected; put it back
-        sys.stdout, sys.stderr = saved
+    text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
     text_file.write_text(text, encoding="utf-8")
     return text
 

@@ -97,17 +97,18 @@ def open_pages(path: Path, dpi: float = 150) -> list[PageImage]:
     return list(iter_pages(path, dpi))
 
 
-def iter_pages(path: Path, dpi: float = 150) -> Iterator[PageImage]:
+def iter_pages(path: Path, dpi: float = 150, only: set[int] | None = None) -> Iterator[PageImage]:
     """Like open_pages, one page at a time (a 500-page stack need not sit in memory).
 
     The whole file is checked before the first page is yielded, so a broken file raises
-    before any page is handed out.
+    before any page is handed out. only: the 0-based indices to decode (None = every page);
+    the others are skipped without being decoded.
     """
     path = Path(path)
     kind = sniff_format(path)
     if kind == "pdf":
-        return _pdf_pages(path, dpi)
-    return iter(_image_pages(path, dpi))
+        return _pdf_pages(path, dpi, only)
+    return iter(_image_pages(path, dpi, only))
 
 
 # ---------------------------------------------------------------- images
@@ -127,14 +128,15 @@ def _strict_decoding():
         ImageFile.LOAD_TRUNCATED_IMAGES = saved
 
 
-def _image_pages(path: Path, dpi: float) -> list[PageImage]:
+def _image_pages(path: Path, dpi: float, only: set[int] | None = None) -> list[PageImage]:
     """Decode every frame of a JPEG/PNG/TIFF file, guarding against bombs and truncation."""
     try:
         with warnings.catch_warnings(), _strict_decoding():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 return [_frame_page(path, number, frame, dpi)
-                        for number, frame in enumerate(ImageSequence.Iterator(image))]
+                        for number, frame in enumerate(ImageSequence.Iterator(image))
+                        if only is None or number in only]
     except UnreadableFile:
         raise
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
@@ -185,7 +187,7 @@ def _to_gray(image: Image.Image) -> Image.Image:
 # ---------------------------------------------------------------- PDF
 
 
-def _pdf_pages(path: Path, dpi: float) -> Iterator[PageImage]:
+def _pdf_pages(path: Path, dpi: float, only: set[int] | None = None) -> Iterator[PageImage]:
     """Check the PDF as a whole, then yield its pages one by one."""
     _check_pdf_complete(path)
     pdf = _open_pdf(path)
@@ -193,14 +195,16 @@ def _pdf_pages(path: Path, dpi: float) -> Iterator[PageImage]:
     if not sizes:
         pdf.close()
         raise unreadable(path, "no_pages")
-    return _pdf_page_iter(path, pdf, sizes, dpi)
+    return _pdf_page_iter(path, pdf, sizes, dpi, only)
 
 
-def _pdf_page_iter(path, pdf, sizes, dpi) -> Iterator[PageImage]:
+def _pdf_page_iter(path, pdf, sizes, dpi, only=None) -> Iterator[PageImage]:
     """Yield each page: the JPEG fast path, else a pdfium rendering."""
     document = None
     try:
         for number, page in enumerate(pdf.pages):
+            if only is not None and number not in only:
+                continue
             fast = _jpeg_page(path, number, page, sizes[number], dpi)
             if fast is None:
                 document = document or _open_pdfium(path)

@@ -3,9 +3,10 @@
 WeasyPrint subsets with "retain glyph IDs": the content streams show glyph IDs as CIDs, so the
 embedded CFF keeps an empty slot for every glyph ID up to the largest used — for Noto CJK about
 60 000 slots, ~150 KB per font whatever the text. compact_fonts() subsets each embedded OpenType/CFF
-font again with HarfBuzz WITHOUT retaining IDs
-and renumbers the glyph IDs (HarfBuzz's old → new map) in the content streams, the /W widths and the ToUnicode map to match.
-Costs about 1–3 ms per font per file. A font it cannot handle safely is left as it was.
+font again with HarfBuzz WITHOUT retaining IDs and renumbers the glyph IDs (HarfBuzz's own old → new
+map) in the content streams (hex strings of Tj/TJ), the /W widths and the ToUnicode map to match.
+Costs about 1–3 ms per font per file. A font it cannot handle safely (e.g. shown with a literal
+string) is left as it was.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ const char * hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
 hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
 void hb_face_destroy (hb_face_t *face);
 hb_blob_t * hb_face_reference_blob (hb_face_t *face);
-unsigned int hb_face_get_glyph_count (const hb_face_t *face);
 void hb_set_add (hb_set_t *set, unsigned int codepoint);
 typedef struct hb_map_t hb_map_t;
 unsigned int hb_map_get (const hb_map_t *map, unsigned int key);
@@ -39,11 +39,15 @@ hb_subset_plan_t * hb_subset_plan_create_or_fail (hb_face_t *face, const hb_subs
 void hb_subset_plan_destroy (hb_subset_plan_t *plan);
 hb_face_t * hb_subset_plan_execute_or_fail (hb_subset_plan_t *plan);
 const hb_map_t * hb_subset_plan_old_to_new_glyph_mapping (const hb_subset_plan_t *plan);
-
 """
 _MEMORY_READONLY = 1
 _FLAGS = 0x1 | 0x4 | 0x40        # NO_HINTING | DESUBROUTINIZE | NOTDEF_OUTLINE (glyph IDs NOT retained)
-_TEXT_TOKENS = re.compile(rb"/([^\s/\[\]<>()]+)\s+[-+\d.]+\s+Tf|<([0-9A-Fa-f\s]*)>|\((?:\\.|[^\\)])*\)")
+_TEXT_TOKENS = re.compile(rb"""/([^\s/\[\]<>()%]+)\s+[-+\d.]+\s+Tf            # 1: font selection
+    |\[((?:[^\]()]|\((?:\\.|[^\\)])*\))*)\]\s*TJ                  # 2: TJ array
+    |<([0-9A-Fa-f\s]*)>\s*Tj                                          # 3: hex string shown with Tj
+    |\((?:\\.|[^\\)])*\)                                              # a literal string anywhere
+    """, re.X)
+_HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
 _BT_ET = re.compile(rb"\bBT\b.*?\bET\b", re.S)
 _BFCHAR = re.compile(rb"<([0-9A-Fa-f]{1,4})>\s*<([0-9A-Fa-f]*)>")
 
@@ -118,6 +122,11 @@ def _page_bytes(page: pikepdf.Page) -> bytes:
     return contents.read_bytes()
 
 
+def _gids(digits: bytes) -> list[bytes]:
+    digits = re.sub(rb"\s", b"", digits).lower()
+    return [digits[i:i + 4] for i in range(0, len(digits) - 3, 4)]
+
+
 def _scan(data: bytes, fonts: dict, used: dict) -> None:
     """Add the glyph IDs shown with each font of fonts (resource name → font) to used[objgen]."""
     for block in _BT_ET.finditer(data):
@@ -125,12 +134,15 @@ def _scan(data: bytes, fonts: dict, used: dict) -> None:
         for token in _TEXT_TOKENS.finditer(block.group(0)):
             if token.group(1) is not None:
                 current = fonts.get("/" + token.group(1).decode("latin-1"))
-            elif current is not None and token.group(2) is not None:
-                digits = re.sub(rb"\s", b"", token.group(2))
-                used.setdefault(current.objgen, set()).update(
-                    int(digits[i:i + 4], 16) for i in range(0, len(digits) - 3, 4))
-            elif current is not None and token.group(0)[:1] == b"(":
-                used[current.objgen] = None   # a literal string: cannot renumber safely
+                continue
+            if current is None or used.get(current.objgen, ()) is None:
+                continue
+            shown = token.group(2) if token.group(2) is not None else token.group(3)
+            if shown is None or b"(" in shown:
+                used[current.objgen] = None          # a literal string: cannot renumber safely
+                continue
+            hexes = _HEX.findall(shown) if token.group(2) is not None else [shown]
+            used.setdefault(current.objgen, set()).update(int(g, 16) for h in hexes for g in _gids(h))
 
 
 def _rewrite(data: bytes, fonts: dict, maps: dict) -> bytes:
@@ -141,16 +153,17 @@ def _rewrite(data: bytes, fonts: dict, maps: dict) -> bytes:
     def block(match: re.Match) -> bytes:
         current = None
 
+        def renumber(found: re.Match) -> bytes:
+            return b"<" + b"".join(current[g] for g in _gids(found.group(1))) + b">"
+
         def token(found: re.Match) -> bytes:
             nonlocal current
             if found.group(1) is not None:
                 font = fonts.get("/" + found.group(1).decode("latin-1"))
                 current = hexmaps.get(font.objgen) if font is not None else None
-                return found.group(0)
-            if current is None or found.group(2) is None:
-                return found.group(0)
-            digits = re.sub(rb"\s", b"", found.group(2)).lower()
-            return b"<" + b"".join(current[digits[i:i + 4]] for i in range(0, len(digits) - 3, 4)) + b">"
+            elif current is not None and (found.group(2) is not None or found.group(3) is not None):
+                return _HEX.sub(renumber, found.group(0))
+            return found.group(0)
         return _TEXT_TOKENS.sub(token, match.group(0))
     return _BT_ET.sub(block, data)
 

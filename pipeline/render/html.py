@@ -153,6 +153,9 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *,
     for (code, _), (start, end) in zip(items, ranges):
         payloads += [QrPayload(station, code, i + 1, end - start) for i in range(end - start)]
     stamp_pages(whole, payloads)
+    # WeasyPrint gives every page one shared /Resources with every image of the document: give each
+    # page only what it shows, or each instance file would carry the whole chunk's photos.
+    whole.remove_unreferenced_resources()
     compact_fonts(whole)      # once for all pages: the parts then copy small fonts, not ~650 KB each
     return whole, ranges
 

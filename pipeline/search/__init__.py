@@ -16,13 +16,14 @@ from pipeline.config import get_config
 from pipeline.domain import mask_id
 from pipeline.errors import BadInput
 from pipeline.paths import data_paths
-from pipeline.search.indexer import (IndexHome, IndexUnusable, analyse_all, metadata_path, read_archive,
-                                     teach_words)
+from pipeline.search import analyzer
+from pipeline.search.indexer import (IndexHome, IndexUnusable, analyse_all, index_lock, metadata_path,
+                                     read_archive, teach_words)
 from pipeline.search.query import Exact, Ident, Phrase, Word, parse, plan
 from pipeline.search.schema import Hit, Progress, RawHit, SearchFilters, SearchResult
 from pipeline.search.snippets import make_snippet, mask_ids
 
-__all__ = ["index_items", "remove_items", "search", "reindex", "ensure_index", "SearchFilters",
+__all__ = ["index_items", "remove_items", "search", "reindex", "ensure_index", "prepare", "SearchFilters",
            "SearchResult", "Hit"]
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,25 @@ def _config_words() -> list[str]:
     return [o.name for o in get_config().occupations]
 
 
+def prepare() -> None:
+    """Load the segmenter's dictionary, once per process (its cache file lives in var/, not /tmp)."""
+    analyzer.prepare(data_paths().var)
+
+
 def index_items(metas: list[dict]) -> int:
     """Add or replace archive items (metadata.json dicts) in the index; build it if missing."""
+    prepare()
     home = _home()
     teach_words(metas, _config_words())
     try:
         home.open()
     except IndexUnusable:
-        log.warning("search index missing or unusable; rebuilding from archive before adding")
-        reindex()
+        with index_lock(home.root):     # another worker may be rebuilding it right now
+            try:
+                home.open()
+            except IndexUnusable:
+                log.warning("search index missing or unusable; rebuilding from archive before adding")
+                reindex()
     return home.add(analyse_all(list(metas), procs=1))
 
 
@@ -54,10 +65,13 @@ def remove_items(codes: list[str]) -> int:
 
 def reindex(progress: Progress | None = None, *, extra_words: Iterable[str] = (), procs: int = 2) -> int:
     """Rebuild the index from archive/ alone; progress(done, total) while segmenting."""
-    metas = list(read_archive(data_paths().archive))
-    teach_words(metas, [*_config_words(), *extra_words])
-    docs = analyse_all(metas, procs=procs, progress=progress)
-    return _home().rebuild(docs, procs=1)
+    prepare()
+    home = _home()
+    with index_lock(home.root):     # no worker adds an item between reading archive/ and the swap
+        metas = list(read_archive(data_paths().archive))
+        teach_words(metas, [*_config_words(), *extra_words])
+        docs = analyse_all(metas, procs=procs, progress=progress)
+        return home.rebuild(docs, procs=1)
 
 
 def ensure_index(progress: Progress | None = None, *, extra_words: Iterable[str] = ()) -> str | None:
@@ -132,6 +146,7 @@ def search(query: str, filters: SearchFilters | None = None, limit: int = 20,
 
     show_id=True returns ID numbers unmasked: the caller must have checked the user's role.
     """
+    prepare()
     started = time.perf_counter()
     parsed = parse(query)
     filters = (filters or SearchFilters()).merged(parsed.filters)

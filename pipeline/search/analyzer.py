@@ -104,6 +104,14 @@ def analyse(title: str, text: str) -> Analysed:
                     grams=" ".join(grams(title_n, normalised=True) + grams(text_n, normalised=True)))
 
 
+def prepare(cache_dir: Path | None = None) -> None:
+    """Load jieba's dictionary now (once per process), its cache file kept in cache_dir."""
+    if cache_dir is not None and not jieba.dt.initialized:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        jieba.dt.tmp_dir = str(cache_dir)
+    jieba.initialize()
+
+
 # ---------------------------------------------------------------- user dictionary
 
 def add_user_words(new_words: Iterable[str]) -> int:

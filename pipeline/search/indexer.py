@@ -9,11 +9,13 @@ that replaces the old one only when complete.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import logging
 import multiprocessing
 import shutil
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -29,6 +31,7 @@ USERDICT = "userdict.txt"
 PARALLEL_FROM = 2_000          # below this many documents a worker pool costs more than it saves
 CHUNK = 500
 _OPEN: dict[Path, tuple[str, object]] = {}  # warm backends (and searchers) by folder, with their build id
+_HELD: dict[Path, int] = {}                 # index folders this process holds the writer lock of (depth)
 
 
 class IndexUnusable(IntegrityProblem):
@@ -72,6 +75,31 @@ def analyse_all(metas: list[dict], *, procs: int = 2, progress: Progress | None 
             if progress and (len(done) % CHUNK == 0 or len(done) == total):
                 progress(len(done), total)
     return done
+
+
+@contextmanager
+def index_lock(root: Path) -> Iterator[None]:
+    """Hold the writer lock of one index folder, across processes; re-entrant within a process.
+
+    tantivy (and Whoosh) allow one writer per index at a time: a second ingest worker's writer
+    would fail with LockBusy, so writers queue here (an flock, dropped by the kernel on kill -9).
+    """
+    if _HELD.get(root):
+        _HELD[root] += 1
+        try:
+            yield
+        finally:
+            _HELD[root] -= 1
+        return
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with open(root.parent / f".{root.name}.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _HELD[root] = 1
+        try:
+            yield
+        finally:
+            _HELD[root] = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class IndexHome:
@@ -118,20 +146,27 @@ class IndexHome:
             cached[1].close()
 
     def add(self, docs: list[IndexDoc]) -> int:
-        """Add or replace documents in the existing index."""
-        count = self.open().add(docs)
-        save_user_dictionary(self.root / USERDICT)
-        self._write_marker(self.root, self.open().count(), self.marker().get("build_id"))
+        """Add or replace documents in the existing index (one writer at a time, across processes)."""
+        with index_lock(self.root):
+            count = self.open().add(docs)
+            load_user_dictionary(self.root / USERDICT)   # keep the words other workers saved meanwhile
+            save_user_dictionary(self.root / USERDICT)
+            self._write_marker(self.root, self.open().count(), self.marker().get("build_id"))
         return count
 
     def delete(self, codes: list[str]) -> int:
         """Remove documents by 档号."""
-        count = self.open().delete(codes)
-        self._write_marker(self.root, self.open().count(), self.marker().get("build_id"))
+        with index_lock(self.root):
+            count = self.open().delete(codes)
+            self._write_marker(self.root, self.open().count(), self.marker().get("build_id"))
         return count
 
     def rebuild(self, docs: Iterable[IndexDoc], *, procs: int = 1) -> int:
         """Build a complete new index beside the old one, then swap it in."""
+        with index_lock(self.root):
+            return self._rebuild(docs, procs)
+
+    def _rebuild(self, docs: Iterable[IndexDoc], procs: int) -> int:
         fresh = self.root.with_name(self.root.name + ".new")
         shutil.rmtree(fresh, ignore_errors=True)
         backend = open_backend(self.backend_name, fresh / "engine", create=True)

@@ -149,6 +149,24 @@ def test_watched_stack_is_split_numbered_and_filed_with_links(data_root, tmp_pat
 
 
 @pytest.mark.django_db
+def test_pages_printed_from_word_0_of_0_are_filed_with_their_instance_in_scan_order(data_root, tmp_path):
+    round_ = make_round()
+    word, numbered = make_registration(round_, 41), make_registration(round_, 42)
+    unnumbered = [jpeg_bytes(synthetic_page(QrPayload("DHJD", word.code, 0, 0), [word.title, line], dpi=DPI), DPI)
+                  for line in ("第一张：基本情况", "第二张：资格审查")]
+    second, first = form_pages(numbered)[::-1]
+    drop(data_root.inbox / "word.pdf", stack_bytes([second, unnumbered[0], first, unnumbered[1]], tmp_path))
+    assert ingest_once(paths=data_root, config=fast_config(0)) == {"filed": 1}
+    by_form = {item.form_instance.code: item for item in ArchiveItem.objects.all()}
+    assert set(by_form) == {word.code, numbered.code} and not ReviewItem.objects.exists()
+    meta = metadata_read(data_root.archive / by_form[word.code].folder)
+    assert meta["source_pages"] == [2, 4] and meta["pages"] == 2 and meta["candidate_name"] == "测试考生41"
+    assert metadata_read(data_root.archive / by_form[numbered.code].folder)["source_pages"] == [3, 1]
+    with pikepdf.open(data_root.archive / by_form[word.code].folder / "document.pdf") as pdf:
+        assert len(pdf.pages) == 2
+
+
+@pytest.mark.django_db
 def test_every_broken_input_is_quarantined_with_a_reason_staff_can_act_on(data_root, tmp_path, capsys):
     good = make_registration(make_round(), 7)
     encrypted = tmp_path / "enc.pdf"
