@@ -36,7 +36,8 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or create inside path durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -60,16 +61,46 @@ def _copy_file(source: Path, target: Path) -> None:
         os.fsync(dst.fileno())
 
 
+# A stack split into many items keeps the whole original in every item. Copying a 30 MB stack
+# into 50 items wrote 1.5 GB; instead the first item of a stack gets a real copy and the later
+# items of the same stack, written by this process, hard-link that archived (read-only) copy.
+# Links never point outside archive/, so editing a released file in processed/ cannot reach it.
+_ARCHIVED_ORIGINALS: dict[tuple, tuple[Path, str]] = {}   # source identity → (archived copy, sha256)
+
+
+def _source_key(source: Path) -> tuple:
+    st = source.stat()
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _place_original(source: Path, target: Path) -> str | None:
+    """Link an already archived copy of source to target if this process made one; else copy.
+
+    Returns the known sha256 when linked (the caller need not re-hash), else None.
+    """
+    known = _ARCHIVED_ORIGINALS.get(_source_key(source))
+    if known and known[0].is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(known[0], target)
+            return known[1]
+        except OSError:        # links not supported here: fall back to a copy
+            pass
+    _copy_file(source, target)
+    return None
+
+
 def item_folder(paths: DataPaths, code: ArchivalCode) -> Path:
     """Where the item with this 档号 lives."""
     return paths.archive / code.folder
 
 
-def manifest_lines(folder: Path) -> list[str]:
+def manifest_lines(folder: Path, known: dict[str, str] | None = None) -> list[str]:
     """`<sha256>  <relative path>` for every file in folder except the manifest itself."""
     lines = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
-        lines.append(f"{sha256_file(path)}  {path.relative_to(folder).as_posix()}")
+        rel = path.relative_to(folder).as_posix()
+        lines.append(f"{(known or {}).get(rel) or sha256_file(path)}  {rel}")
     return lines
 
 
@@ -97,25 +128,37 @@ def item_write(*, paths: DataPaths, code: ArchivalCode, pdf: bytes | Path, origi
     tmp = paths.archive / ".tmp" / uuid.uuid4().hex
     try:
         _write_bytes(tmp / DOCUMENT, pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes())
+        known = {}
         for source in originals:
-            _copy_file(source, tmp / "original" / source.name)
+            digest = _place_original(source, tmp / "original" / source.name)
+            if digest:
+                known[f"original/{source.name}"] = digest
         body = {**metadata, "archival_code": str(code), "schema": SCHEMA}
         _write_bytes(tmp / METADATA, json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True,
                                                 default=str).encode("utf-8"))
-        _write_bytes(tmp / MANIFEST, ("\n".join(manifest_lines(tmp)) + "\n").encode("utf-8"))
+        lines = manifest_lines(tmp, known)
+        _write_bytes(tmp / MANIFEST, ("\n".join(lines) + "\n").encode("utf-8"))
         for sub in (tmp / "original", tmp):
             if sub.exists():
-                _fsync_dir(sub)
+                fsync_dir(sub)
         if final.exists():
             return _same_or_conflict(final, tmp, code)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.rename(tmp, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         _make_read_only(final)
+        _remember_originals(final, originals, lines)
         return final
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remember_originals(final: Path, originals: list[Path], lines: list[str]) -> None:
+    digests = {rel: digest for digest, _, rel in (line.partition("  ") for line in lines)}
+    for source in originals:
+        archived = final / "original" / source.name
+        _ARCHIVED_ORIGINALS[_source_key(source)] = (archived, digests[f"original/{source.name}"])
 
 
 def _same_or_conflict(final: Path, tmp: Path, code: ArchivalCode) -> Path:

@@ -41,7 +41,7 @@ from pipeline.ingest.watch import StableTracker, category_hint, inbox_files
 from pipeline.numbering import item_number_allocate
 from pipeline.paths import DataPaths
 from pipeline.retention import due_date
-from pipeline.store import item_folder, item_write, metadata_read
+from pipeline.store import fsync_dir, item_folder, item_write, metadata_read
 
 log = logging.getLogger("pipeline.ingest.flow")
 
@@ -305,7 +305,7 @@ def job_release(*, paths: DataPaths, job: IngestJob) -> Path:
     if source is not None and not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(source, target)
-        jobs.fsync_dir(target.parent)
+        fsync_dir(target.parent)
     IngestJob.objects.filter(pk=job.pk).update(state=State.FILED, updated_at=timezone.now())
     job.state = State.FILED
     shutil.rmtree(jobs.job_folder(paths, job.sha256), ignore_errors=True)

@@ -27,7 +27,7 @@ from pipeline.catalog.models import ArchiveItem, AuditEntry, IngestJob, ReviewIt
 from pipeline.ingest.quarantine import free_name, quarantine_list, write_json_atomic
 from pipeline.ingest.watch import inbox_files
 from pipeline.paths import DataPaths
-from pipeline.store import sha256_file
+from pipeline.store import fsync_dir, sha256_file
 
 log = logging.getLogger("pipeline.ingest.jobs")
 
@@ -73,15 +73,6 @@ class Claim:
     outcome: str                 # "job" | "duplicate" | "gone"
     job: IngestJob | None = None
     lock: DirLock | None = None
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename or create inside path durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def job_folder(paths: DataPaths, sha256: str) -> Path:

@@ -14,16 +14,9 @@ from pathlib import Path
 
 from pipeline.errors import NotFound
 from pipeline.paths import DataPaths
+from pipeline.store import fsync_dir
 
 REASON_SUFFIX = ".reason.json"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
@@ -35,7 +28,7 @@ def write_json_atomic(path: Path, data: dict) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def free_name(folder: Path, name: str, sha256: str) -> str:
@@ -59,7 +52,7 @@ def quarantine_file(*, paths: DataPaths, source: Path, sha256: str, error: dict,
     write_json_atomic(paths.quarantine / (name + REASON_SUFFIX), reason)
     if source.exists():
         os.rename(source, target)
-        _fsync_dir(paths.quarantine)
+        fsync_dir(paths.quarantine)
     return target
 
 

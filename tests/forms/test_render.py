@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 import docx
 import pikepdf
 import pytest
-
-from pipeline.errors import Conflict
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
 from pipeline.catalog.models import Candidate, FormInstance, Room, Round, Staff
 from pipeline.domain import QrPayload, id_check_digit
+from pipeline.errors import Conflict
 from pipeline.forms.builders import FormDataError
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_generate
@@ -195,3 +194,18 @@ def test_registry_has_the_17_tier1_forms_with_their_articles():
     assert len([s for s in FORMS.values() if s.tier == 1]) == 17
     assert FORMS["destruction-register"].signatures.count("监销人") == 2
     assert FORMS["packet-cover"].category == "SJ" and FORMS["admission-ticket"].retention_class is None
+
+
+@pytest.mark.django_db
+def test_each_registration_pdf_is_small_and_holds_only_its_own_photo(round_, tmp_path, data_root):
+    """Split files carry their own font subset and photo, not their whole batch's (archive size)."""
+    for n, name in enumerate(NAMES[3:9], start=3):
+        Image.new("RGB", (295, 413), (20 * n, 90, 160)).save(data_root.photos / f"p{n}.jpg", quality=85)
+        _candidate(round_, n, name, photo=f"p{n}.jpg")
+    result = forms_generate(form="registration", round_=round_, out=tmp_path, workers=1)
+    assert len(result.instances) == 9
+    for instance in result.instances:
+        assert instance.pdf.stat().st_size < 150_000, instance.pdf
+        with pikepdf.open(instance.pdf) as pdf:
+            images = [name for page in pdf.pages for name in page.get_images()]
+        assert len(images) == 1, (instance.pdf, images)

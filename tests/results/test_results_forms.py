@@ -166,4 +166,5 @@ def test_forms_generate_records_the_report_instance(scored_round, tmp_path):
     record = FormInstance.objects.get(code=generated.code)
     assert (record.form, record.retention_class, record.category) == ("report", "long-term", "CJ")
     assert record.data["total"]["passed"] == 7 and record.data["evaluation"] == "评分客观公正。"
+    assert "chart_uri" not in record.data      # the 65 KB chart image is in the PDF, not in the catalog
     assert "63.6%" in PdfReader(generated.pdf).pages[0].extract_text()

@@ -1,0 +1,49 @@
+"""Archive item folders: atomic, idempotent, read-only; a stack's original stored once on disk."""
+
+import os
+
+import pytest
+
+from pipeline.domain import ArchivalCode
+from pipeline.errors import Conflict
+from pipeline.store import item_verify, item_write, iter_item_folders, manifest_read
+
+
+def _code(n):
+    return ArchivalCode("J118", 2026, "D10", "KW", n)
+
+
+def test_item_is_written_read_only_and_verifies(data_root, tmp_path):
+    source = tmp_path / "stack.pdf"
+    source.write_bytes(b"%PDF-1.7 scanned stack")
+    folder = item_write(paths=data_root, code=_code(1), pdf=b"%PDF-1.7 item", originals=[source],
+                        metadata={"title": "张三 报名登记表"})
+    assert folder.name == "J118-WS·2026-D10-KW-0001"
+    assert (folder / "original" / "stack.pdf").read_bytes() == source.read_bytes()
+    assert set(manifest_read(folder)) == {"document.pdf", "metadata.json", "original/stack.pdf"}
+    assert item_verify(folder) == []
+    assert not os.access(folder / "document.pdf", os.W_OK) or os.geteuid() == 0
+    assert not (folder.stat().st_mode & 0o222)
+    assert list(iter_item_folders(data_root)) == [folder]
+    assert not list((data_root.archive / ".tmp").iterdir())
+
+
+def test_same_item_again_is_idempotent_and_different_content_is_refused(data_root, tmp_path):
+    source = tmp_path / "a.jpg"
+    source.write_bytes(b"\xff\xd8scan")
+    first = item_write(paths=data_root, code=_code(2), pdf=b"%PDF a", originals=[source], metadata={"t": 1})
+    assert item_write(paths=data_root, code=_code(2), pdf=b"%PDF a", originals=[source], metadata={"t": 1}) == first
+    with pytest.raises(Conflict):
+        item_write(paths=data_root, code=_code(2), pdf=b"%PDF b", originals=[source], metadata={"t": 1})
+
+
+def test_items_of_one_stack_share_one_copy_inside_the_archive_only(data_root, tmp_path):
+    source = tmp_path / "stack.pdf"
+    source.write_bytes(os.urandom(200_000))
+    folders = [item_write(paths=data_root, code=_code(n), pdf=f"%PDF {n}".encode(), originals=[source],
+                          metadata={"n": n}) for n in (3, 4, 5)]
+    inodes = {(f / "original" / "stack.pdf").stat().st_ino for f in folders}
+    assert len(inodes) == 1                                  # one copy on disk for the stack
+    assert source.stat().st_ino not in inodes                # never linked to the released inbox file
+    source.write_bytes(b"changed after release")             # staff edit the released file...
+    assert all(item_verify(f) == [] for f in folders)        # ...the archive is untouched
