@@ -467,6 +467,8 @@ def flatten(data: object) -> str:
         return "\n".join(filter(None, (flatten(value) for value in data)))
     if data is None or isinstance(data, bool):
         return ""
+    if isinstance(data, str) and data.startswith(("file:", "data:")):
+        return ""        # a photo or chart reference, not words anyone searches for
     return str(data)
 
 

@@ -353,14 +353,20 @@ def _gram_clause(text: str):
     return _field_words("grams", bigrams(text))
 
 
-def plan_word(word: Word):
-    """A word matches the title (boosted), the segmented text, its bigrams or a name."""
+def plan_word(word: Word, *, split: bool = True):
+    """A word matches the title (boosted), the segmented text, its bigrams or a name.
+
+    An unspaced run that segments into several words ("考场记录" → 考场 记录) matches the run
+    itself, or else all of its words anywhere ("考场情况记录表"), as staff expect.
+    """
     tokens = words(word.text, normalised=True)
     if word.field == "title":
         return _field_words("title", tokens)
     clauses = [_field_words("title", tokens, 2.0), _field_words("text", tokens), _gram_clause(word.text)]
     if is_cjk(word.text) and 2 <= len(word.text) <= 4:
         clauses.append(QTerm("candidate_name", word.text, 4.0))
+    if split and len(tokens) > 1:
+        clauses.append(_one(QAnd, [plan_word(Word(token), split=False) for token in tokens]))
     return _one(QOr, clauses)
 
 

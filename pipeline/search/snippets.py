@@ -10,11 +10,17 @@ from pipeline.search.analyzer import normalise
 
 _ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 _SPACES = re.compile(r"\s+")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 
 
 def mask_ids(text: str) -> str:
     """Every 18-character ID number in text shown as 110105********1234."""
     return _ID_IN_TEXT.sub(lambda m: mask_id(m.group(0)), text)
+
+
+def mask_phones(text: str) -> str:
+    """Every 11-digit mobile number in text shown as 138****5678 (personal data)."""
+    return _MOBILE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 
 def _matchable(text: str) -> str:
@@ -40,7 +46,7 @@ def make_snippet(text: str, needles: list[str], *, width: int = 90, show_id: boo
     """About width characters around the first match, matches wrapped in mark, the rest HTML-escaped."""
     text = _SPACES.sub(" ", text or "").strip()
     if not show_id:
-        text = mask_ids(text)
+        text = mask_phones(mask_ids(text))
     spans = _spans(_matchable(text), needles)
     first = spans[0][0] if spans else 0
     start = max(0, first - width // 3)

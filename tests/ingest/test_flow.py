@@ -306,3 +306,11 @@ def test_station_ingest_once_and_status_speak_chinese(data_root, tmp_path, capsy
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "累计归档：1" in out and "待人工处理：0" in out
+
+
+def test_search_text_leaves_out_photo_and_chart_references():
+    from pipeline.ingest.flow import flatten
+
+    text = flatten({"name": "张三", "photo": "file:///srv/station/var/photos/a.jpg",
+                    "chart_uri": "data:image/png;base64,AAAA", "rows": [{"phone": "13912345678"}]})
+    assert text.split("\n") == ["张三", "13912345678"]

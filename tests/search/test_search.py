@@ -52,6 +52,12 @@ def test_word_inside_a_longer_unspaced_run(indexed):
     assert codes(search("维修")) == [CAR] or set(codes(search("维修"))) == {CAR, NOTICE}
 
 
+def test_unspaced_run_of_two_words_finds_them_apart(indexed):
+    """"育婴记录" is not in any record as a run, but 育婴(员) and 记录 are both in the room record."""
+    assert ROOM in codes(search("育婴员记录"))
+    assert codes(search('"育婴员记录"')) == []          # quoted: the run itself, which no record has
+
+
 def test_and_or_not_and_phrase(indexed):
     assert codes(search("张伟 电工")) == [REG_ZW]
     assert set(codes(search("茶艺师 OR 汽车维修工"))) == {REPORT, CAR, NOTICE}
@@ -155,3 +161,12 @@ def test_index_built_before_an_item_is_filed_is_updated_in_place(indexed, data_r
     assert codes(search("孙悦")) == ["J118-WS·2026-D10-KW-0001"]
     indexed.index_items([dict(late, text="钳工 孙悦 划线")])
     assert codes(search("锉削")) == [] and codes(search("孙悦")) == ["J118-WS·2026-D10-KW-0001"]
+
+
+def test_snippets_mask_mobile_numbers_like_id_numbers():
+    from pipeline.search.snippets import make_snippet
+
+    text = "厦门电力 电话 13912345678 证号 350203199001011234"
+    snippet = make_snippet(text, ["厦门电力"])
+    assert "139****5678" in snippet and "13912345678" not in snippet
+    assert "350203********1234" in snippet
