@@ -193,7 +193,24 @@ class FixityFinding:
     message_zh: str
 
 
-def item_verify(folder: Path, *, archive_root: Path | None = None) -> list[FixityFinding]:
+def file_identity(path: Path) -> tuple:
+    """(device, inode, size, mtime): equal for hard links to one unchanged file."""
+    st = path.stat()
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def sha256_once(path: Path, cache: dict | None) -> str:
+    """sha256 of path; with a cache, a file hard-linked into many items is read once per run."""
+    if cache is None:
+        return sha256_file(path)
+    key = file_identity(path)
+    if key not in cache:
+        cache[key] = sha256_file(path)
+    return cache[key]
+
+
+def item_verify(folder: Path, *, archive_root: Path | None = None,
+                cache: dict | None = None) -> list[FixityFinding]:
     """Re-hash every file against the manifest; name changed, missing and unexpected files."""
     label = str(folder.relative_to(archive_root)) if archive_root else folder.name
     if not (folder / MANIFEST).is_file():
@@ -204,7 +221,7 @@ def item_verify(folder: Path, *, archive_root: Path | None = None) -> list[Fixit
     for rel, digest in sorted(recorded.items()):
         if rel not in present:
             findings.append(FixityFinding(label, rel, "missing", f"{label}：文件 {rel} 丢失"))
-        elif sha256_file(folder / rel) != digest:
+        elif sha256_once(folder / rel, cache) != digest:
             findings.append(FixityFinding(label, rel, "changed", f"{label}：文件 {rel} 内容与校验值不符（被修改或损坏）"))
     for rel in sorted(present - set(recorded)):
         findings.append(FixityFinding(label, rel, "unexpected", f"{label}：多出未登记的文件 {rel}"))

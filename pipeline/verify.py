@@ -19,7 +19,7 @@ from pipeline.audit import audit_head, audit_verify
 from pipeline.catalog.models import ArchiveItem, Tombstone
 from pipeline.domain import ArchivalCode
 from pipeline.paths import DataPaths
-from pipeline.store import METADATA, item_verify, iter_item_folders, metadata_read
+from pipeline.store import METADATA, file_identity, item_verify, iter_item_folders, metadata_read
 
 Progress = Callable[[int, int, str], None]
 TOMBSTONES = ".tombstones"
@@ -59,26 +59,30 @@ class VerifyReport:
 
 # ---------------------------------------------------------------- files (archive/ only)
 
-def _fixity(folder: Path, archive: Path) -> tuple[list[Finding], int, int]:
+def _fixity(folder: Path, archive: Path, cache: dict) -> tuple[list[Finding], int, dict]:
     findings = [Finding(f.problem, f"{f.folder}/{f.path}", f.message_zh)
-                for f in item_verify(folder, archive_root=archive)]
+                for f in item_verify(folder, archive_root=archive, cache=cache)]
     files = [p for p in folder.rglob("*") if p.is_file()]
-    return findings, len(files), sum(p.stat().st_size for p in files)
+    return findings, len(files), {file_identity(p): p.stat().st_size for p in files}
 
 
 def fixity_check(paths: DataPaths, folders: list[Path], *, workers: int = 2,
                  progress: Progress | None = None) -> tuple[list[Finding], int, int]:
-    """Re-hash every file of every item folder against its manifest: (findings, files, bytes)."""
+    """Re-hash every file of every item folder against its manifest: (findings, files, bytes).
+
+    A stack's original hard-linked into several items is one file on disk: read and counted once.
+    """
     findings: list[Finding] = []
-    files = size = 0
+    files, sizes, cache = 0, {}, {}
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for number, (found, count, nbytes) in enumerate(
-                pool.map(lambda f: _fixity(f, paths.archive), folders), 1):
+        for number, (found, count, item_sizes) in enumerate(
+                pool.map(lambda f: _fixity(f, paths.archive, cache), folders), 1):
             findings += found
-            files, size = files + count, size + nbytes
+            files += count
+            sizes.update(item_sizes)
             if progress:
                 progress(number, len(folders), folders[number - 1].name)
-    return findings, files, size
+    return findings, files, sum(sizes.values())
 
 
 def stray_files(paths: DataPaths, folders: Iterable[Path]) -> list[Finding]:

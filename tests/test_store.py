@@ -47,3 +47,22 @@ def test_items_of_one_stack_share_one_copy_inside_the_archive_only(data_root, tm
     assert source.stat().st_ino not in inodes                # never linked to the released inbox file
     source.write_bytes(b"changed after release")             # staff edit the released file...
     assert all(item_verify(f) == [] for f in folders)        # ...the archive is untouched
+
+
+def test_a_flipped_byte_in_a_shared_original_is_found_in_every_item_that_holds_it(data_root, tmp_path):
+    from pipeline.store import make_writable
+
+    source = tmp_path / "stack.pdf"
+    source.write_bytes(os.urandom(50_000))
+    folders = [item_write(paths=data_root, code=_code(n), pdf=f"%PDF {n}".encode(), originals=[source],
+                          metadata={"n": n}) for n in (6, 7)]
+    cache = {}
+    assert [item_verify(f, cache=cache) for f in folders] == [[], []]
+    shared = folders[0] / "original" / "stack.pdf"
+    make_writable(folders[0])
+    data = bytearray(shared.read_bytes())
+    data[1000] ^= 0x01
+    shared.write_bytes(bytes(data))
+    for folder in folders:
+        (finding,) = item_verify(folder, cache=cache)
+        assert (finding.path, finding.problem) == ("original/stack.pdf", "changed")
