@@ -7,7 +7,7 @@ import json
 import pytest
 from pypdf import PdfReader
 
-from pipeline.catalog.models import ArchiveItem, DestructionBatch, NumberSeries, Tombstone
+from pipeline.catalog.models import ArchiveItem, DestructionBatch, Loan, NumberSeries, Tombstone
 from pipeline.cli.main import main
 from pipeline.errors import ExitCode
 from pipeline.numbering import item_number_allocate
@@ -72,10 +72,12 @@ def test_hold_and_loan_commands(station, capsys):
     assert "劳动争议" in capsys.readouterr().out
     assert main(["loan", "request", due[1].archival_code, "--borrower", "王五", "--purpose", "复核", "--copy",
                  "--user", "clerk"]) == 0
-    assert main(["loan", "lend", "1", "--user", "arch"]) == ExitCode.REFUSED
+    loan_id = str(Loan.objects.get().pk)       # ids are not reset between tests on PostgreSQL
+    assert f"#{loan_id}" in capsys.readouterr().out
+    assert main(["loan", "lend", loan_id, "--user", "arch"]) == ExitCode.REFUSED
     assert "批准" in capsys.readouterr().err
-    assert main(["loan", "approve", "1", "--user", "head"]) == 0
-    assert main(["loan", "lend", "1", "--user", "arch"]) == 0
+    assert main(["loan", "approve", loan_id, "--user", "head"]) == 0
+    assert main(["loan", "lend", loan_id, "--user", "arch"]) == 0
     capsys.readouterr()
     assert main(["loan", "list", "--json"]) == 0
     [loan] = json.loads(capsys.readouterr().out)
