@@ -35,3 +35,8 @@ test-postgres:
 
 bench: setup
 	$(PY) bench/import_candidates.py
+	STATION_DATA=out/bench-forms $(PY) bench/forms.py --candidates 500 --workers 2 --repeat 3
+	$(PY) bench/identify.py --pages 500 --repeat 3
+	$(PY) bench/ingest.py --repeats 3
+	$(PY) bench/search.py
+	$(PY) bench/verify.py --gb 2
