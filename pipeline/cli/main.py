@@ -14,6 +14,7 @@ django_setup.setup()
 from pipeline.cli import admin, rounds, users  # noqa: E402  (Django must be set up first)
 from pipeline.cli import scansim  # noqa: E402
 from pipeline.cli import search as search_cli  # noqa: E402
+from pipeline.cli import items as items_cli  # noqa: E402
 from pipeline.cli import imports  # noqa: E402
 from pipeline.cli import results as results_cli  # noqa: E402
 from pipeline.cli.assign import assign_cmd  # noqa: E402
@@ -33,6 +34,7 @@ verify_cli.register(app)
 app.add_typer(audit_cli.app, name="audit")
 forms_cli.register(app)
 search_cli.register(app)
+items_cli.register(app)
 ingest_cli.register(app)
 app.add_typer(rounds.app, name="rounds")
 app.add_typer(users.app, name="users")

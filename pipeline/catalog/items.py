@@ -1,0 +1,43 @@
+"""Viewing one archive item: a restricted item (exam papers) only by roles that handle them, logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.audit import audit_append
+from pipeline.catalog.models import ArchiveItem, Role
+from pipeline.catalog.services import user_roles
+from pipeline.domain import mask_id
+from pipeline.errors import NotFound, Refused
+from pipeline.paths import DataPaths
+from pipeline.store import DOCUMENT
+
+RESTRICTED_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.PAPER_CUSTODIAN.value})
+FULL_ID_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.EXAM_AFFAIRS.value})
+
+
+def item_view(*, code: str, user, paths: DataPaths) -> dict:
+    """An item's catalog card and file path; restricted items need a role and every view is audited."""
+    try:
+        item = ArchiveItem.objects.get(archival_code=code)
+    except ArchiveItem.DoesNotExist:
+        raise NotFound(f"没有档号为 {code} 的档案。可用 station search 查找。", f"no item {code}",
+                       code="item_not_found") from None
+    roles = user_roles(user) if user else set()
+    if item.restricted:
+        if not roles & RESTRICTED_ROLES:
+            allowed = "、".join(Role(role).label for role in sorted(RESTRICTED_ROLES))
+            who = f"用户“{user.username}”" if user else "未指明用户（--user）"
+            raise Refused(f"档案 {code} 为限制利用档案（{item.secrecy or '试卷'}），{who}无权查看；仅{allowed}可以。",
+                          f"restricted item {code} refused to {getattr(user, 'username', None)!r}",
+                          code="restricted_refused")
+        audit_append(actor=user.username, action="item.view_restricted", target=code)
+    full_id = bool(roles & FULL_ID_ROLES)
+    folder = paths.archive / item.folder if item.folder else None
+    return {"archival_code": item.archival_code, "title": item.title, "responsible": item.responsible,
+            "doc_date": item.doc_date, "pages": item.pages, "category": item.category,
+            "retention_class": item.retention_class, "due_date": item.due_date, "status": item.status,
+            "restricted": item.restricted, "round_code": item.round_code, "candidate_name": item.candidate_name,
+            "candidate_id_number": item.candidate_id_number if full_id else mask_id(item.candidate_id_number)
+            if item.candidate_id_number else "",
+            "document": str(Path(folder) / DOCUMENT) if folder and item.status == ArchiveItem.Status.FILED else ""}

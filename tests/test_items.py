@@ -1,0 +1,52 @@
+"""station show: restricted items need a role, and every view of one is in the audit log."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+
+from pipeline.catalog.models import ArchiveItem, AuditEntry
+from pipeline.catalog.services import user_add
+from pipeline.cli.main import main
+from pipeline.errors import ExitCode
+
+pytestmark = pytest.mark.django_db
+
+
+def _item(code, **extra):
+    return ArchiveItem.objects.create(
+        archival_code=code, fonds="J118", year=2026, retention_code=code.split("-")[2], category=code.split("-")[3],
+        item_number=int(code[-4:]), title="理论试卷 答卷", responsible="鉴定站", doc_date=dt.date(2026, 12, 5),
+        pages=3, retention_class="exam-papers", source_sha256="0" * 64, source_name="scan.pdf",
+        folder=f"J118/2026/D3/SJ/{code}", filed_at=timezone.now(), candidate_id_number="11010519491231002X",
+        **extra)
+
+
+@pytest.fixture
+def people(monkeypatch):
+    monkeypatch.setenv("STATION_PASSWORD", "correct-horse-1")
+    user_add(username="clerk", password="correct-horse-1", roles=["exam_affairs"])
+    user_add(username="keeper", password="correct-horse-1", roles=["paper_custodian"])
+
+
+def test_restricted_item_refused_without_a_role_and_audited_with_one(people, capsys):
+    code = "J118-WS·2026-D3-SJ-0001"
+    _item(code, restricted=True)
+    assert main(["show", code]) == ExitCode.REFUSED
+    assert main(["show", code, "--user", "clerk"]) == ExitCode.REFUSED
+    assert "限制利用" in capsys.readouterr().err
+    assert main(["show", code, "--user", "keeper", "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert card["title"] == "理论试卷 答卷" and card["candidate_id_number"] == "110105********002X"
+    views = AuditEntry.objects.filter(action="item.view_restricted")
+    assert [(v.actor, v.target) for v in views] == [("keeper", code)]
+
+
+def test_open_item_shows_without_a_user_with_the_id_masked(people, capsys):
+    _item("J118-WS·2026-D3-SJ-0002")
+    assert main(["show", "J118-WS·2026-D3-SJ-0002", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["candidate_id_number"] == "110105********002X"
+    assert main(["show", "J118-WS·2026-D3-SJ-0002", "--user", "clerk", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["candidate_id_number"] == "11010519491231002X"
+    assert main(["show", "J118-WS·2026-D3-SJ-0099"]) == ExitCode.NOT_FOUND
