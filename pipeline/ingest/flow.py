@@ -119,10 +119,25 @@ def classify(work: Work) -> None:
                                         f"{instance.title} 已经归档过（第 {_pages(grp)} 页是再次扫描的副本）。"
                                         "如确需作为补充材料归档，请指定类别和题名。",
                                         f"instance {grp.instance_code} already filed"))
+        elif instance is not None and (short := _cover_pages_short(instance, grp)):
+            work.reviews.append(_review(work, number, grp, "cover_pages", short[0], short[1]))
         elif instance is not None:
             work.items.append(_form_plan(work, number, grp, instance))
         else:
             _classify_unmarked(work, number, grp, several=len(unmarked) > 1)
+
+
+def _cover_pages_short(instance: FormInstance, grp: Group) -> tuple[str, str] | None:
+    """(Chinese reason, English detail) when a filing cover's stated page count was not scanned after it."""
+    declared = instance.data.get("pages") if instance.form == "filing-cover" else None
+    if not isinstance(declared, int) or declared < 1:
+        return None
+    scanned = len(grp.page_indices) - max(grp.pages_expected, 1)
+    if scanned == declared:
+        return None
+    return (f"归档封面《{instance.title}》注明 {declared} 页，但封面后扫描到 {scanned} 页。"
+            "请补扫缺页（或去掉多余页）后放入收件箱，或确认无误后用 station review file 归档。",
+            f"filing cover {instance.code} declares {declared} pages, {scanned} scanned after it")
 
 
 def _classify_unmarked(work: Work, number: int, grp: Group, *, several: bool) -> None:

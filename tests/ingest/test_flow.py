@@ -314,3 +314,27 @@ def test_search_text_leaves_out_photo_and_chart_references():
     text = flatten({"name": "张三", "photo": "file:///srv/station/var/photos/a.jpg",
                     "chart_uri": "data:image/png;base64,AAAA", "rows": [{"phone": "13912345678"}]})
     assert text.split("\n") == ["张三", "13912345678"]
+
+
+def make_filing_cover(*, pages: int, title: str = "关于开展2026年职业技能鉴定工作的通知") -> FormInstance:
+    """A filing cover (归档封面) for an unmarked document of the given page count."""
+    return FormInstance.objects.create(
+        code=new_instance_code(), form="filing-cover", title=title, pages=1, doc_date=dt.date(2026, 11, 20),
+        data={"category": "FW", "title": title, "pages": pages, "responsible": "厦门市职业技能鉴定指导中心"})
+
+
+@pytest.mark.django_db
+def test_document_under_a_filing_cover_is_filed_in_its_category_or_waits_when_pages_are_short(
+        data_root, tmp_path, capsys):
+    whole = make_filing_cover(pages=2)
+    short = make_filing_cover(pages=3, title="考评任务书")
+    letter = [text_page(["厦门市职业技能鉴定指导中心", "关于开展鉴定工作的通知"]), text_page(["第二页 附件名单"])]
+    drop(data_root.inbox / "来文.pdf", stack_bytes(form_pages(whole) + letter, tmp_path, "a.pdf"))
+    drop(data_root.inbox / "任务书.pdf", stack_bytes(form_pages(short) + letter, tmp_path, "b.pdf"))
+    ingest_once(paths=data_root, config=fast_config(0))
+    (item,) = ArchiveItem.objects.all()
+    assert (item.category, item.retention_code, item.title) == ("FW", "D10", whole.title)
+    assert item.pages == 3 and item.form_instance == whole           # the cover and the two pages after it
+    assert main(["review", "list", "--json"]) == 0
+    (waiting,) = json.loads(capsys.readouterr().out)
+    assert "注明 3 页，但封面后扫描到 2 页" in waiting["message"] and "考评任务书" in waiting["message"]
