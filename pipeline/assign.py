@@ -8,7 +8,7 @@ Pure: no Django. Two stages:
    one place at a time and recusal (第十条(四), 第十九条(七)), spreading candidates of one class or
    employer across groups; then workstations are handed out so that neighbours differ.
 The same seed gives the same plan (one solver worker, deterministic time limit, seeded order).
-When no valid plan exists the error names the people and the constraint.
+When no valid plan exists the error names the people and the constraint (pipeline.assign_diagnose).
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
+from pipeline.assign_diagnose import infeasible, minimal_core, precheck
 from pipeline.errors import BadInput, Conflict
 
 THEORY, PRACTICAL = "theory", "practical"
 EXAMINER, CHIEF, INVIGILATOR, EXAM_AFFAIRS = "examiner", "chief_examiner", "invigilator", "exam_affairs"
 DUTY_ZH = {EXAMINER: "考评员", CHIEF: "考评组长", INVIGILATOR: "监考", EXAM_AFFAIRS: "考务人员"}
-RELATION_ZH = {"relative": "亲属", "student": "师生", "apprentice": "师徒"}
 GAP_MINUTES = 30
 FEASIBLE_DETERMINISTIC_SECONDS = 60.0   # CP-SAT "deterministic time": the same on any machine, so
 OPTIMISE_DETERMINISTIC_SECONDS = 8.0    # the same seed gives the same plan however loaded the PC is
@@ -475,81 +475,25 @@ def _solve(built: _Model, seed: int) -> tuple[cp_model.CpSolver, int]:
     return (second, better) if better in (cp_model.OPTIMAL, cp_model.FEASIBLE) else (first, status)
 
 
-# ---------------------------------------------------------------- diagnosis
+# ---------------------------------------------------------------- diagnosis (messages: assign_diagnose)
 
-def _who(candidate: CandidateIn) -> str:
-    return f"{candidate.name}（身份证 {candidate.key[:4]}…{candidate.key[-4:]}）"
-
-
-def _recusal_text(problem: Problem, recusal: RecusalIn) -> str:
-    person = next((s.name for s in problem.staff if s.key == recusal.staff_key), recusal.staff_key)
-    candidate = next(c for c in problem.candidates if c.key == recusal.candidate_key)
-    relation = RELATION_ZH.get(recusal.relation, recusal.relation or "回避")
-    return f"{person} 与考生 {_who(candidate)} 有{relation}关系需回避"
-
-
-def _precheck(problem: Problem) -> None:
-    """The obvious causes, named per candidate: too few staff left once recusals are taken out."""
-    recusing = defaultdict(set)
-    for r in problem.recusals:
-        recusing[r.candidate_key].add(r.staff_key)
-    invigilators = [s for s in problem.staff if s.can(INVIGILATOR)]
-    need_inv = max((problem.ratio(c.occupation).invigilators for c in problem.candidates), default=2)
-    if len(invigilators) < need_inv:
-        names = "、".join(s.name for s in invigilators) or "无"
-        raise Conflict(f"每个理论考场需要 {need_inv} 名监考，但具有监考角色的只有 {len(invigilators)} 人（{names}）。"
-                       "请为更多工作人员登记监考角色。", "too few invigilators", code="invigilators_short")
-    for candidate in problem.candidates:
-        need = problem.ratio(candidate.occupation).examiners
-        checks = ((f"“{candidate.occupation}”实操每个考场", "考评员", need,
-                   [s for s in problem.staff if s.can(EXAMINER, candidate.occupation)]),
-                  ("每个理论考场", "监考", need_inv, invigilators))
-        for where, duty, count, pool in checks:
-            free = [s for s in pool if s.key not in recusing[candidate.key]]
-            if len(free) < count:
-                blocked = [r for r in problem.recusals if r.candidate_key == candidate.key
-                           and r.staff_key in {s.key for s in pool} - {s.key for s in free}]
-                reasons = "；".join(_recusal_text(problem, r) for r in blocked) or "可用人员不足"
-                raise Conflict(f"{where}需要 {count} 名{duty}，但可用的 {len(pool)} 人中 {reasons}，"
-                               f"考生 {candidate.name} 所在考场无法配齐{duty}。请增加{duty}或调整回避登记。",
-                               f"{candidate.key}: {len(free)} {duty} left after recusal < {count}",
-                               code="recusal_unsatisfiable",
-                               problems=[_recusal_text(problem, r) for r in blocked])
-
-
-def _minimal_core(problem: Problem, groups, order, seed, core: list[int]) -> list[RecusalIn]:
-    """Shrink the solver's sufficient set of recusals to a minimal one (deletion filter)."""
-    keep = list(core)
-    for lit in list(core):
-        if len(keep) <= 1:
-            break
-        trial = [i for i in keep if i != lit]
-        built = _build(problem, groups, order)
-        built.model.clear_assumptions()
-        built.model.add_assumptions([built.model.get_bool_var_from_proto_index(i) for i in trial])
-        built.objective = None
-        _unused, status = _solve(built, seed)
-        if status == cp_model.INFEASIBLE:
-            keep = trial
+def _still_infeasible(problem: Problem, groups: list[_Group], order: list[int], seed: int, lits: list[int]) -> bool:
+    """True when the plan stays impossible with only these recusal literals enforced."""
     built = _build(problem, groups, order)
-    return [built.recusal_lits[i] for i in keep]
+    built.model.clear_assumptions()
+    built.model.add_assumptions([built.model.get_bool_var_from_proto_index(i) for i in lits])
+    built.objective = None
+    _unused, status = _solve(built, seed)
+    return status == cp_model.INFEASIBLE
 
 
-def _infeasible(problem: Problem, groups: list[_Group], recusals: list[RecusalIn]) -> Conflict:
-    """The error for a plan that cannot be made, naming people and constraint."""
-    if recusals:
-        texts = [_recusal_text(problem, r) for r in recusals]
-        return Conflict("无法安排考场与工作人员：以下回避关系不能同时满足（每个考场须配齐考评员/监考，且同一时间"
-                        "一人只能在一个考场）——" + "；".join(texts) + "。请增加具备资格的考评员或监考，或核对回避登记。",
-                        f"infeasible under recusals {[(r.staff_key, r.candidate_key) for r in recusals]}",
-                        code="recusal_unsatisfiable", problems=texts)
-    need = Counter()
-    for group in groups:
-        need[group.kind, group.occupation] += 1
-    texts = [f"{'理论' if kind == THEORY else occupation} 共 {n} 个考场场次" for (kind, occupation), n in need.items()]
-    return Conflict("无法安排工作人员：同一时间需要的考评员/监考多于可用人员（一人不能同时在两个考场）。"
-                    "请增加工作人员、减少同时开考的考场或修改每考场人数配置。",
-                    "staffing infeasible even one practical group at a time", code="staff_short", problems=texts)
+def _infeasible(problem: Problem, groups: list[_Group], order: list[int], seed: int, core: list[int]) -> Conflict:
+    """The error for a failed solve: a minimal set of clashing recusals, else the sittings to staff."""
+    if not core:
+        return infeasible(problem, [], Counter((g.kind == THEORY, g.occupation) for g in groups))
+    keep = minimal_core(core, lambda trial: _still_infeasible(problem, groups, order, seed, trial))
+    built = _build(problem, groups, order)
+    return infeasible(problem, [built.recusal_lits[i] for i in keep], {})
 
 
 # ---------------------------------------------------------------- seats and workstations
@@ -650,7 +594,8 @@ def make_plan(problem: Problem, seed: int | None = None, progress: Progress | No
     say = progress or (lambda _msg: None)
     theory = _theory_groups(problem)
     _parallel_limits(problem, Counter(c.occupation for c in problem.candidates))
-    _precheck(problem)
+    precheck(problem, [s for s in problem.staff if s.can(INVIGILATOR)],
+             lambda occupation: [s for s in problem.staff if s.can(EXAMINER, occupation)])
     order = list(range(len(problem.candidates)))
     random.Random(seed).shuffle(order)
     cap, extra_rounds = len(problem.rooms), 0
@@ -674,7 +619,7 @@ def make_plan(problem: Problem, seed: int | None = None, progress: Progress | No
             extra_rounds += 1
             problem_now = _with_extra_room(problem_now, problem, built, core)
             continue
-        raise _infeasible(problem, groups, _minimal_core(problem, groups, order, seed, core) if core else [])
+        raise _infeasible(problem, groups, order, seed, core)
 
 
 def _with_extra_room(current: Problem, original: Problem, built: _Model, core: list[int]) -> Problem:

@@ -25,8 +25,9 @@ from pipeline.domain import LEVEL_SHORT
 from pipeline.errors import Conflict
 from pipeline.paths import data_paths
 from pipeline.photos import PhotoJob, normalise_all
-from pipeline.roster import (RECUSAL_SHEET, CandidateRecord, ImportRejected, Parsed, Problem, RecusalRecord,
-                             assign_tickets, parse_candidates, parse_rooms, parse_staff, read_tables, round_digits)
+from pipeline.roster import (CandidateRecord, ImportRejected, Parsed, Problem, assign_tickets, parse_candidates,
+                             read_tables, round_digits)
+from pipeline.roster_staff import RECUSAL_SHEET, RecusalRecord, parse_rooms, parse_staff
 
 Progress = Callable[[int, int], None]
 KIND_ZH = {"candidates": "考生", "staff": "工作人员", "rooms": "考场"}

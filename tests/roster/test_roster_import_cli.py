@@ -150,7 +150,8 @@ def test_bad_staff_sheet_names_sheet_row_and_column(tmp_path, example_dir, data_
 
 def test_import_commands_are_documented():
     from pipeline.paths import REPO_ROOT
-    from pipeline.roster import CANDIDATE_COLUMNS, RECUSAL_COLUMNS, ROOM_COLUMNS, STAFF_COLUMNS
+    from pipeline.roster import CANDIDATE_COLUMNS
+    from pipeline.roster_staff import RECUSAL_COLUMNS, ROOM_COLUMNS, STAFF_COLUMNS
 
     readme = (REPO_ROOT / "examples" / "README.md").read_text(encoding="utf-8")
     for column in (*CANDIDATE_COLUMNS, *STAFF_COLUMNS, *RECUSAL_COLUMNS, *ROOM_COLUMNS):

@@ -8,8 +8,8 @@ import pytest
 from openpyxl import Workbook
 
 from pipeline.config import load_config
-from pipeline.roster import (assign_tickets, parse_candidates, parse_rooms, parse_staff, parse_workstations,
-                             read_tables)
+from pipeline.roster import assign_tickets, parse_candidates, read_tables
+from pipeline.roster_staff import parse_rooms, parse_staff, parse_workstations
 from tests.roster.conftest import person, write_xlsx
 
 OCCUPATIONS = load_config().occupations
