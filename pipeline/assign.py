@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import re
 import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Callable
 from ortools.sat.python import cp_model
 
 from pipeline.assign_diagnose import infeasible, minimal_core, precheck
+from pipeline.domain import natural_key
 from pipeline.errors import BadInput, Conflict
 
 THEORY, PRACTICAL = "theory", "practical"
@@ -70,7 +70,7 @@ class RoomIn:
     def place_list(self) -> tuple[str, ...]:
         """places(), computed once."""
         if self.workstations:
-            return tuple(sorted(self.workstations, key=_natural))[: self.capacity]
+            return tuple(sorted(self.workstations, key=natural_key))[: self.capacity]
         return tuple(f"{n:02d}" for n in range(1, self.capacity + 1))
 
     def places(self) -> tuple[str, ...]:
@@ -497,9 +497,6 @@ def _infeasible(problem: Problem, groups: list[_Group], order: list[int], seed: 
 
 
 # ---------------------------------------------------------------- seats and workstations
-
-def _natural(text: str) -> tuple:
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
 
 
 def _clash(a: CandidateIn | None, b: CandidateIn) -> bool:

@@ -35,6 +35,11 @@ def parse_level(text: str | int) -> int | None:
     return None
 
 
+def natural_key(text: str) -> tuple:
+    """Sort key that orders A2 before A10 (workstation and room numbers)."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
 def id_check_digit(first17: str) -> str:
     """The GB 11643-1999 check character for the first 17 digits."""
     total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))

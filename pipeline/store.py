@@ -90,6 +90,20 @@ def _place_original(source: Path, target: Path) -> str | None:
     return None
 
 
+def write_file_atomic(path: Path, data: bytes) -> None:
+    """Write a small file via a unique temp file, fsync and rename: a reader never sees half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    _write_bytes(tmp, data)
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """write_file_atomic of data as indented UTF-8 JSON."""
+    write_file_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8"))
+
+
 def item_folder(paths: DataPaths, code: ArchivalCode) -> Path:
     """Where the item with this 档号 lives."""
     return paths.archive / code.folder

@@ -19,7 +19,8 @@ from pipeline.audit import audit_head, audit_verify
 from pipeline.catalog.models import ArchiveItem, Tombstone
 from pipeline.domain import ArchivalCode
 from pipeline.paths import DataPaths
-from pipeline.store import METADATA, file_identity, item_verify, iter_item_folders, metadata_read
+from pipeline.store import (METADATA, file_identity, item_verify, iter_item_folders, metadata_read,
+                            write_json_atomic)
 
 Progress = Callable[[int, int, str], None]
 TOMBSTONES = ".tombstones"
@@ -184,10 +185,7 @@ def anchor_read(paths: DataPaths) -> tuple[int, str] | None:
 def anchor_write(paths: DataPaths, head: tuple[int, str] | None) -> None:
     """Remember the audit head outside the database, so a truncated log is noticed next time."""
     if head:
-        paths.var.mkdir(parents=True, exist_ok=True)
-        tmp = paths.var / f".{ANCHOR}.tmp"
-        tmp.write_text(json.dumps({"seq": head[0], "hash": head[1]}), encoding="utf-8")
-        os.replace(tmp, paths.var / ANCHOR)
+        write_json_atomic(paths.var / ANCHOR, {"seq": head[0], "hash": head[1]})
 
 
 def audit_check(paths: DataPaths) -> list[Finding]:

@@ -60,3 +60,9 @@ def test_levels():
     assert parse_level("中级工") == 4
     assert parse_level("4") == 4
     assert parse_level("七级") is None
+
+
+def test_natural_key_orders_numbers_inside_codes():
+    from pipeline.domain import natural_key
+
+    assert sorted(["A10", "A2", "A1", "B1"], key=natural_key) == ["A1", "A2", "A10", "B1"]

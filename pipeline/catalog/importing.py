@@ -7,7 +7,6 @@ asks to skip them (candidates only) — then the skipped rows are listed in the 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import uuid
@@ -28,6 +27,7 @@ from pipeline.photos import PhotoJob, normalise_all
 from pipeline.roster import (CandidateRecord, ImportRejected, Parsed, Problem, assign_tickets, parse_candidates,
                              read_tables, round_digits)
 from pipeline.roster_staff import RECUSAL_SHEET, RecusalRecord, parse_rooms, parse_staff
+from pipeline.store import sha256_file
 
 Progress = Callable[[int, int], None]
 KIND_ZH = {"candidates": "考生", "staff": "工作人员", "rooms": "考场"}
@@ -50,10 +50,6 @@ class ImportReport:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _reject(kind: str, parsed: Parsed, problems: list[Problem]) -> ImportRejected:
@@ -119,7 +115,7 @@ def candidates_import(*, path: Path, round_code: str, skip_invalid: bool = False
             raise _reject("candidates", parsed, problems)
         report = ImportReport("candidates", path.name, round_code=round_.code, skipped=_skipped(parsed, problems),
                               ignored_headers=parsed.ignored_headers)
-        _save_candidates(round_, accepted, staged, photos / round_.code, report, actor, _sha256(path))
+        _save_candidates(round_, accepted, staged, photos / round_.code, report, actor, sha256_file(path))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return report
@@ -219,7 +215,7 @@ def staff_import(*, path: Path, actor: str = SYSTEM_ACTOR, config: StationConfig
             report.updated += not created
         report.recusals = _replace_recusals(staff, parsed)
         audit_append(actor=actor, action="staff.import", target=path.name,
-                     detail={"sha256": _sha256(path), "created": report.imported, "updated": report.updated,
+                     detail={"sha256": sha256_file(path), "created": report.imported, "updated": report.updated,
                              "recusals": report.recusals})
     return report
 
@@ -263,6 +259,6 @@ def rooms_import(*, path: Path, actor: str = SYSTEM_ACTOR, config: StationConfig
                                             if n not in have)
             report.workstations += len(record.workstations)
         audit_append(actor=actor, action="rooms.import", target=path.name,
-                     detail={"sha256": _sha256(path), "created": report.imported, "updated": report.updated,
+                     detail={"sha256": sha256_file(path), "created": report.imported, "updated": report.updated,
                              "workstations": report.workstations})
     return report

@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import shutil
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -31,7 +29,7 @@ from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, Conflict, NotFound, Refused
 from pipeline.paths import DataPaths
 from pipeline.retention import ItemState, blockers, due_date, rules_changes, rules_digest
-from pipeline.store import MANIFEST, item_folder, item_verify, make_writable, sha256_file
+from pipeline.store import MANIFEST, item_folder, item_verify, make_writable, sha256_file, write_file_atomic
 
 try:  # the search index is derived and optional: destruction must not depend on it being installed
     from pipeline.search import remove_items as search_remove_items
@@ -474,26 +472,11 @@ def tombstone_path(paths: DataPaths, code: str) -> Path:
     return paths.archive / TOMBSTONES / f"{code}.json"
 
 
-def _write_atomic(path: Path, body: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    with open(tmp, "wb") as handle:
-        handle.write(body)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _destroy(item: ArchiveItem, batch: DestructionBatch, actor: User, folder: Path, paths: DataPaths) -> None:
     now = timezone.now()
     record = tombstone_record(item, batch, sha256_file(folder / MANIFEST), actor.username, now)
     # Tombstone file first: a crash after it leaves a folder that verify names and a rerun removes.
-    _write_atomic(tombstone_path(paths, item.archival_code),
+    write_file_atomic(tombstone_path(paths, item.archival_code),
                   json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"))
     with transaction.atomic():
         Tombstone.objects.create(

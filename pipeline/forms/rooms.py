@@ -6,14 +6,13 @@ subject key "ROOM@kind-N" and label "实操一室 第1场", so their scans meet 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from pipeline.catalog.models import Recusal, Role, Room, Round, SeatAssignment, Staff, StaffDuty
 from pipeline.config import get_config
-from pipeline.domain import LEVEL_SHORT, mask_id
+from pipeline.domain import LEVEL_SHORT, mask_id, natural_key
 from pipeline.errors import Conflict, NotFound
 from pipeline.forms.builders import InstanceData, register, round_date, zh_date
 from pipeline.forms.registry import FORMS
@@ -75,14 +74,11 @@ def _sittings(round_: Round, kind: str | None = None) -> list[_Sitting]:
     for (code, index) in sorted(by_key, key=lambda k: (rooms[k[0]].kind != "theory", k[1], k[0])):
         if kind and rooms[code].kind != kind:
             continue
-        ordered_seats = sorted(by_key[code, index], key=lambda s: _natural(s.workstation))
+        ordered_seats = sorted(by_key[code, index], key=lambda s: natural_key(s.workstation))
         ordered_duties = sorted(staff[code, index], key=lambda d: (DUTY_ORDER.get(d.duty, 9), d.staff.badge_number))
         out.append(_Sitting(rooms[code], index, starts[code, index], tuple(ordered_seats), tuple(ordered_duties)))
     return out
 
-
-def _natural(text: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
 
 
 def _pick(sittings: list[_Sitting], subject: str | None, form: str) -> list[_Sitting]:

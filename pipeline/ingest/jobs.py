@@ -24,10 +24,10 @@ from django.utils import timezone
 
 from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, AuditEntry, IngestJob, ReviewItem
-from pipeline.ingest.quarantine import free_name, quarantine_list, write_json_atomic
+from pipeline.ingest.quarantine import free_name, quarantine_list
 from pipeline.ingest.watch import inbox_files
 from pipeline.paths import DataPaths
-from pipeline.store import fsync_dir, sha256_file
+from pipeline.store import fsync_dir, sha256_file, write_json_atomic
 
 log = logging.getLogger("pipeline.ingest.jobs")
 

@@ -14,21 +14,9 @@ from pathlib import Path
 
 from pipeline.errors import NotFound
 from pipeline.paths import DataPaths
-from pipeline.store import fsync_dir
+from pipeline.store import fsync_dir, write_json_atomic
 
 REASON_SUFFIX = ".reason.json"
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON via a temp file, fsync and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=2, default=str)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
 
 
 def free_name(folder: Path, name: str, sha256: str) -> str:

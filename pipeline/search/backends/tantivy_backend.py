@@ -13,7 +13,7 @@ from typing import Iterable
 
 import tantivy
 
-from pipeline.search.query import QAll, QAnd, QOr, QPhrase, QPrefix, QTerm
+from pipeline.search.query import QAll, QOr, QPhrase, QPrefix, QTerm
 from pipeline.search.schema import IndexDoc, RawHit, SearchFilters
 
 TOKENIZER = "station_ws"

@@ -17,7 +17,7 @@ from whoosh.fields import ID, TEXT, Schema
 from whoosh.index import EmptyIndexError
 from whoosh.scoring import BM25F
 
-from pipeline.search.query import QAll, QAnd, QOr, QPhrase, QPrefix, QTerm
+from pipeline.search.query import QAll, QOr, QPhrase, QPrefix, QTerm
 from pipeline.search.schema import IndexDoc, RawHit, SearchFilters
 
 INDEX_NAME = "station"
