@@ -25,6 +25,7 @@ hb_blob_t * hb_blob_create (const char *data, unsigned int length, int mode, voi
 void hb_blob_destroy (hb_blob_t *blob);
 const char * hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
 hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
+unsigned int hb_face_get_glyph_count (const hb_face_t *face);
 void hb_face_destroy (hb_face_t *face);
 hb_blob_t * hb_face_reference_blob (hb_face_t *face);
 void hb_set_add (hb_set_t *set, unsigned int codepoint);
@@ -99,6 +100,21 @@ def subset_font(data: bytes, gids: list[int]) -> tuple[bytes, dict[int, int]] | 
         lib.hb_face_destroy(face)
         lib.hb_blob_destroy(blob)
     return result
+
+
+def glyph_count(data: bytes) -> int | None:
+    """The number of glyphs of an OpenType font program, or None without HarfBuzz."""
+    hb = _harfbuzz()
+    if hb is None:
+        return None
+    ffi, lib, _ = hb
+    blob = lib.hb_blob_create(data, len(data), _MEMORY_READONLY, ffi.NULL, ffi.NULL)
+    face = lib.hb_face_create(blob, 0)
+    try:
+        return lib.hb_face_get_glyph_count(face)
+    finally:
+        lib.hb_face_destroy(face)
+        lib.hb_blob_destroy(blob)
 
 
 def _streams(resources: pikepdf.Object, seen: set) -> list[tuple[pikepdf.Object, pikepdf.Object]]:
@@ -203,11 +219,13 @@ class _FontFacts:
     widths: dict[int, float]
     default_width: float
     unicode: dict[int, bytes]
+    glyphs: int | None = None          # glyphs in program (a compacted font: every one is used)
 
 
 class FontCache(dict):
-    """BaseFont name → _FontFacts, for compacting many parts split from one WeasyPrint document
-    (a font's BaseFont, e.g. "TSPJMR+Noto-Sans-CJK-SC", is unique within that document)."""
+    """BaseFont name → _FontFacts, for compacting many parts split from one PDF whose fonts each have
+    their own BaseFont (e.g. "TSPJMR+Noto-Sans-CJK-SC"): true of one WeasyPrint document, and made
+    true of a PDF combined from several by retag_duplicates."""
 
 
 def _facts(font: pikepdf.Object, descendant: pikepdf.Object, cache: FontCache | None) -> _FontFacts:
@@ -229,6 +247,10 @@ def _renumber_font(pdf: pikepdf.Pdf, font: pikepdf.Object, descendant: pikepdf.O
                    gids: list[int], cache: FontCache | None) -> dict[int, int] | None:
     """Replace font's program, widths and ToUnicode map by the renumbered subset; its map, or None."""
     facts = _facts(font, descendant, cache)
+    if facts.glyphs is None:
+        facts.glyphs = glyph_count(facts.program)
+    if facts.glyphs == len(gids) and gids == list(range(len(gids))):
+        return None                      # every glyph shown: the subset would be the font itself
     done = subset_font(facts.program, gids)
     if done is None:
         return None
@@ -261,6 +283,46 @@ def _to_unicode_cmap(pairs: list[tuple[int, bytes]]) -> bytes:
         lines.append(b"endbfchar")
     lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
     return b"\n".join(lines)
+
+
+def _all_fonts(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
+    """Every font dictionary used by a page of pdf or by a Form XObject they show (each once)."""
+    found, seen, fonts = [], set(), {}
+    for page in pdf.pages:
+        resources = page.obj.get("/Resources") or pikepdf.Dictionary()
+        for _, inner in [(page, resources), *_streams(resources, seen)]:
+            for font in (inner.get("/Font") or {}).values():
+                fonts.setdefault(font.objgen, font)
+    return list(fonts.values())
+
+
+def retag_duplicates(pdf: pikepdf.Pdf) -> None:
+    """Give every embedded font of pdf its own BaseFont. Pages combined from several WeasyPrint
+    documents carry different subsets of one font under one name (WeasyPrint derives the six-letter
+    subset tag from the font, not from the glyphs kept); FontCache and PDF readers tell fonts apart by
+    that name, so each later one gets a fresh tag."""
+    names: set[str] = set()
+    for font in _all_fonts(pdf):
+        name = str(font.get("/BaseFont", ""))[1:]
+        if name not in names:
+            names.add(name)
+            continue
+        family = name.split("+", 1)[-1]
+        number = len(names)
+        while True:
+            tag = "".join(chr(ord("A") + (number // 26 ** k) % 26) for k in range(6))
+            if f"{tag}+{family}" not in names:
+                break
+            number += 1
+        renamed = pikepdf.Name(f"/{tag}+{family}")
+        names.add(str(renamed)[1:])
+        font.BaseFont = renamed
+        for descendant in font.get("/DescendantFonts") or []:
+            descendant.BaseFont = renamed
+            if "/FontDescriptor" in descendant:
+                descendant.FontDescriptor.FontName = renamed
+        if "/FontDescriptor" in font:
+            font.FontDescriptor.FontName = renamed
 
 
 def compact_fonts(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> None:

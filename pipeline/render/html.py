@@ -27,7 +27,8 @@ from pipeline.errors import BadInput, StationError
 from pipeline.forms.builders import InstanceData
 from pipeline.forms.registry import FormSpec
 from pipeline.paths import TEMPLATES_DIR
-from pipeline.render.fonts import FontCache, compact_fonts
+from pipeline.render import reuse
+from pipeline.render.fonts import FontCache, compact_fonts, retag_duplicates
 from pipeline.render.stamp import stamp_pages
 
 FORMS_DIR = TEMPLATES_DIR / "forms"
@@ -50,16 +51,18 @@ class TemplateProblem(BadInput):
 
 
 @lru_cache(maxsize=4)
-def _environment(config_json: str) -> jinja2.Environment:
+def _environment(config_json: str, marked: bool = False) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(FORMS_DIR)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             finalize=reuse.mark if marked else None)
     env.globals["station"] = json.loads(config_json)
     return env
 
 
-def environment(config: StationConfig) -> jinja2.Environment:
-    """The Jinja2 environment of templates/forms with `station` as a global."""
-    return _environment(config.station.model_dump_json())
+def environment(config: StationConfig, marked: bool = False) -> jinja2.Environment:
+    """The Jinja2 environment of templates/forms with `station` as a global (marked: every printed
+    value wrapped in reuse markers, see pipeline.render.reuse)."""
+    return _environment(config.station.model_dump_json(), marked)
 
 
 def retention_text(config: StationConfig, retention_class: str | None) -> str:
@@ -78,9 +81,10 @@ def instance_retention(config: StationConfig, spec: FormSpec, data: InstanceData
     return category.retention if category else None
 
 
-def render_fragment(config: StationConfig, spec: FormSpec, instance_code: str, data: InstanceData) -> str:
-    """The HTML <section> of one instance."""
-    env = environment(config)
+def render_fragment(config: StationConfig, spec: FormSpec, instance_code: str, data: InstanceData,
+                    marked: bool = False) -> str:
+    """The HTML <section> of one instance (marked: with its printed values between reuse markers)."""
+    env = environment(config, marked)
     try:
         template = env.get_template(spec.template)
         return template.render(data=data.context, spec=spec, instance_code=instance_code,
@@ -139,25 +143,107 @@ def page_ranges(pages: Sequence, codes: Sequence[str]) -> list[tuple[int, int]]:
     return list(zip(starts, ends))
 
 
-def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *,
-                 config: StationConfig) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
-    """Lay out every instance in one WeasyPrint document and stamp each page's QR and label."""
-    html = document_html(render_fragment(config, spec, code, data) for code, data in items)
-    css, _, fonts = _stylesheets()
-    document = FormHTML(string=html, base_url=str(FORMS_DIR)).render(stylesheets=[css], font_config=fonts)
-    ranges = page_ranges(document.pages, [code for code, _ in items])
-    whole = pikepdf.open(io.BytesIO(document.write_pdf()))
-    del document                                   # the layout tree is the bulk of a worker's memory
+def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, config: StationConfig,
+                 reuse_layout: bool = True) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
+    """Lay out every instance (reusing one layout for look-alike one-page instances unless
+    reuse_layout is False), then stamp each page's QR and label."""
+    codes = [code for code, _ in items]
+    if reuse_layout and len(items) > 1:
+        whole, ranges = _layout_reusing(spec, items, config)
+    else:
+        whole, ranges = _layout_full([render_fragment(config, spec, code, data) for code, data in items], codes)
     station = config.station.code
     payloads = []
-    for (code, _), (start, end) in zip(items, ranges):
+    for code, (start, end) in zip(codes, ranges):
         payloads += [QrPayload(station, code, i + 1, end - start) for i in range(end - start)]
     stamp_pages(whole, payloads)
-    # WeasyPrint gives every page one shared /Resources with every image of the document: give each
-    # page only what it shows, or each instance file would carry the whole chunk's photos.
-    whole.remove_unreferenced_resources()
     compact_fonts(whole)      # once for all pages: the parts then copy small fonts, not ~650 KB each
     return whole, ranges
+
+
+def _render(html: str, extra: Sequence[CSS] = ()):
+    css, _, fonts = _stylesheets()
+    return FormHTML(string=html, base_url=str(FORMS_DIR)).render(stylesheets=[css, *extra], font_config=fonts)
+
+
+def _layout_full(fragments: Sequence[str], codes: Sequence[str]) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
+    """One WeasyPrint document of the fragments; the PDF and each instance's [start, end) pages."""
+    document = _render(document_html(fragments))
+    ranges = page_ranges(document.pages, codes)
+    return _open(document.write_pdf()), ranges
+
+
+def _open(data: bytes) -> pikepdf.Pdf:
+    """A WeasyPrint PDF, each page left with only the resources it uses: WeasyPrint gives every page
+    one shared /Resources with every image of the document, so each instance file would otherwise
+    carry the whole chunk's photos. (Done before pages are combined: on a page that shows a Form
+    XObject QPDF walks the XObject again for every page.)"""
+    pdf = pikepdf.open(io.BytesIO(data))
+    pdf.remove_unreferenced_resources()
+    return pdf
+
+
+def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
+                    config: StationConfig) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
+    """Look-alike one-page instances: one skeleton layout per group plus a values page each (see
+    pipeline.render.reuse); every other instance, and any the checks refuse, laid out in full."""
+    codes = [code for code, _ in items]
+    marked = [render_fragment(config, spec, code, data, marked=True) for code, data in items]
+    groups, slots = reuse.plan_groups(marked)
+    fast: dict[int, tuple[int, int]] = {}           # item → (skeleton page, values page)
+    skeleton_pdf = values_pdf = None
+    if groups:
+        skeleton = _render(document_html(g.skeleton_html for g in groups))
+        starts = page_ranges(skeleton.pages, [codes[g.members[0]] for g in groups])
+        measured = [reuse.measure_hosts(skeleton.pages[start]._page_box, len(g.hosts)) if end - start == 1
+                    else None for g, (start, end) in zip(groups, starts)]
+        sections, order = [], []
+        for number, (g, hosts) in enumerate(zip(groups, measured)):
+            for member in g.members if hosts else ():
+                sections.append(reuse.values_section(codes[member], number, hosts,
+                                                     [reuse.host_html(g, marked[member], slots[member], h)
+                                                      for h in g.hosts]))
+                order.append((g, hosts, member))
+        if sections:
+            css = reuse.values_css([(n, hosts) for n, hosts in enumerate(measured) if hosts])
+            values = _render(document_html(sections), [CSS(string=css, font_config=_stylesheets()[2])])
+            if len(values.pages) == len(sections):
+                refused = set()
+                for number, (page, (g, hosts, member)) in enumerate(zip(values.pages, order)):
+                    exact = member == g.members[0]       # first of its group: proves the style copy
+                    if id(g) in refused:
+                        continue
+                    if reuse.check_values_page(page._page_box, hosts, exact):
+                        fast[member] = (starts[groups.index(g)][0], number)
+                    elif exact:
+                        refused.add(id(g))             # laid out in full, every member
+                values_pdf = _open(values.write_pdf()) if fast else None
+            del values
+        skeleton_pdf = _open(skeleton.write_pdf()) if fast else None
+        del skeleton
+    rest = [i for i in range(len(items)) if i not in fast]
+    full_pdf, full_ranges = (_layout_full([_plain(marked[i]) or render_fragment(config, spec, *items[i])
+                                           for i in rest], [codes[i] for i in rest]) if rest else (None, []))
+    whole, ranges, underlays = pikepdf.new(), [], {}
+    full_at = dict(zip(rest, full_ranges))
+    for index in range(len(items)):
+        start = len(whole.pages)
+        if index in fast:
+            skeleton_page, values_page = fast[index]
+            if skeleton_page not in underlays:
+                underlays[skeleton_page] = reuse.as_xobject(whole, skeleton_pdf, skeleton_page)
+            reuse.compose(whole, values_pdf.pages[values_page], underlays[skeleton_page])
+        else:
+            first, last = full_at[index]
+            whole.pages.extend(full_pdf.pages[first:last])
+        ranges.append((start, len(whole.pages)))
+    retag_duplicates(whole)              # skeleton, values and full pages came from three documents
+    return whole, ranges
+
+
+def _plain(marked: str) -> str | None:
+    """A marked fragment without its markers, or None when a value itself holds a marker character."""
+    return marked.replace(reuse.OPEN, "").replace(reuse.CLOSE, "") if reuse.slots_of(marked) is not None else None
 
 
 def render_pdf_batch(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *,

@@ -63,16 +63,26 @@ def _flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def _resources(resources):
+    """resources and those of every Form XObject it shows (a reused layout is one, see render.reuse)."""
+    yield resources
+    for xobject in (resources.get("/XObject") or {}).values():
+        if xobject.get("/Subtype") == "/Form" and "/Resources" in xobject:
+            yield from _resources(xobject.Resources)
+
+
 def _fonts_embedded(pdf_path) -> list[str]:
     """Names of every font in the PDF; fails if one has no embedded font file."""
     names = []
     with pikepdf.open(pdf_path) as pdf:
         for page in pdf.pages:
-            for font in page.Resources.Font.values():
-                leaf = font.DescendantFonts[0] if "/DescendantFonts" in font else font
-                descriptor = leaf.FontDescriptor
-                assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font.BaseFont
-                names.append(str(font.BaseFont))
+            for resources in _resources(page.Resources):
+                for font in (resources.get("/Font") or {}).values():
+                    leaf = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+                    descriptor = leaf.FontDescriptor
+                    assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), \
+                        font.BaseFont
+                    names.append(str(font.BaseFont))
     return names
 
 
