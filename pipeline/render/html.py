@@ -8,9 +8,11 @@ of ~0.2–0.3 s; batching pays it once per chunk. Worker processes write the fil
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Iterable, Sequence
 
 import jinja2
 import pikepdf
+import tinycss2
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
@@ -32,6 +35,7 @@ from pipeline.render.fonts import FontCache, compact_fonts, retag_duplicates
 from pipeline.render.stamp import stamp_pages
 
 FORMS_DIR = TEMPLATES_DIR / "forms"
+FULL_BATCH = 40       # instances per WeasyPrint document laid out in full (the layout tree is the bulk of memory)
 UA_CSS = Path(__file__).with_name("forms_ua.css")
 
 
@@ -143,15 +147,32 @@ def page_ranges(pages: Sequence, codes: Sequence[str]) -> list[tuple[int, int]]:
     return list(zip(starts, ends))
 
 
+@contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector paused for one chunk, then run once. WeasyPrint makes
+    millions of small objects per document and the collector walks them again and again: a quarter
+    to a third of the layout time. Memory stays bounded: a chunk's garbage is freed when it ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect(0)      # everything made during the chunk is still in the youngest generation
+
+
 def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, config: StationConfig,
                  reuse_layout: bool = True) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
     """Lay out every instance (reusing one layout for look-alike one-page instances unless
     reuse_layout is False), then stamp each page's QR and label."""
     codes = [code for code, _ in items]
-    if reuse_layout and len(items) > 1:
-        whole, ranges = _layout_reusing(spec, items, config)
-    else:
-        whole, ranges = _layout_full([render_fragment(config, spec, code, data) for code, data in items], codes)
+    with collector_paused():
+        if reuse_layout and len(items) > 1:
+            whole, ranges = _layout_reusing(spec, items, config)
+        else:
+            whole, ranges = _layout_full([render_fragment(config, spec, code, data) for code, data in items],
+                                         codes)
     station = config.station.code
     payloads = []
     for code, (start, end) in zip(codes, ranges):
@@ -164,6 +185,33 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
 def _render(html: str, extra: Sequence[CSS] = ()):
     css, _, fonts = _stylesheets()
     return FormHTML(string=html, base_url=str(FORMS_DIR)).render(stylesheets=[css, *extra], font_config=fonts)
+
+
+def _render_values(html: str, hosts: CSS):
+    """The values document: print.css without its @page rules (no margins, no running header: the
+    skeleton has them), then the hosts' places."""
+    _, _, fonts = _stylesheets()
+    return FormHTML(string=html, base_url=str(FORMS_DIR)).render(stylesheets=[_values_sheet(), hosts],
+                                                                 font_config=fonts)
+
+
+@lru_cache(maxsize=1)
+def _values_sheet() -> CSS:
+    """print.css with each @page rule cut down to its size (the values pages have no margins and no
+    margin boxes: the skeleton draws those), then reuse.VALUES_CSS."""
+    rules = tinycss2.parse_stylesheet((FORMS_DIR / "print.css").read_text(encoding="utf-8"),
+                                      skip_comments=True, skip_whitespace=True)
+    kept = []
+    for rule in rules:
+        if rule.type == "at-rule" and rule.lower_at_keyword == "page":
+            sizes = [d for d in tinycss2.parse_blocks_contents(rule.content or [], skip_comments=True,
+                                                               skip_whitespace=True)
+                     if d.type == "declaration" and d.lower_name == "size"]
+            kept.append(f"@page {tinycss2.serialize(rule.prelude)} {{ margin: 0; "
+                        + "".join(f"size: {tinycss2.serialize(d.value)}; " for d in sizes) + "}")
+        else:
+            kept.append(rule.serialize())
+    return CSS(string="\n".join(kept) + "\n" + reuse.VALUES_CSS, font_config=_stylesheets()[2])
 
 
 def _layout_full(fragments: Sequence[str], codes: Sequence[str]) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
@@ -206,7 +254,7 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
                 order.append((g, hosts, member))
         if sections:
             css = reuse.values_css([(n, hosts) for n, hosts in enumerate(measured) if hosts])
-            values = _render(document_html(sections), [CSS(string=css, font_config=_stylesheets()[2])])
+            values = _render_values(document_html(sections), CSS(string=css, font_config=_stylesheets()[2]))
             if len(values.pages) == len(sections):
                 refused = set()
                 for number, (page, (g, hosts, member)) in enumerate(zip(values.pages, order)):
@@ -221,11 +269,17 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
             del values
         skeleton_pdf = _open(skeleton.write_pdf()) if fast else None
         del skeleton
+        if fast and any(list(skeleton_pdf.pages[page].mediabox) != list(values_pdf.pages[number].mediabox)
+                        for page, number in fast.values()):
+            fast = {}           # a page size the values sheet did not copy: lay everything out in full
     rest = [i for i in range(len(items)) if i not in fast]
-    full_pdf, full_ranges = (_layout_full([_plain(marked[i]) or render_fragment(config, spec, *items[i])
-                                           for i in rest], [codes[i] for i in rest]) if rest else (None, []))
+    full_at = {}                                     # item → (full PDF, first page, end page)
+    for start in range(0, len(rest), FULL_BATCH):   # bounded memory if a big chunk falls back
+        batch = rest[start:start + FULL_BATCH]
+        full_pdf, full_ranges = _layout_full([_plain(marked[i]) or render_fragment(config, spec, *items[i])
+                                              for i in batch], [codes[i] for i in batch])
+        full_at.update((i, (full_pdf, first, last)) for i, (first, last) in zip(batch, full_ranges))
     whole, ranges, underlays = pikepdf.new(), [], {}
-    full_at = dict(zip(rest, full_ranges))
     for index in range(len(items)):
         start = len(whole.pages)
         if index in fast:
@@ -234,7 +288,7 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
                 underlays[skeleton_page] = reuse.as_xobject(whole, skeleton_pdf, skeleton_page)
             reuse.compose(whole, values_pdf.pages[values_page], underlays[skeleton_page])
         else:
-            first, last = full_at[index]
+            full_pdf, first, last = full_at[index]
             whole.pages.extend(full_pdf.pages[first:last])
         ranges.append((start, len(whole.pages)))
     retag_duplicates(whole)              # skeleton, values and full pages came from three documents

@@ -44,9 +44,7 @@ _ATTRIBUTE = re.compile(r"([\w:-]+)\s*=\s*\"[^\"]*$")
 _BLOCK_TAGS = {"td", "th", "div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "caption", "dd", "dt"}
 _VOID_TAGS = {"img", "br", "hr", "col", "input", "meta", "link", "wbr", "source", "area", "base"}
 _TOLERANCE = 0.01     # CSS px: positions must match to 1/100 px
-VALUES_CSS = """@page { margin: 0; @top-left { content: none } @top-center { content: none }
-  @top-right { content: none } @bottom-center { content: none } }
-body { margin: 0 }
+VALUES_CSS = """body { margin: 0 }
 section.vp { display: block; position: relative; height: 1px; margin: 0; padding: 0 }
 section.vp + section.vp { break-before: page }
 """
