@@ -26,7 +26,8 @@ from pipeline.errors import BadInput, Conflict, NotFound
 from pipeline.forms.builders import BUILDERS, InstanceData
 from pipeline.forms.registry import FORMS, FormSpec, tier1
 from pipeline.render.docx import render_docx
-from pipeline.render.html import ChunkJob, WrittenPdf, instance_retention, merge_pdf_files, render_chunk_files
+from pipeline.render.html import (ChunkJob, WrittenPdf, instance_retention, merge_pdf_files,
+                                  render_chunk_files, warm_up)
 
 Progress = Callable[[int, int, str], None]   # (done instances, total instances, message)
 CHUNK = 40            # instances per WeasyPrint document: one font subset each, bounded memory
@@ -118,29 +119,37 @@ def _chunks(spec: FormSpec, items: list[tuple[str, InstanceData]], targets: list
         yield ChunkJob(spec, items[start:start + size], targets[start:start + size], print_path)
 
 
-def render_all(jobs: list[ChunkJob], *, config: StationConfig, workers: int,
+def start_pool(workers: int) -> cf.ProcessPoolExecutor | None:
+    """Worker processes for rendering, started now so that they import WeasyPrint and load the fonts
+    (~1 s each) while this process is still reading the round from the database; None for one."""
+    if workers <= 1:
+        return None
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    for _ in range(workers):
+        pool.submit(warm_up)       # render_chunk_files' module has no Django: spawned workers start fast
+    return pool
+
+
+def render_all(jobs: list[ChunkJob], *, config: StationConfig, pool: cf.ProcessPoolExecutor | None,
                progress: Progress | None = None) -> dict[str, WrittenPdf]:
-    """Render every chunk (in worker processes when workers > 1, biggest first); code → written PDF."""
+    """Render every chunk (in the pool's workers if there is one, biggest first); code → written PDF."""
     total = sum(len(job.items) for job in jobs)
     done, written = 0, {}
-    if workers <= 1 or len(jobs) == 1:
+    if pool is None:
         for job in jobs:
             written.update((w.instance_code, w) for w in render_chunk_files(job, config))
             done += len(job.items)
             if progress:
                 progress(done, total, job.spec.name_zh)
         return written
-    context = multiprocessing.get_context("spawn")
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        # render_chunk_files lives in a module without Django, so spawned workers import it cheaply
-        order = sorted(jobs, key=lambda job: -_weight(job))
-        futures = {pool.submit(render_chunk_files, job, config): job for job in order}
-        for future in cf.as_completed(futures):
-            job = futures[future]
-            written.update((w.instance_code, w) for w in future.result())
-            done += len(job.items)
-            if progress:
-                progress(done, total, job.spec.name_zh)
+    order = sorted(jobs, key=lambda job: -_weight(job))
+    futures = {pool.submit(render_chunk_files, job, config): job for job in order}
+    for future in cf.as_completed(futures):
+        job = futures[future]
+        written.update((w.instance_code, w) for w in future.result())
+        done += len(job.items)
+        if progress:
+            progress(done, total, job.spec.name_zh)
     return written
 
 
@@ -162,16 +171,9 @@ def forms_generate(*, form: str, round_: Round | None, subject: str | None = Non
                                workers=workers, progress=progress, actor=actor, **opts)
 
 
-def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str | None = None,
-                        formats: tuple[str, ...] = ("pdf",), out: Path, workers: int | None = None,
-                        progress: Progress | None = None, merged: bool = False, actor: str = "system",
-                        **opts) -> Batch:
-    """Generate several forms in one pool of workers; optionally one merged print PDF per form."""
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        raise BadInput(f"输出格式“{'、'.join(bad) or '（空）'}”无效，可选 pdf、docx。", f"bad formats {formats}",
-                       code="format_invalid")
-    config = get_config()
+def _plan(forms: list[str], round_: Round | None, subject: str | None, formats: tuple[str, ...], out: Path,
+          merged: bool, config: StationConfig, opts: dict):
+    """(spec, [(code, data)]) per form, the render jobs, and the forms skipped with why."""
     planned, skipped = [], {}
     for form in forms:
         try:
@@ -184,7 +186,7 @@ def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str 
         planned.append((spec_get(form), instances))
     codes = iter(allocate_codes(sum(len(instances) for _, instances in planned)))
     planned = [(spec, [(next(codes), data) for data in instances]) for spec, instances in planned]
-    batch, rows, jobs = Batch(skipped=skipped), [], []
+    jobs: list[ChunkJob] = []
     print_dir = out / PRINT_DIR if merged and "pdf" in formats else None
     if print_dir:
         print_dir.mkdir(parents=True, exist_ok=True)
@@ -194,7 +196,34 @@ def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str 
         targets = [folder / f"{_stem(config, code, data)}.pdf" for code, data in items]
         if "pdf" in formats:
             jobs += _chunks(spec, items, targets, print_dir)
-    written = render_all(jobs, config=config, workers=workers or default_workers(), progress=progress)
+    return planned, jobs, skipped
+
+
+def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str | None = None,
+                        formats: tuple[str, ...] = ("pdf",), out: Path, workers: int | None = None,
+                        progress: Progress | None = None, merged: bool = False, actor: str = "system",
+                        **opts) -> Batch:
+    """Generate several forms in one pool of workers; optionally one merged print PDF per form."""
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise BadInput(f"输出格式“{'、'.join(bad) or '（空）'}”无效，可选 pdf、docx。", f"bad formats {formats}",
+                       code="format_invalid")
+    config = get_config()
+    workers = workers or default_workers()
+    # many instances to come: start the workers now, they load WeasyPrint while the round is read
+    many = subject is None and "pdf" in formats and (
+        len(forms) > 1 or spec_get(forms[0]).per in ("candidate", "staff", "room-sitting"))
+    pool = start_pool(workers) if many else None
+    try:
+        planned, jobs, skipped = _plan(forms, round_, subject, formats, out, merged, config, opts)
+        if pool is None and len(jobs) > 1:
+            pool = start_pool(min(workers, len(jobs)))
+        written = render_all(jobs, config=config, pool=pool, progress=progress)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    batch, rows = Batch(skipped=skipped), []
+    print_dir = out / PRINT_DIR if merged and "pdf" in formats else None
     for spec, items in planned:
         for code, data in items:
             generated, row = _write_instance(config, spec, code, data, written.get(code), out / spec.key,

@@ -130,6 +130,13 @@ def _stylesheets() -> tuple[CSS, CSS, FontConfiguration]:
             CSS(filename=str(UA_CSS), font_config=fonts), fonts)
 
 
+def warm_up() -> None:
+    """Parse the stylesheets and load the CJK fonts once (a worker does this while it waits for work)."""
+    _stylesheets()
+    _values_sheet()
+    _render(document_html(['<section class="form-instance"><h1>鉴定</h1><p>鉴定 0123</p></section>'])).write_pdf()
+
+
 def page_ranges(pages: Sequence, codes: Sequence[str]) -> list[tuple[int, int]]:
     """[start, end) page indexes of each instance, from the inst-CODE anchors WeasyPrint records."""
     first = {}

@@ -44,6 +44,7 @@ _ATTRIBUTE = re.compile(r"([\w:-]+)\s*=\s*\"[^\"]*$")
 _BLOCK_TAGS = {"td", "th", "div", "p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "caption", "dd", "dt"}
 _VOID_TAGS = {"img", "br", "hr", "col", "input", "meta", "link", "wbr", "source", "area", "base"}
 _TOLERANCE = 0.01     # CSS px: positions must match to 1/100 px
+MAX_HOSTS = 400       # a guard: a form with more varying blocks than this is laid out in full
 VALUES_CSS = """body { margin: 0 }
 section.vp { display: block; position: relative; height: 1px; margin: 0; padding: 0 }
 section.vp + section.vp { break-before: page }
@@ -177,6 +178,8 @@ def _skeleton(marked: Sequence[str], slots: dict[int, list[Slot]], members: list
         innermost = max(around, key=lambda b: b[1])
         hosts.add((innermost[1], innermost[2], innermost[3], innermost[4]))
     outer = sorted(h for h in hosts if not any(o[0] < h[0] and h[3] <= o[3] for o in hosts))
+    if len(outer) > MAX_HOSTS:
+        return None
     # the skeleton: markers dropped, each host start tag given data-reuse-host="n"
     text, at = [], 0
     for n, (start, inner, _, _) in enumerate(outer):
