@@ -130,32 +130,41 @@ def start_pool(workers: int) -> cf.ProcessPoolExecutor | None:
     return pool
 
 
-def render_all(jobs: list[ChunkJob], *, config: StationConfig, pool: cf.ProcessPoolExecutor | None,
-               progress: Progress | None = None) -> dict[str, WrittenPdf]:
-    """Render every chunk (in the pool's workers if there is one, biggest first); code → written PDF."""
-    total = sum(len(job.items) for job in jobs)
-    done, written = 0, {}
-    if pool is None:
+class Rendering:
+    """Chunks rendered as they are planned: each goes to the pool's workers at once (so they start
+    while later forms are still read from the database), or, without a pool, here at the end."""
+
+    def __init__(self, config: StationConfig, pool: cf.ProcessPoolExecutor | None,
+                 progress: Progress | None = None):
+        self.config, self.pool, self.progress = config, pool, progress
+        self.jobs: list[ChunkJob] = []
+        self.futures: dict[cf.Future, ChunkJob] = {}
+
+    def add(self, jobs: Iterable[ChunkJob]) -> None:
         for job in jobs:
-            written.update((w.instance_code, w) for w in render_chunk_files(job, config))
+            self.jobs.append(job)
+            if self.pool is not None:
+                self.futures[self.pool.submit(render_chunk_files, job, self.config)] = job
+
+    def results(self) -> dict[str, WrittenPdf]:
+        """code → written PDF of every chunk added, with progress as chunks finish."""
+        total, done, written = sum(len(job.items) for job in self.jobs), 0, {}
+        finished = ((job, render_chunk_files(job, self.config)) for job in self.jobs) if self.pool is None \
+            else ((self.futures[f], f.result()) for f in cf.as_completed(self.futures))
+        for job, result in finished:
+            written.update((w.instance_code, w) for w in result)
             done += len(job.items)
-            if progress:
-                progress(done, total, job.spec.name_zh)
+            if self.progress:
+                self.progress(done, total, job.spec.name_zh)
         return written
-    order = sorted(jobs, key=lambda job: -_weight(job))
-    futures = {pool.submit(render_chunk_files, job, config): job for job in order}
-    for future in cf.as_completed(futures):
-        job = futures[future]
-        written.update((w.instance_code, w) for w in future.result())
-        done += len(job.items)
-        if progress:
-            progress(done, total, job.spec.name_zh)
-    return written
 
 
-def _weight(job: ChunkJob) -> int:
-    """Rough pages of a chunk: per-round lists (roster, registers) run to many pages each."""
-    return len(job.items) * (30 if job.spec.per == "round" else 1)
+def planning_order(forms: list[str]) -> list[str]:
+    """Forms in the order their chunks should start: the long per-round lists first (one chunk each,
+    they cannot be split), then the room forms, then the per-person chunks, so that the last chunks
+    to finish are short ones and neither worker waits long at the end."""
+    rank = {"round": 0, "room-sitting": 1, "handover": 1, "candidate": 2, "staff": 3}
+    return sorted(forms, key=lambda form: rank.get(FORMS[form].per, 4) if form in FORMS else 5)
 
 
 def default_workers() -> int:
@@ -172,31 +181,23 @@ def forms_generate(*, form: str, round_: Round | None, subject: str | None = Non
 
 
 def _plan(forms: list[str], round_: Round | None, subject: str | None, formats: tuple[str, ...], out: Path,
-          merged: bool, config: StationConfig, opts: dict):
-    """(spec, [(code, data)]) per form, the render jobs, and the forms skipped with why."""
-    planned, skipped = [], {}
-    for form in forms:
+          print_dir: Path | None, config: StationConfig, opts: dict, skipped: dict[str, str]):
+    """Per form, in planning order: (spec, [(code, data)], its render jobs). A form whose precondition
+    is missing (e.g. no seating plan yet) is left out, with why, in skipped, unless it is the only one."""
+    for form in planning_order(forms):
         try:
             instances = forms_build(form=form, round_=round_, subject=subject, **opts)
-        except Conflict as exc:   # a precondition (e.g. no seating plan yet): other forms go on
+        except Conflict as exc:
             if len(forms) == 1:
                 raise
             skipped[form] = exc.message_zh
             continue
-        planned.append((spec_get(form), instances))
-    codes = iter(allocate_codes(sum(len(instances) for _, instances in planned)))
-    planned = [(spec, [(next(codes), data) for data in instances]) for spec, instances in planned]
-    jobs: list[ChunkJob] = []
-    print_dir = out / PRINT_DIR if merged and "pdf" in formats else None
-    if print_dir:
-        print_dir.mkdir(parents=True, exist_ok=True)
-    for spec, items in planned:
+        spec = spec_get(form)
+        items = list(zip(allocate_codes(len(instances)), instances))
         folder = out / spec.key
         folder.mkdir(parents=True, exist_ok=True)
         targets = [folder / f"{_stem(config, code, data)}.pdf" for code, data in items]
-        if "pdf" in formats:
-            jobs += _chunks(spec, items, targets, print_dir)
-    return planned, jobs, skipped
+        yield spec, items, list(_chunks(spec, items, targets, print_dir)) if "pdf" in formats else []
 
 
 def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str | None = None,
@@ -214,16 +215,21 @@ def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str 
     many = subject is None and "pdf" in formats and (
         len(forms) > 1 or spec_get(forms[0]).per in ("candidate", "staff", "room-sitting"))
     pool = start_pool(workers) if many else None
+    print_dir = out / PRINT_DIR if merged and "pdf" in formats else None
+    if print_dir:
+        print_dir.mkdir(parents=True, exist_ok=True)
+    planned, skipped = [], {}
     try:
-        planned, jobs, skipped = _plan(forms, round_, subject, formats, out, merged, config, opts)
-        if pool is None and len(jobs) > 1:
-            pool = start_pool(min(workers, len(jobs)))
-        written = render_all(jobs, config=config, pool=pool, progress=progress)
+        rendering = Rendering(config, pool, progress)
+        for spec, items, jobs in _plan(forms, round_, subject, formats, out, print_dir, config, opts, skipped):
+            planned.append((spec, items))
+            rendering.add(jobs)
+        written = rendering.results()
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    batch, rows = Batch(skipped=skipped), []
-    print_dir = out / PRINT_DIR if merged and "pdf" in formats else None
+    batch, rows, jobs = Batch(skipped=skipped), [], rendering.jobs
+    planned.sort(key=lambda plan: forms.index(plan[0].key))      # report them in the order asked for
     for spec, items in planned:
         for code, data in items:
             generated, row = _write_instance(config, spec, code, data, written.get(code), out / spec.key,

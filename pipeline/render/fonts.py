@@ -11,6 +11,7 @@ string) is left as it was.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -143,22 +144,44 @@ def _gids(digits: bytes) -> list[bytes]:
     return [digits[i:i + 4] for i in range(0, len(digits) - 3, 4)]
 
 
-def _scan(data: bytes, fonts: dict, used: dict) -> None:
-    """Add the glyph IDs shown with each font of fonts (resource name → font) to used[objgen]."""
+def _shown(data: bytes) -> dict[str, set[int] | None]:
+    """Font resource name → the glyph IDs a content stream shows with it (None: shown with a literal
+    string, which cannot be renumbered safely)."""
+    shown: dict[str, set[int] | None] = {}
     for block in _BT_ET.finditer(data):
         current = None
         for token in _TEXT_TOKENS.finditer(block.group(0)):
             if token.group(1) is not None:
-                current = fonts.get("/" + token.group(1).decode("latin-1"))
+                current = "/" + token.group(1).decode("latin-1")
                 continue
-            if current is None or used.get(current.objgen, ()) is None:
+            if current is None or shown.get(current, ()) is None:
                 continue
-            shown = token.group(2) if token.group(2) is not None else token.group(3)
-            if shown is None or b"(" in shown:
-                used[current.objgen] = None          # a literal string: cannot renumber safely
+            text = token.group(2) if token.group(2) is not None else token.group(3)
+            if text is None or b"(" in text:
+                shown[current] = None
                 continue
-            hexes = _HEX.findall(shown) if token.group(2) is not None else [shown]
-            used.setdefault(current.objgen, set()).update(int(g, 16) for h in hexes for g in _gids(h))
+            hexes = _HEX.findall(text) if token.group(2) is not None else [text]
+            shown.setdefault(current, set()).update(int(g, 16) for h in hexes for g in _gids(h))
+    return shown
+
+
+def _scan(data: bytes, fonts: dict, used: dict, cache: FontCache | None) -> None:
+    """Add the glyph IDs shown with each font of fonts (resource name → font) to used[objgen]. The
+    parts of one PDF share content (a reused layout's skeleton): cache holds what each stream shows."""
+    key = hashlib.blake2b(data, digest_size=16).digest()
+    shown = cache.shown.get(key) if cache is not None else None
+    if shown is None:
+        shown = _shown(data)
+        if cache is not None:
+            cache.shown[key] = shown
+    for name, gids in shown.items():
+        font = fonts.get(name)
+        if font is None or used.get(font.objgen, ()) is None:
+            continue
+        if gids is None:
+            used[font.objgen] = None
+        else:
+            used.setdefault(font.objgen, set()).update(gids)
 
 
 def _rewrite(data: bytes, fonts: dict, maps: dict) -> bytes:
@@ -225,7 +248,11 @@ class _FontFacts:
 class FontCache(dict):
     """BaseFont name → _FontFacts, for compacting many parts split from one PDF whose fonts each have
     their own BaseFont (e.g. "TSPJMR+Noto-Sans-CJK-SC"): true of one WeasyPrint document, and made
-    true of a PDF combined from several by retag_duplicates."""
+    true of a PDF combined from several by retag_duplicates. Also what each content stream shows."""
+
+    def __init__(self):
+        super().__init__()
+        self.shown: dict[bytes, dict[str, set[int] | None]] = {}
 
 
 def _facts(font: pikepdf.Object, descendant: pikepdf.Object, cache: FontCache | None) -> _FontFacts:
@@ -343,7 +370,7 @@ def compact_fonts(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> None:
             if descendant is not None:
                 targets[font.objgen] = (font, descendant)
         data = _page_bytes(owner) if isinstance(owner, pikepdf.Page) else owner.read_bytes()
-        _scan(data, fonts, used)
+        _scan(data, fonts, used, cache)
         fonts_by_owner.append((owner, fonts, data))
     maps = {}
     for objgen, (font, descendant) in targets.items():

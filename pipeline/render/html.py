@@ -292,7 +292,7 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
         if index in fast:
             skeleton_page, values_page = fast[index]
             if skeleton_page not in underlays:
-                underlays[skeleton_page] = reuse.as_xobject(whole, skeleton_pdf, skeleton_page)
+                underlays[skeleton_page] = reuse.as_xobject(whole, _own_fonts(skeleton_pdf, skeleton_page), 0)
             reuse.compose(whole, values_pdf.pages[values_page], underlays[skeleton_page])
         else:
             full_pdf, first, last = full_at[index]
@@ -300,6 +300,14 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
         ranges.append((start, len(whole.pages)))
     retag_duplicates(whole)              # skeleton, values and full pages came from three documents
     return whole, ranges
+
+
+def _own_fonts(pdf: pikepdf.Pdf, index: int) -> pikepdf.Pdf:
+    """Page index of pdf alone, its fonts cut to its glyphs: each skeleton then has fonts of its own
+    that every page showing it uses in full, so splitting the chunk need not subset them again."""
+    if len(pdf.pages) == 1:
+        return pdf
+    return pikepdf.open(io.BytesIO(instance_pdf(pdf, index, index + 1)))
 
 
 def _plain(marked: str) -> str | None:
