@@ -30,7 +30,7 @@ from pipeline.errors import BadInput, StationError
 from pipeline.forms.builders import InstanceData
 from pipeline.forms.registry import FormSpec
 from pipeline.paths import TEMPLATES_DIR
-from pipeline.render import reuse
+from pipeline.render import retext, reuse
 from pipeline.render.fonts import FontCache, compact_fonts, retag_duplicates
 from pipeline.render.stamp import stamp_pages
 
@@ -240,49 +240,35 @@ def _open(data: bytes) -> pikepdf.Pdf:
 
 def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
                     config: StationConfig) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
-    """Look-alike one-page instances: one skeleton layout per group plus a values page each (see
-    pipeline.render.reuse); every other instance, and any the checks refuse, laid out in full."""
+    """Look-alike one-page instances: one skeleton layout per group, and per instance its values drawn
+    directly (pipeline.render.retext) or from a small values document (pipeline.render.reuse); every
+    other instance, and any the checks refuse, laid out in full."""
     codes = [code for code, _ in items]
     marked = [render_fragment(config, spec, code, data, marked=True) for code, data in items]
     groups, slots = reuse.plan_groups(marked)
-    fast: dict[int, tuple[int, int]] = {}           # item → (skeleton page, values page)
-    skeleton_pdf = values_pdf = None
+    fast: dict[int, tuple[int, pikepdf.Pdf, int]] = {}      # item → (skeleton page, values PDF, its page)
+    skeleton_pdf = None
     if groups:
         skeleton = _render(document_html(g.skeleton_html for g in groups))
         starts = page_ranges(skeleton.pages, [codes[g.members[0]] for g in groups])
         measured = [reuse.measure_hosts(skeleton.pages[start]._page_box, len(g.hosts)) if end - start == 1
                     else None for g, (start, end) in zip(groups, starts)]
-        sections, order = [], []
-        for number, (g, hosts) in enumerate(zip(groups, measured)):
-            for member in g.members if hosts else ():
-                sections.append(reuse.values_section(codes[member], number, hosts,
-                                                     [reuse.host_html(g, marked[member], slots[member], h)
-                                                      for h in g.hosts]))
-                order.append((g, hosts, member))
-        if sections:
-            css = reuse.values_css([(n, hosts) for n, hosts in enumerate(measured) if hosts])
-            values = _render_values(document_html(sections), CSS(string=css, font_config=_stylesheets()[2]))
-            if len(values.pages) == len(sections):
-                refused = set()
-                for number, (page, (g, hosts, member)) in enumerate(zip(values.pages, order)):
-                    exact = member == g.members[0]       # first of its group: proves the style copy
-                    if id(g) in refused:
-                        continue
-                    if reuse.check_values_page(page._page_box, hosts, exact):
-                        fast[member] = (starts[groups.index(g)][0], number)
-                    elif exact:
-                        refused.add(id(g))             # laid out in full, every member
-                values_pdf = _open(values.write_pdf()) if fast else None
-            del values
-        skeleton_pdf = _open(skeleton.write_pdf()) if fast else None
+        contents = {member: [reuse.host_html(g, marked[member], slots[member], h) for h in g.hosts]
+                    for g, hosts in zip(groups, measured) if hosts for member in g.members}
+        page_size = (skeleton.pages[0].width, skeleton.pages[0].height)
+        direct_pdf, direct = _redraw_directly(groups, measured, contents, skeleton, page_size)
+        values_pdf, values = _values_document(groups, measured, contents, codes, skip=direct)
+        skeleton_pdf = _open(skeleton.write_pdf()) if direct or values else None
         del skeleton
-        if fast and any(list(skeleton_pdf.pages[page].mediabox) != list(values_pdf.pages[number].mediabox)
-                        for page, number in fast.values()):
-            fast = {}           # a page size the values sheet did not copy: lay everything out in full
-    rest = [i for i in range(len(items)) if i not in fast]
+        for pdf, where in ((direct_pdf, direct), (values_pdf, values)):
+            if where and list(pdf.pages[0].mediabox) != list(skeleton_pdf.pages[0].mediabox):
+                continue         # a page size the values pages did not copy: those members in full
+            for g, (start, _) in zip(groups, starts):
+                fast.update((m, (start, pdf, where[m])) for m in g.members if m in where and m not in fast)
+    rest_items = [i for i in range(len(items)) if i not in fast]
     full_at = {}                                     # item → (full PDF, first page, end page)
-    for start in range(0, len(rest), FULL_BATCH):   # bounded memory if a big chunk falls back
-        batch = rest[start:start + FULL_BATCH]
+    for start in range(0, len(rest_items), FULL_BATCH):   # bounded memory if a big chunk falls back
+        batch = rest_items[start:start + FULL_BATCH]
         full_pdf, full_ranges = _layout_full([_plain(marked[i]) or render_fragment(config, spec, *items[i])
                                               for i in batch], [codes[i] for i in batch])
         full_at.update((i, (full_pdf, first, last)) for i, (first, last) in zip(batch, full_ranges))
@@ -290,7 +276,7 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
     for index in range(len(items)):
         start = len(whole.pages)
         if index in fast:
-            skeleton_page, values_page = fast[index]
+            skeleton_page, values_pdf, values_page = fast[index]
             if skeleton_page not in underlays:
                 underlays[skeleton_page] = reuse.as_xobject(whole, _own_fonts(skeleton_pdf, skeleton_page), 0)
             reuse.compose(whole, values_pdf.pages[values_page], underlays[skeleton_page])
@@ -298,8 +284,71 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
             full_pdf, first, last = full_at[index]
             whole.pages.extend(full_pdf.pages[first:last])
         ranges.append((start, len(whole.pages)))
-    retag_duplicates(whole)              # skeleton, values and full pages came from three documents
+    retag_duplicates(whole)              # skeleton, values and full pages came from several documents
     return whole, ranges
+
+
+def _redraw_directly(groups: Sequence[reuse.Group], measured: Sequence, contents: dict[int, list[str]],
+                     skeleton, page_size: tuple[float, float]) -> tuple[pikepdf.Pdf | None, dict[int, int]]:
+    """(PDF of directly redrawn value pages, member → its page) for the groups whose every host is
+    simple (pipeline.render.retext) and whose first member comes out exactly like the skeleton."""
+    pages, where, images = [], {}, {"fetcher": skeleton.url_fetcher}
+    for g, hosts in zip(groups, measured):
+        plans = [retext.plan_host(h.left, h.width, h.children) for h in hosts or ()]
+        if not plans or any(plan is None for plan in plans):
+            continue
+        first = _drawn(plans, contents[g.members[0]], images)
+        if first is None or not all(reuse.same_positions(retext.positions(drawn), host.texts)
+                                    for drawn, host in zip(first, hosts)):
+            continue
+        for member in g.members:
+            drawn = first if member == g.members[0] else _drawn(plans, contents[member], images)
+            if drawn is not None:
+                where[member] = len(pages)
+                pages.append(retext.DirectPage(*page_size, [box for host in drawn for box in host]))
+    if not pages:
+        return None, {}
+    return _open(retext.direct_pdf(skeleton, pages, _stylesheets()[2])), where
+
+
+def _drawn(plans: Sequence[retext.Plan], contents: Sequence[str], images: dict) -> list[list] | None:
+    """Each host's redrawn boxes for one member, or None when one host does not fit."""
+    drawn = []
+    for plan, content in zip(plans, contents, strict=True):
+        boxes = retext.redraw(plan, content, images)
+        if boxes is None:
+            return None
+        drawn.append(boxes)
+    return drawn
+
+
+def _values_document(groups: Sequence[reuse.Group], measured: Sequence, contents: dict[int, list[str]],
+                     codes: Sequence[str], skip: dict[int, int]) -> tuple[pikepdf.Pdf | None, dict[int, int]]:
+    """(values document PDF, member → its page) for the members not in skip. A group's first member is
+    always laid out too: its page must match the skeleton exactly, or the group is refused."""
+    order = []
+    for number, (g, hosts) in enumerate(zip(groups, measured)):
+        wanted = [m for m in g.members if m not in skip] if hosts else []
+        if wanted:
+            order += [(number, g, hosts, m) for m in dict.fromkeys([g.members[0], *wanted])]
+    if not order:
+        return None, {}
+    sections = [reuse.values_section(codes[m], number, hosts, contents[m]) for number, _, hosts, m in order]
+    css = reuse.values_css([(n, hosts) for n, hosts in enumerate(measured) if hosts])
+    values = _render_values(document_html(sections), CSS(string=css, font_config=_stylesheets()[2]))
+    if len(values.pages) != len(sections):
+        return None, {}
+    where, refused = {}, set()
+    for page_number, (page, (number, g, hosts, member)) in enumerate(zip(values.pages, order)):
+        exact = member == g.members[0]            # first of its group: proves the style copy
+        if number in refused:
+            continue
+        if reuse.check_values_page(page._page_box, hosts, exact):
+            if member not in skip:
+                where[member] = page_number
+        elif exact:
+            refused.add(number)                   # laid out in full, every member
+    return (_open(values.write_pdf()) if where else None), where
 
 
 def _own_fonts(pdf: pikepdf.Pdf, index: int) -> pikepdf.Pdf:

@@ -213,6 +213,7 @@ class HostBox:
     css: str
     class_attr: str
     texts: list[tuple[float, float, str]]
+    children: list = field(default_factory=list)      # the host's laid-out content (for retext)
 
 
 def _walk(box, ancestors):
@@ -239,7 +240,7 @@ def measure_hosts(page_box, count: int) -> list[HostBox] | None:
         top = min(child.position_y for child in box.children)
         bottom = max(child.position_y + child.margin_height() for child in box.children)
         found[int(number)] = HostBox(box.content_box_x(), top, box.width, bottom - top, style_css(box.style),
-                                     element.get("class") or "", _texts(box))
+                                     element.get("class") or "", _texts(box), list(box.children))
         box.children = []                  # the skeleton is drawn without the values' blocks
     if len(found) != count:
         return None
@@ -252,6 +253,13 @@ def _shrinks(box) -> bool:
         return True
     return (isinstance(box, boxes.InlineBlockBox) or box.style["float"] != "none"
             or box.style["position"] in ("absolute", "fixed"))
+
+
+def same_positions(mine: Sequence[tuple[float, float, str]], theirs: Sequence[tuple[float, float, str]]) -> bool:
+    """True when two lists of (x, y, text) agree to 1/100 px."""
+    return len(mine) == len(theirs) and all(
+        a[2] == b[2] and abs(a[0] - b[0]) <= _TOLERANCE and abs(a[1] - b[1]) <= _TOLERANCE
+        for a, b in zip(mine, theirs))
 
 
 def _texts(box) -> list[tuple[float, float, str]]:
@@ -329,12 +337,8 @@ def check_values_page(page_box, hosts: Sequence[HostBox], exact: bool) -> bool:
                     inner.position_x < left - _TOLERANCE
                     or inner.position_x + inner.margin_width() > right + _TOLERANCE):
                 return False
-        if exact:
-            mine = _texts(box)
-            if len(mine) != len(host.texts) or any(
-                    a[2] != b[2] or abs(a[0] - b[0]) > _TOLERANCE or abs(a[1] - b[1]) > _TOLERANCE
-                    for a, b in zip(mine, host.texts)):
-                return False
+        if exact and not same_positions(_texts(box), host.texts):
+            return False
         seen += 1
     return seen == len(hosts)
 
