@@ -87,11 +87,15 @@ def slots_of(marked: str) -> list[Slot] | None:
 
 
 def signature(marked: str, slots: Sequence[Slot]) -> str:
-    """The fragment with its text, image and anchor values blanked: equal for look-alike instances."""
+    """The fragment with its text, image and anchor values blanked (empty ones marked as such): equal
+    for look-alike instances."""
     parts, at = [], 0
     for slot in slots:
         parts.append(marked[at:slot.start])
-        parts.append(marked[slot.start:slot.end] if slot.kind == "attr" else OPEN + CLOSE)
+        if slot.kind == "attr":
+            parts.append(marked[slot.start:slot.end])
+        else:                 # an empty value leaves its box empty: a layout of its own (no line there)
+            parts.append(OPEN + ("" if slot.value.strip() else "-") + CLOSE)
         at = slot.end
     parts.append(marked[at:])
     return "".join(parts)
