@@ -2,10 +2,15 @@
 against rendering each form instance with its own WeasyPrint call, measured in the same run.
 
 Run: STATION_DATA=/tmp/bench-forms .venv/bin/python bench/forms.py [--candidates 500] [--workers 2]
+     [--repeat 3] [--compare-full]
 The data root is wiped and rebuilt: a synthetic round (one Pillow JPEG photo per candidate) with
 enough certified examiners and invigilators for every room, seated and staffed by the assignment
 engine (pipeline.catalog.assignment.assignment_make) and scored like examples/make_scores.py
 (pipeline.catalog.scoring.results_import), so every tier-1 form with a builder has instances.
+
+Batched: pipeline.forms.service.forms_round, as `station forms round` runs it — chunks in worker
+processes; look-alike one-page forms laid out once per chunk with each instance's values drawn on it
+(pipeline.render.reuse, pipeline.render.retext). --compare-full adds one run with that reuse off.
 
 Baseline ("one WeasyPrint call per form"): for a sample of up to --sample instances of EVERY form,
 one standalone call per instance — FormHTML(string=…).write_pdf(stylesheets=[print.css]), stylesheet
@@ -155,6 +160,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sample", type=int, default=4, help="instances per form in the baseline sample")
     parser.add_argument("--repeat", type=int, default=1, help="batched runs (median reported)")
+    parser.add_argument("--compare-full", action="store_true",
+                        help="also one batched run with layout reuse off (every instance laid out in full)")
     args = parser.parse_args()
     os.environ.setdefault("STATION_DATA", "/tmp/bench-forms")
     from pipeline import django_setup
@@ -174,6 +181,12 @@ def main() -> None:
         batch = forms_round(round_=round_, out=out, workers=args.workers)
         runs.append((time.perf_counter() - start, batch))
         print(f"batched run {run + 1}: {runs[-1][0]:.1f} s", flush=True)
+    full_run = None
+    if args.compare_full:
+        start = time.perf_counter()
+        forms_round(round_=round_, out=data_paths().root / "out-full", workers=args.workers, reuse_layout=False)
+        full_run = time.perf_counter() - start
+        print(f"batched run without layout reuse: {full_run:.1f} s", flush=True)
     elapsed = statistics.median(r[0] for r in runs)
     batch = runs[0][1]
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -203,6 +216,9 @@ def main() -> None:
           f"per form timed in {sampled:.0f} s, EXTRAPOLATED to all {len(batch.instances)} instances): "
           f"{base_total:.0f} s -> {pages / base_total:.2f} pages/s")
     print(f"speed-up batched vs baseline: {base_total / elapsed:.1f}x")
+    if full_run:
+        print(f"batched without layout reuse: {full_run:.1f} s -> {pages / full_run:.1f} pages/s, "
+              f"{base_total / full_run:.1f}x the baseline; layout reuse adds {full_run / elapsed:.2f}x")
     print(f"peak RSS: main {peak_self:.0f} MB, largest worker {peak_children:.0f} MB")
     print("load average after: %.2f %.2f %.2f" % os.getloadavg())
 

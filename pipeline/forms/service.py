@@ -112,11 +112,11 @@ def chunk_size(spec: FormSpec) -> int:
 
 
 def _chunks(spec: FormSpec, items: list[tuple[str, InstanceData]], targets: list[Path],
-            print_dir: Path | None) -> Iterable[ChunkJob]:
-    size = chunk_size(spec)
+            print_dir: Path | None, reuse_layout: bool = True) -> Iterable[ChunkJob]:
+    size = chunk_size(spec) if reuse_layout else CHUNK
     for number, start in enumerate(range(0, len(items), size)):
         print_path = print_dir / f"{spec.key}-{number:04d}.pdf" if print_dir else None
-        yield ChunkJob(spec, items[start:start + size], targets[start:start + size], print_path)
+        yield ChunkJob(spec, items[start:start + size], targets[start:start + size], print_path, reuse_layout)
 
 
 def start_pool(workers: int) -> cf.ProcessPoolExecutor | None:
@@ -181,7 +181,8 @@ def forms_generate(*, form: str, round_: Round | None, subject: str | None = Non
 
 
 def _plan(forms: list[str], round_: Round | None, subject: str | None, formats: tuple[str, ...], out: Path,
-          print_dir: Path | None, config: StationConfig, opts: dict, skipped: dict[str, str]):
+          print_dir: Path | None, config: StationConfig, opts: dict, skipped: dict[str, str],
+          reuse_layout: bool = True):
     """Per form, in planning order: (spec, [(code, data)], its render jobs). A form whose precondition
     is missing (e.g. no seating plan yet) is left out, with why, in skipped, unless it is the only one."""
     for form in planning_order(forms):
@@ -197,14 +198,15 @@ def _plan(forms: list[str], round_: Round | None, subject: str | None, formats: 
         folder = out / spec.key
         folder.mkdir(parents=True, exist_ok=True)
         targets = [folder / f"{_stem(config, code, data)}.pdf" for code, data in items]
-        yield spec, items, list(_chunks(spec, items, targets, print_dir)) if "pdf" in formats else []
+        yield spec, items, list(_chunks(spec, items, targets, print_dir, reuse_layout)) if "pdf" in formats else []
 
 
 def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str | None = None,
                         formats: tuple[str, ...] = ("pdf",), out: Path, workers: int | None = None,
                         progress: Progress | None = None, merged: bool = False, actor: str = "system",
-                        **opts) -> Batch:
-    """Generate several forms in one pool of workers; optionally one merged print PDF per form."""
+                        reuse_layout: bool = True, **opts) -> Batch:
+    """Generate several forms in one pool of workers; optionally one merged print PDF per form.
+    reuse_layout=False lays every instance out in full (for comparison; the output looks the same)."""
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
         raise BadInput(f"输出格式“{'、'.join(bad) or '（空）'}”无效，可选 pdf、docx。", f"bad formats {formats}",
@@ -221,7 +223,8 @@ def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str 
     planned, skipped = [], {}
     try:
         rendering = Rendering(config, pool, progress)
-        for spec, items, jobs in _plan(forms, round_, subject, formats, out, print_dir, config, opts, skipped):
+        for spec, items, jobs in _plan(forms, round_, subject, formats, out, print_dir, config, opts, skipped,
+                                       reuse_layout):
             planned.append((spec, items))
             rendering.add(jobs)
         written = rendering.results()
@@ -289,8 +292,8 @@ def _write_instance(config: StationConfig, spec: FormSpec, code: str, data: Inst
 
 
 def forms_round(*, round_: Round, out: Path, workers: int | None = None, progress: Progress | None = None,
-                actor: str = "system") -> Batch:
+                actor: str = "system", reuse_layout: bool = True) -> Batch:
     """Every tier-1 form that has a builder, for a whole round, plus one merged print PDF per form."""
     forms = [spec.key for spec in tier1() if spec.key in load_builders()]
     return forms_generate_many(forms=forms, round_=round_, formats=("pdf",), out=out, workers=workers,
-                               progress=progress, merged=True, actor=actor)
+                               progress=progress, merged=True, actor=actor, reuse_layout=reuse_layout)

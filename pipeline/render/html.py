@@ -383,6 +383,7 @@ class ChunkJob:
     items: list[tuple[str, InstanceData]]
     targets: list[Path]
     print_path: Path | None = None
+    reuse_layout: bool = True        # False: every instance laid out in full (bench/forms.py --compare-full)
 
 
 @dataclass(frozen=True)
@@ -399,7 +400,7 @@ def render_chunk_files(job: ChunkJob, config: StationConfig) -> list[WrittenPdf]
     """Render one chunk and write every instance PDF (and the chunk print PDF) to disk."""
     if not job.items:
         return []
-    whole, ranges = layout_chunk(job.spec, job.items, config=config)
+    whole, ranges = layout_chunk(job.spec, job.items, config=config, reuse_layout=job.reuse_layout)
     written, cache = [], FontCache()
     for (code, _), (start, end), target in zip(job.items, ranges, job.targets, strict=True):
         data = instance_pdf(whole, start, end, cache) if len(ranges) > 1 else _save(whole)
