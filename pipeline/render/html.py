@@ -12,6 +12,7 @@ import gc
 import hashlib
 import io
 import json
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +35,7 @@ from pipeline.render import retext, reuse
 from pipeline.render.fonts import FontCache, compact_fonts, retag_duplicates
 from pipeline.render.stamp import stamp_pages
 
+log = logging.getLogger(__name__)
 FORMS_DIR = TEMPLATES_DIR / "forms"
 FULL_BATCH = 40       # instances per WeasyPrint document laid out in full (the layout tree is the bulk of memory)
 UA_CSS = Path(__file__).with_name("forms_ua.css")
@@ -175,11 +177,20 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
     reuse_layout is False), then stamp each page's QR and label."""
     codes = [code for code, _ in items]
     with collector_paused():
+        reused = None
         if reuse_layout and len(items) > 1:
-            whole, ranges = _layout_reusing(spec, items, config)
+            try:
+                reused = _layout_reusing(spec, items, config)
+            except StationError:
+                raise                   # bad data or a broken template: the full layout would say the same
+            except Exception as exc:    # layout reuse leans on WeasyPrint's layout tree: never fail a round on it
+                log.warning("layout_reuse_failed form=%s instances=%d: %r; laid out in full", spec.key,
+                            len(items), exc)
+        if reused is not None:
+            whole, ranges = reused
         else:
-            whole, ranges = _layout_full([render_fragment(config, spec, code, data) for code, data in items],
-                                         codes)
+            whole, ranges = _layout_full_batched([render_fragment(config, spec, code, data)
+                                                  for code, data in items], codes)
     station = config.station.code
     payloads = []
     for code, (start, end) in zip(codes, ranges):
@@ -226,6 +237,20 @@ def _layout_full(fragments: Sequence[str], codes: Sequence[str]) -> tuple[pikepd
     document = _render(document_html(fragments))
     ranges = page_ranges(document.pages, codes)
     return _open(document.write_pdf()), ranges
+
+
+def _layout_full_batched(fragments: Sequence[str], codes: Sequence[str]) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
+    """_layout_full in documents of FULL_BATCH instances (bounded memory), pages combined in order."""
+    if len(codes) <= FULL_BATCH:
+        return _layout_full(fragments, codes)
+    whole, ranges = pikepdf.new(), []
+    for start in range(0, len(codes), FULL_BATCH):
+        pdf, part = _layout_full(fragments[start:start + FULL_BATCH], codes[start:start + FULL_BATCH])
+        for first, last in part:
+            at = len(whole.pages)
+            whole.pages.extend(pdf.pages[first:last])
+            ranges.append((at, len(whole.pages)))
+    return whole, ranges
 
 
 def _open(data: bytes) -> pikepdf.Pdf:

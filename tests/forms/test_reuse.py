@@ -120,3 +120,14 @@ def test_text_nodes_of_a_host_are_read_as_printed():
     assert retext.texts("张三") == ["张三"]
     assert retext.texts("<span>编号：A</span><span>批次：&amp;1</span>") == ["编号：A", "批次：&1"]
     assert retext.texts(" 张三") is None and retext.texts("张  三") is None      # would be collapsed
+
+
+@pytest.mark.django_db
+def test_if_layout_reuse_breaks_the_forms_are_still_made_in_full(varied_round, monkeypatch, caplog):
+    """Reuse leans on WeasyPrint's layout tree; a WeasyPrint that changed it must not stop a round."""
+    def broken(*args, **kwargs):
+        raise AttributeError("'LineBox' object has no attribute 'children'")
+    monkeypatch.setattr(render_html.reuse, "plan_groups", broken)
+    items, reused, full = _both("registration", varied_round)
+    assert [_words(pdf) for pdf in reused] == [_words(pdf) for pdf in full]
+    assert "layout_reuse_failed form=registration" in caplog.text
