@@ -61,10 +61,11 @@ def _copy_file(source: Path, target: Path) -> None:
         os.fsync(dst.fileno())
 
 
-# A stack split into many items keeps the whole original in every item. Copying a 30 MB stack
-# into 50 items wrote 1.5 GB; instead the first item of a stack gets a real copy and the later
-# items of the same stack, written by this process, hard-link that archived (read-only) copy.
-# Links never point outside archive/, so editing a released file in processed/ cannot reach it.
+# A stack split into several items gives each item only its own pages of the original
+# (pipeline.ingest.normalise.original_extract). Whole originals that are written to more than one
+# item (a redone job; tests) are copied once: later items written by this process hard-link the
+# archived (read-only) copy. Links never point outside archive/, so editing a released file in
+# processed/ cannot reach it.
 _ARCHIVED_ORIGINALS: dict[tuple, tuple[Path, str]] = {}   # source identity → (archived copy, sha256)
 
 

@@ -33,9 +33,9 @@ from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, StationError
 from pipeline.ingest import jobs
 from pipeline.ingest.identify import Group, GroupingResult, Problem, group_pages, page_infos
-from pipeline.ingest.normalise import archival_pdf
+from pipeline.ingest.normalise import archival_pdf, original_extract
 from pipeline.ingest.ocr import ocr_pdf
-from pipeline.ingest.pages import iter_pages
+from pipeline.ingest.pages import iter_pages, sniff_format
 from pipeline.ingest.quarantine import free_name, quarantine_file
 from pipeline.ingest.watch import StableTracker, category_hint, inbox_files
 from pipeline.numbering import item_number_allocate
@@ -159,18 +159,53 @@ def _classify_unmarked(work: Work, number: int, grp: Group, *, several: bool) ->
 
 
 def normalise(work: Work) -> None:
-    """Write each item's (and each review's) archival PDF into the job's work folder, once."""
+    """Write each item's (and each review's) archival PDF into the job's work folder, once; and when
+    the file becomes several items, each one's own pages of the original (original_for)."""
     work.out.mkdir(parents=True, exist_ok=True)
+    split = len(work.items) + len(work.reviews) > 1
     for entry in [*work.items, *work.reviews]:
         target = work.out / entry["pdf"]
-        if target.exists():
-            continue
+        if not target.exists():
+            partial = target.with_name(f".{target.name}.part")
+            text_pdf = work.out / entry["text_pdf"] if entry.get("text_pdf") else None
+            archival_pdf(work.source, entry["source_pages_0"], partial, title=entry["title"],
+                         author=work.config.station.name, subject=entry.get("subject", ""),
+                         keywords=entry.get("keywords", ""), text_layer_pdf=text_pdf)
+            os.replace(partial, target)
+        entry["metadata"]["original"] = "pages" if split else "whole"
+        if split:
+            original_pages(work.source, work.job.source_name, entry["source_pages_0"],
+                           work.out / original_dir(entry["pdf"]))
+
+
+def original_dir(pdf_name: str) -> str:
+    """The work-folder sub-folder holding the original pages of the item or review whose PDF is pdf_name."""
+    return f"original-{Path(pdf_name).stem}"
+
+
+def original_pages(source: Path, source_name: str, page_indices: list[int], folder: Path) -> Path:
+    """folder/<name>.p<pages>.<pdf|tif>: the received file's pages of one item (written once)."""
+    runs, start = [], None
+    pages = [i + 1 for i in page_indices]
+    for k, page in enumerate(pages):
+        start = page if start is None else start
+        if k + 1 == len(pages) or pages[k + 1] != page + 1:
+            runs.append(f"{start}-{page}" if page != start else str(start))
+            start = None
+    suffix = ".pdf" if sniff_format(source) == "pdf" else ".tif"
+    target = folder / f"{Path(source_name).stem}.p{'_'.join(runs)}{suffix}"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.part")
-        text_pdf = work.out / entry["text_pdf"] if entry.get("text_pdf") else None
-        archival_pdf(work.source, entry["source_pages_0"], partial, title=entry["title"],
-                     author=work.config.station.name, subject=entry.get("subject", ""),
-                     keywords=entry.get("keywords", ""), text_layer_pdf=text_pdf)
+        original_extract(source, page_indices, partial)
         os.replace(partial, target)
+    return target
+
+
+def originals_of(folder: Path, source: Path) -> list[Path]:
+    """What goes into an item's original/: its own pages if they were cut out (folder), else the file."""
+    own = sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
+    return own or [source]
 
 
 # ---------------------------------------------------------------- reservation and after
@@ -202,8 +237,9 @@ def reserve(work: Work) -> None:
 def write(work: Work) -> None:
     """Write every planned archive item (idempotent: identical content already in place is fine)."""
     for entry in work.job.plan:
-        item_write(paths=work.paths, code=ArchivalCode.parse(entry["archival_code"]),
-                   pdf=work.out / entry["pdf"], originals=[work.source], metadata=entry["metadata"])
+        item_write(paths=work.paths, code=ArchivalCode.parse(entry["archival_code"]), pdf=work.out / entry["pdf"],
+                   originals=originals_of(work.out / original_dir(entry["pdf"]), work.source),
+                   metadata=entry["metadata"])
 
 
 def commit(work: Work) -> None:

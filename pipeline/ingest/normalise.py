@@ -104,6 +104,33 @@ def _pdf_from_pdf(source: Path, page_indices: list[int]) -> pikepdf.Pdf:
     return pikepdf.open(buffer)
 
 
+def original_extract(source: Path, page_indices: list[int], out: Path) -> None:
+    """The received file cut down to one archive item's pages, each page as received: a PDF's page
+    objects, content and image streams copied unchanged (the JPEG bytes a scanner wrote stay the same),
+    a multi-page TIFF's frames kept losslessly. Used when a stack is split into several items, so an
+    item never carries another item's pages — someone else's form, or exam papers that are destroyed
+    on their own schedule. The same pages always give the same bytes (a redone job writes them again)."""
+    if sniff_format(source) == "pdf":
+        try:
+            original = pikepdf.open(source)
+        except pikepdf.PdfError as exc:
+            raise unreadable(source, "corrupt", str(exc)) from exc
+        with original:
+            _check_indices(source, page_indices, len(original.pages))
+            pdf = pikepdf.new()
+            for index in page_indices:
+                pdf.pages.append(original.pages[index])
+            pdf.save(out, deterministic_id=True)
+        return
+    with Image.open(source) as image:
+        frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
+        _check_indices(source, page_indices, len(frames))
+        chosen = [frames[i] for i in page_indices]
+        dpi = image.info.get("dpi")
+        chosen[0].save(out, format="TIFF", save_all=True, append_images=chosen[1:], compression="tiff_lzw",
+                       **({"dpi": dpi} if dpi else {}))
+
+
 def _drop_non_pdfa_entries(pdf: pikepdf.Pdf) -> None:
     """Remove page additional-actions (scripts), which PDF/A forbids."""
     for page in pdf.pages:

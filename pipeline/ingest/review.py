@@ -10,6 +10,7 @@ of the scan waits any longer — the scan is released from work/.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from pipeline.config import StationConfig
 from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, Conflict, NotFound
 from pipeline.ingest import jobs
-from pipeline.ingest.flow import catalog_item, index_codes, job_release
+from pipeline.ingest.flow import catalog_item, index_codes, job_release, original_dir, originals_of
 from pipeline.numbering import item_number_allocate
 from pipeline.paths import DataPaths
 from pipeline.retention import due_date
@@ -53,8 +54,11 @@ def review_file(*, item_id: int, category: str, title: str, paths: DataPaths, co
     if item.state == ReviewItem.State.FILED:
         raise Conflict(f"待处理项 {item_id} 已归档为 {item.archival_code}，无需再次归档。",
                        f"review item {item_id} already filed", code="review_filed")
+    own_pages = (paths.root / item.pdf).parent / original_dir(Path(item.pdf).name)   # a split stack's
     if item.state == ReviewItem.State.WAITING:
-        item = _reserve(item, _plan(item, category, title.strip(), config), config)
+        plan = _plan(item, category, title.strip(), config)
+        plan["metadata"]["original"] = "pages" if own_pages.is_dir() else "whole"
+        item = _reserve(item, plan, config)
     source = jobs.job_source(paths, item.job)
     if source is None:
         raise NotFound(f"待处理项 {item_id} 对应的扫描文件 {item.job.source_name} 已不在工作区 work/ 中，无法归档。"
@@ -62,7 +66,7 @@ def review_file(*, item_id: int, category: str, title: str, paths: DataPaths, co
                        code="review_source_missing")
     entry = item.plan
     item_write(paths=paths, code=ArchivalCode.parse(entry["archival_code"]), pdf=paths.root / item.pdf,
-               originals=[source], metadata=entry["metadata"])
+               originals=originals_of(own_pages, source), metadata=entry["metadata"])
     with transaction.atomic():
         catalog_item(paths=paths, entry=entry, actor=actor, action="review.file")
         ReviewItem.objects.filter(pk=item.pk).update(state=ReviewItem.State.FILED, resolved_by=actor,

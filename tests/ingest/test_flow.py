@@ -9,6 +9,7 @@ Word document).
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import queue
@@ -88,6 +89,10 @@ def drop(path: Path, data: bytes) -> Path:
     return path
 
 
+def _image_bytes(page: pikepdf.Page) -> list[bytes]:
+    return [x.read_raw_bytes() for x in page.Resources.XObject.values() if x.get("/Subtype") == "/Image"]
+
+
 def stack_bytes(pages: list[bytes], tmp: Path, name: str = "stack.pdf") -> bytes:
     """A PDF of JPEG pages, as the scanner's "scan to PDF" writes it."""
     return stack_pdf(pages, tmp / name).read_bytes()
@@ -127,8 +132,9 @@ def test_watched_stack_is_split_numbered_and_filed_with_links(data_root, tmp_pat
     round_ = make_round()
     forms = [make_registration(round_, n) for n in range(1, 4)]
     pages = form_pages(forms[0]) + [blank_page()] + form_pages(forms[1])[::-1] + form_pages(forms[2])
+    stack = stack_bytes(pages, tmp_path)
     with Watching(data_root, fast_config()) as watching:
-        drop(data_root.inbox / "扫描_001.pdf", stack_bytes(pages, tmp_path))
+        drop(data_root.inbox / "扫描_001.pdf", stack)
         outcomes = watching.file(1)
     assert outcomes == {"扫描_001.pdf": IngestJob.State.FILED}
     items = list(ArchiveItem.objects.order_by("item_number"))
@@ -141,7 +147,18 @@ def test_watched_stack_is_split_numbered_and_filed_with_links(data_root, tmp_pat
     assert first["clock_start"] == "2027-01-01" and first["year"] == 2026
     assert all(item_verify(data_root.archive / i.folder) == [] for i in items)
     assert set(FormInstance.objects.values_list("status", flat=True)) == {"filed"}
-    assert (data_root.archive / items[0].folder / "original" / "扫描_001.pdf").is_file()
+    # each item keeps only its own pages of the received stack, as scanned (same JPEG bytes), in the
+    # item's order (the reversed form's pages 5, 4); the blank page 3 is in none
+    received = pikepdf.open(io.BytesIO(stack))
+    for item, expected in zip(items, (["扫描_001.p1-2.pdf"], ["扫描_001.p5_4.pdf"], ["扫描_001.p6-7.pdf"])):
+        folder = data_root.archive / item.folder / "original"
+        assert sorted(p.name for p in folder.iterdir()) == expected
+        meta = metadata_read(data_root.archive / item.folder)
+        assert meta["original"] == "pages"
+        with pikepdf.open(folder / expected[0]) as own:
+            assert len(own.pages) == 2
+            assert [_image_bytes(page) for page in own.pages] == [
+                _image_bytes(received.pages[n - 1]) for n in meta["source_pages"]]
     assert not list(data_root.inbox.iterdir()) and not list(data_root.work.iterdir())
     assert [p.name for p in data_root.processed.glob("*/*")] == ["扫描_001.pdf"]
     assert NumberSeries.objects.get(category="KW").last == 3
@@ -290,6 +307,15 @@ def test_missing_page_and_unknown_document_wait_for_review_then_are_filed_by_han
     filed = ArchiveItem.objects.get(title="报名登记表（缺第2页）")
     assert filed.archival_code.endswith("KW-0002") and filed.form_instance == short and filed.pages == 2
     assert item_verify(data_root.archive / filed.folder) == []
+    # three documents in one scan: each item, filed at once or by hand, keeps only its own pages
+    own = {item.title: sorted(p.name for p in (data_root.archive / item.folder / "original").iterdir())
+           for item in ArchiveItem.objects.all()}
+    assert own == {whole.title: ["混合.p1-2.pdf"], "报名登记表（缺第2页）": ["混合.p3-4.pdf"],
+                   "2026年12月 会议纪要": ["混合.p5.pdf"]}
+    meeting = ArchiveItem.objects.get(title="2026年12月 会议纪要")
+    assert metadata_read(data_root.archive / meeting.folder)["original"] == "pages"
+    with pikepdf.open(data_root.archive / meeting.folder / "original" / "混合.p5.pdf") as pdf:
+        assert len(pdf.pages) == 1
 
 
 @pytest.mark.django_db
