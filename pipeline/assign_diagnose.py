@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
 from pipeline.errors import Conflict
 
-if TYPE_CHECKING:   # annotations only: pipeline.assign imports this module
-    from pipeline.assign import CandidateIn, Problem, RecusalIn, StaffIn
+if TYPE_CHECKING:   # annotations only
+    from pipeline.assign_model import CandidateIn, Problem, RecusalIn, StaffIn
 
 RELATION_ZH = {"relative": "亲属", "student": "师生", "apprentice": "师徒"}
 
