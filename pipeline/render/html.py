@@ -241,6 +241,8 @@ def _layout_full(fragments: Sequence[str], codes: Sequence[str]) -> tuple[pikepd
 
 def _layout_full_batched(fragments: Sequence[str], codes: Sequence[str]) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
     """_layout_full in documents of FULL_BATCH instances (bounded memory), pages combined in order."""
+    if not codes:
+        return pikepdf.new(), []
     if len(codes) <= FULL_BATCH:
         return _layout_full(fragments, codes)
     whole, ranges = pikepdf.new(), []
@@ -267,36 +269,14 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
                     config: StationConfig) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
     """Look-alike one-page instances: one skeleton layout per group, and per instance its values drawn
     directly (pipeline.render.retext) or from a small values document (pipeline.render.reuse); every
-    other instance, and any the checks refuse, laid out in full."""
+    other instance, and any the checks refuse, laid out in full. Pages in the order of items."""
     codes = [code for code, _ in items]
     marked = [render_fragment(config, spec, code, data, marked=True) for code, data in items]
-    groups, slots = reuse.plan_groups(marked)
-    fast: dict[int, tuple[int, pikepdf.Pdf, int]] = {}      # item → (skeleton page, values PDF, its page)
-    skeleton_pdf = None
-    if groups:
-        skeleton = _render(document_html(g.skeleton_html for g in groups))
-        starts = page_ranges(skeleton.pages, [codes[g.members[0]] for g in groups])
-        measured = [reuse.measure_hosts(skeleton.pages[start]._page_box, len(g.hosts)) if end - start == 1
-                    else None for g, (start, end) in zip(groups, starts)]
-        contents = {member: [reuse.host_html(g, marked[member], slots[member], h) for h in g.hosts]
-                    for g, hosts in zip(groups, measured) if hosts for member in g.members}
-        page_size = (skeleton.pages[0].width, skeleton.pages[0].height)
-        direct_pdf, direct = _redraw_directly(groups, measured, contents, skeleton, page_size)
-        values_pdf, values = _values_document(groups, measured, contents, codes, skip=direct)
-        skeleton_pdf = _open(skeleton.write_pdf()) if direct or values else None
-        del skeleton
-        for pdf, where in ((direct_pdf, direct), (values_pdf, values)):
-            if where and list(pdf.pages[0].mediabox) != list(skeleton_pdf.pages[0].mediabox):
-                continue         # a page size the values pages did not copy: those members in full
-            for g, (start, _) in zip(groups, starts):
-                fast.update((m, (start, pdf, where[m])) for m in g.members if m in where and m not in fast)
-    rest_items = [i for i in range(len(items)) if i not in fast]
-    full_at = {}                                     # item → (full PDF, first page, end page)
-    for start in range(0, len(rest_items), FULL_BATCH):   # bounded memory if a big chunk falls back
-        batch = rest_items[start:start + FULL_BATCH]
-        full_pdf, full_ranges = _layout_full([_plain(marked[i]) or render_fragment(config, spec, *items[i])
-                                              for i in batch], [codes[i] for i in batch])
-        full_at.update((i, (full_pdf, first, last)) for i, (first, last) in zip(batch, full_ranges))
+    fast, skeleton_pdf = _reused_pages(marked, codes)
+    rest = [i for i in range(len(items)) if i not in fast]
+    full_pdf, full_ranges = _layout_full_batched(
+        [_plain(marked[i]) or render_fragment(config, spec, *items[i]) for i in rest], [codes[i] for i in rest])
+    full_at = dict(zip(rest, full_ranges))
     whole, ranges, underlays = pikepdf.new(), [], {}
     for index in range(len(items)):
         start = len(whole.pages)
@@ -306,11 +286,37 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
                 underlays[skeleton_page] = reuse.as_xobject(whole, _own_fonts(skeleton_pdf, skeleton_page), 0)
             reuse.compose(whole, values_pdf.pages[values_page], underlays[skeleton_page])
         else:
-            full_pdf, first, last = full_at[index]
-            whole.pages.extend(full_pdf.pages[first:last])
+            whole.pages.extend(full_pdf.pages[slice(*full_at[index])])
         ranges.append((start, len(whole.pages)))
     retag_duplicates(whole)              # skeleton, values and full pages came from several documents
     return whole, ranges
+
+
+def _reused_pages(marked: Sequence[str], codes: Sequence[str]) -> tuple[dict, pikepdf.Pdf | None]:
+    """(item → (skeleton page, values PDF, its page), the skeletons' PDF) for every item whose page the
+    checks let be reused; the others are not in the map."""
+    groups, slots = reuse.plan_groups(marked)
+    if not groups:
+        return {}, None
+    skeleton = _render(document_html(g.skeleton_html for g in groups))
+    starts = page_ranges(skeleton.pages, [codes[g.members[0]] for g in groups])
+    measured = [reuse.measure_hosts(skeleton.pages[start]._page_box, len(g.hosts)) if end - start == 1
+                else None for g, (start, end) in zip(groups, starts)]
+    contents = {member: [reuse.host_html(g, marked[member], slots[member], h) for h in g.hosts]
+                for g, hosts in zip(groups, measured) if hosts for member in g.members}
+    page_size = (skeleton.pages[0].width, skeleton.pages[0].height)
+    direct_pdf, direct = _redraw_directly(groups, measured, contents, skeleton, page_size)
+    values_pdf, values = _values_document(groups, measured, contents, codes, skip=direct)
+    if not direct and not values:
+        return {}, None
+    skeleton_pdf = _open(skeleton.write_pdf())
+    fast = {}
+    for pdf, where in ((direct_pdf, direct), (values_pdf, values)):
+        if where and list(pdf.pages[0].mediabox) != list(skeleton_pdf.pages[0].mediabox):
+            continue             # a page size the values pages did not copy: those members in full
+        for g, (start, _) in zip(groups, starts):
+            fast.update((m, (start, pdf, where[m])) for m in g.members if m in where and m not in fast)
+    return fast, skeleton_pdf
 
 
 def _redraw_directly(groups: Sequence[reuse.Group], measured: Sequence, contents: dict[int, list[str]],
