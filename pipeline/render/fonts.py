@@ -314,7 +314,7 @@ def _to_unicode_cmap(pairs: list[tuple[int, bytes]]) -> bytes:
 
 def _all_fonts(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
     """Every font dictionary used by a page of pdf or by a Form XObject they show (each once)."""
-    found, seen, fonts = [], set(), {}
+    seen, fonts = set(), {}
     for page in pdf.pages:
         resources = page.obj.get("/Resources") or pikepdf.Dictionary()
         for _, inner in [(page, resources), *_streams(resources, seen)]:

@@ -12,7 +12,7 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from pipeline.catalog.models import Candidate, Staff
+from pipeline.catalog.models import Staff
 from pipeline.config import get_config
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_build
@@ -26,7 +26,7 @@ LONG_NAME = "欧阳" + "长名字测试" * 5 + "娜"          # 28 characters (t
 
 
 @pytest.fixture
-def varied_round(round_):  # noqa: F811
+def varied_round(round_):  # noqa: F811  (the fixture imported above)
     """The round's three candidates plus some that must not look like the others."""
     for n, name in enumerate(NAMES[3:9], start=3):
         _candidate(round_, n, name)
@@ -39,10 +39,10 @@ def varied_round(round_):  # noqa: F811
     return round_
 
 
-def _both(form: str, round_):
+def _both(form: str, exam_round):
     """(reused, full) per-instance PDFs of every instance of form, in one chunk each way."""
     config = get_config()
-    items = [(f"T{n:07d}", data) for n, data in enumerate(forms_build(form=form, round_=round_))]
+    items = [(f"T{n:07d}", data) for n, data in enumerate(forms_build(form=form, round_=exam_round))]
     reused = [r.pdf for r in render_html.render_pdf_batch(FORMS[form], items, config=config)]
     whole, ranges = render_html.layout_chunk(FORMS[form], items, config=config, reuse_layout=False)
     cache = FontCache()

@@ -11,7 +11,6 @@ import zlib
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from PIL import Image
 
 from pipeline.paths import REPO_ROOT
