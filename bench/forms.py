@@ -2,7 +2,7 @@
 against rendering each form instance with its own WeasyPrint call, measured in the same run.
 
 Run: STATION_DATA=/tmp/bench-forms .venv/bin/python bench/forms.py [--candidates 500] [--workers 2]
-     [--repeat 3] [--compare-full]
+     [--repeat 3] [--compare-full] [--sample 0]
 The data root is wiped and rebuilt: a synthetic round (one Pillow JPEG photo per candidate) with
 enough certified examiners and invigilators for every room, seated and staffed by the assignment
 engine (pipeline.catalog.assignment.assignment_make) and scored like examples/make_scores.py
@@ -144,7 +144,7 @@ def baseline(round_, forms: list[str], sample: int, config) -> dict[str, float]:
     result = {}
     for form in forms:
         instances = forms_build(form=form, round_=round_)
-        picked = instances[:: max(1, len(instances) // sample)][:sample]
+        picked = instances if sample <= 0 else instances[:: max(1, len(instances) // sample)][:sample]
         seconds = []
         for n, data in enumerate(picked):
             start = time.perf_counter()
@@ -158,7 +158,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--sample", type=int, default=4, help="instances per form in the baseline sample")
+    parser.add_argument("--sample", type=int, default=4,
+                        help="instances per form in the baseline sample (0: every instance, nothing extrapolated)")
     parser.add_argument("--repeat", type=int, default=1, help="batched runs (median reported)")
     parser.add_argument("--compare-full", action="store_true",
                         help="also one batched run with layout reuse off (every instance laid out in full)")
@@ -212,8 +213,10 @@ def main() -> None:
     print(f"batched ({args.workers} workers): {len(batch.instances)} instances, {pages} pages, "
           f"median {elapsed:.1f} s over {args.repeat} run(s) -> {pages / elapsed:.1f} pages/s; "
           f"instance PDFs {total_mb:.1f} MB in all")
-    print(f"baseline (one WeasyPrint call per instance, sequential; mean of <= {args.sample} instances "
-          f"per form timed in {sampled:.0f} s, EXTRAPOLATED to all {len(batch.instances)} instances): "
+    how = (f"every one of the {len(batch.instances)} instances timed" if args.sample <= 0 else
+           f"mean of <= {args.sample} instances per form timed in {sampled:.0f} s, EXTRAPOLATED to all "
+           f"{len(batch.instances)} instances")
+    print(f"baseline (one WeasyPrint call per instance, sequential; {how}): "
           f"{base_total:.0f} s -> {pages / base_total:.2f} pages/s")
     print(f"speed-up batched vs baseline: {base_total / elapsed:.1f}x")
     if full_run:
