@@ -221,13 +221,21 @@ def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str 
     if print_dir:
         print_dir.mkdir(parents=True, exist_ok=True)
     planned, skipped = [], {}
+    rendering = Rendering(config, pool, progress)
     try:
-        rendering = Rendering(config, pool, progress)
         for spec, items, jobs in _plan(forms, round_, subject, formats, out, print_dir, config, opts, skipped,
                                        reuse_layout):
             planned.append((spec, items))
             rendering.add(jobs)
         written = rendering.results()
+    except BaseException:
+        # a form found bad after others went to the workers: nothing half-made stays in out/
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        _remove_outputs(rendering.jobs)
+        if print_dir:
+            shutil.rmtree(print_dir, ignore_errors=True)
+        raise
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
@@ -247,6 +255,14 @@ def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str 
         audit_append(actor=actor, action="forms.generate", target=round_.code if round_ else "",
                      detail={"forms": forms, "instances": len(batch.instances), "pages": batch.pages})
     return batch
+
+
+def _remove_outputs(jobs: list[ChunkJob]) -> None:
+    """Delete whatever these jobs wrote (their files carry fresh instance codes: nobody else's)."""
+    for job in jobs:
+        for path in [*job.targets, job.print_path]:
+            if path is not None:
+                path.unlink(missing_ok=True)
 
 
 def _write_merged(batch: Batch, jobs: list[ChunkJob], out: Path) -> None:

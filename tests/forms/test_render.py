@@ -20,7 +20,7 @@ from pipeline.domain import QrPayload, id_check_digit
 from pipeline.errors import Conflict
 from pipeline.forms.builders import FormDataError
 from pipeline.forms.registry import FORMS
-from pipeline.forms.service import forms_generate
+from pipeline.forms.service import forms_generate, forms_generate_many
 from tests.forms.scan import degrade, payloads, raster
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -169,6 +169,17 @@ def test_bad_data_names_the_form_the_record_and_the_field(round_, data_root, tmp
     assert "职业技能鉴定报名登记表" in message and "名单第 52 行" in message
     assert all(word in message for word in words)
     assert not FormInstance.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_form_found_bad_after_others_went_to_the_workers_leaves_no_files_behind(round_, tmp_path):
+    """Registration chunks start rendering while the badges are still read; a bad staff name then stops
+    the run, and the registration PDFs already written must not stay behind without a catalog row."""
+    Staff.objects.create(name="王" * 40, badge_number="DH-404", roles=["invigilator"], photo="photo.jpg")
+    with pytest.raises(FormDataError) as caught:
+        forms_generate_many(forms=["registration", "badge"], round_=round_, out=tmp_path, workers=2)
+    assert "工作人员胸卡" in caught.value.message_zh and "姓名" in caught.value.message_zh
+    assert not list(tmp_path.rglob("*.pdf")) and not FormInstance.objects.exists()
 
 
 @pytest.mark.django_db
