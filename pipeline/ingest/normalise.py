@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 import img2pdf
@@ -83,8 +84,10 @@ def _check_indices(source: Path, page_indices: list[int], count: int) -> None:
                                code="page_out_of_range")
 
 
-def _pdf_from_pdf(source: Path, page_indices: list[int]) -> pikepdf.Pdf:
-    """A new PDF holding copies of the chosen pages (content streams and images copied as they are)."""
+@contextmanager
+def _chosen_pages(source: Path, page_indices: list[int]):
+    """A new PDF holding the chosen pages of source, objects copied as they are (content streams and
+    images unchanged); usable while the block runs, as its pages still refer to the open source."""
     try:
         original = pikepdf.open(source)
     except pikepdf.PasswordError as exc:
@@ -96,9 +99,14 @@ def _pdf_from_pdf(source: Path, page_indices: list[int]) -> pikepdf.Pdf:
         pdf = pikepdf.new()
         for index in page_indices:
             pdf.pages.append(original.pages[index])
+        yield pdf
+
+
+def _pdf_from_pdf(source: Path, page_indices: list[int]) -> pikepdf.Pdf:
+    """A new, independent PDF holding copies of the chosen pages."""
+    buffer = io.BytesIO()
+    with _chosen_pages(source, page_indices) as pdf:
         _drop_non_pdfa_entries(pdf)
-        # pages reference objects of `original`: serialise before it closes
-        buffer = io.BytesIO()
         pdf.save(buffer)
     buffer.seek(0)
     return pikepdf.open(buffer)
@@ -111,24 +119,18 @@ def original_extract(source: Path, page_indices: list[int], out: Path) -> None:
     item never carries another item's pages — someone else's form, or exam papers that are destroyed
     on their own schedule. The same pages always give the same bytes (a redone job writes them again)."""
     if sniff_format(source) == "pdf":
-        try:
-            original = pikepdf.open(source)
-        except pikepdf.PdfError as exc:
-            raise unreadable(source, "corrupt", str(exc)) from exc
-        with original:
-            _check_indices(source, page_indices, len(original.pages))
-            pdf = pikepdf.new()
-            for index in page_indices:
-                pdf.pages.append(original.pages[index])
+        with _chosen_pages(source, page_indices) as pdf:
             pdf.save(out, deterministic_id=True)
         return
     with Image.open(source) as image:
-        frames = [frame.copy() for frame in ImageSequence.Iterator(image)]
-        _check_indices(source, page_indices, len(frames))
-        chosen = [frames[i] for i in page_indices]
+        _check_indices(source, page_indices, getattr(image, "n_frames", 1))
+        chosen = []
+        for index in page_indices:
+            image.seek(index)
+            chosen.append(image.copy())
         dpi = image.info.get("dpi")
-        chosen[0].save(out, format="TIFF", save_all=True, append_images=chosen[1:], compression="tiff_lzw",
-                       **({"dpi": dpi} if dpi else {}))
+    chosen[0].save(out, format="TIFF", save_all=True, append_images=chosen[1:], compression="tiff_lzw",
+                   **({"dpi": dpi} if dpi else {}))
 
 
 def _drop_non_pdfa_entries(pdf: pikepdf.Pdf) -> None:

@@ -200,16 +200,10 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
     return whole, ranges
 
 
-def _render(html: str, extra: Sequence[CSS] = ()):
+def _render(html: str, stylesheets: Sequence[CSS] | None = None):
+    """WeasyPrint's layout of html with print.css (or the stylesheets given) and the shared fonts."""
     css, _, fonts = _stylesheets()
-    return FormHTML(string=html, base_url=str(FORMS_DIR)).render(stylesheets=[css, *extra], font_config=fonts)
-
-
-def _render_values(html: str, hosts: CSS):
-    """The values document: print.css without its @page rules (no margins, no running header: the
-    skeleton has them), then the hosts' places."""
-    _, _, fonts = _stylesheets()
-    return FormHTML(string=html, base_url=str(FORMS_DIR)).render(stylesheets=[_values_sheet(), hosts],
+    return FormHTML(string=html, base_url=str(FORMS_DIR)).render(stylesheets=stylesheets or [css],
                                                                  font_config=fonts)
 
 
@@ -366,7 +360,8 @@ def _values_document(groups: Sequence[reuse.Group], measured: Sequence, contents
         return None, {}
     sections = [reuse.values_section(codes[m], number, hosts, contents[m]) for number, _, hosts, m in order]
     css = reuse.values_css([(n, hosts) for n, hosts in enumerate(measured) if hosts])
-    values = _render_values(document_html(sections), CSS(string=css, font_config=_stylesheets()[2]))
+    # print.css without its margins and running header (the skeleton has them), then the hosts' places
+    values = _render(document_html(sections), [_values_sheet(), CSS(string=css, font_config=_stylesheets()[2])])
     if len(values.pages) != len(sections):
         return None, {}
     where, refused = {}, set()

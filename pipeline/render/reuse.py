@@ -241,14 +241,19 @@ def measure_hosts(page_box, count: int) -> list[HostBox] | None:
         inside = list(_walk(box, ()))
         if any(b.style["string_set"] != "none" or b.style["bookmark_level"] != "none" for b, _ in inside):
             return None
-        top = min(child.position_y for child in box.children)
-        bottom = max(child.position_y + child.margin_height() for child in box.children)
+        top, bottom = _content_span(box)
         found[int(number)] = HostBox(box.content_box_x(), top, box.width, bottom - top, style_css(box.style),
                                      element.get("class") or "", _texts(box), list(box.children))
         box.children = []                  # the skeleton is drawn without the values' blocks
     if len(found) != count:
         return None
     return [found[n] for n in range(count)]
+
+
+def _content_span(box) -> tuple[float, float]:
+    """(top, bottom) of what a block holds: its first line's top, its last child's bottom margin edge."""
+    return (min(child.position_y for child in box.children),
+            max(child.position_y + child.margin_height() for child in box.children))
 
 
 def _shrinks(box) -> bool:
@@ -331,8 +336,7 @@ def check_values_page(page_box, hosts: Sequence[HostBox], exact: bool) -> bool:
         host = hosts[int(number)]
         if not box.children:
             return False
-        top = min(child.position_y for child in box.children)
-        bottom = max(child.position_y + child.margin_height() for child in box.children)
+        top, bottom = _content_span(box)
         if abs(top - host.top) > _TOLERANCE or abs(bottom - top - host.height) > _TOLERANCE:
             return False
         left, right = box.content_box_x(), box.content_box_x() + box.width
