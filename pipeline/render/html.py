@@ -317,7 +317,7 @@ def _redraw_directly(groups: Sequence[reuse.Group], measured: Sequence, contents
                      skeleton, page_size: tuple[float, float]) -> tuple[pikepdf.Pdf | None, dict[int, int]]:
     """(PDF of directly redrawn value pages, member → its page) for the groups whose every host is
     simple (pipeline.render.retext) and whose first member comes out exactly like the skeleton."""
-    pages, where, images = [], {}, {"fetcher": skeleton.url_fetcher}
+    pages, where, images = [], {}, retext.image_loader(skeleton.url_fetcher)
     for g, hosts in zip(groups, measured):
         plans = [retext.plan_host(h.left, h.width, h.children) for h in hosts or ()]
         if not plans or any(plan is None for plan in plans):
@@ -336,7 +336,7 @@ def _redraw_directly(groups: Sequence[reuse.Group], measured: Sequence, contents
     return _open(retext.direct_pdf(skeleton, pages, _stylesheets()[2])), where
 
 
-def _drawn(plans: Sequence[retext.Plan], contents: Sequence[str], images: dict) -> list[list] | None:
+def _drawn(plans: Sequence[retext.Plan], contents: Sequence[str], images) -> list[list] | None:
     """Each host's redrawn boxes for one member, or None when one host does not fit."""
     drawn = []
     for plan, content in zip(plans, contents, strict=True):

@@ -18,9 +18,10 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import dataclass
+from functools import partial
 from math import inf
 from types import SimpleNamespace
-from typing import Sequence
+from typing import Callable, Sequence
 
 from weasyprint import DEFAULT_OPTIONS
 from weasyprint.document import Document
@@ -116,19 +117,14 @@ def texts(inner_html: str) -> list[str] | None:
     return found
 
 
-def redraw(plan: Plan, inner_html: str, images: dict) -> list[boxes.Box] | None:
+def redraw(plan: Plan, inner_html: str, load_image: Callable) -> list[boxes.Box] | None:
     """The boxes to draw for one member's host content, placed like the skeleton's; None when the
-    content does not fit the skeleton's line exactly."""
+    content does not fit the skeleton's line exactly. load_image: image_loader()."""
     if plan.image is not None:
         match = _IMG.match(inner_html)
         if match is None:
             return None
-        url = html_lib.unescape(match.group(1))
-        image = images.get(url)
-        if image is None:
-            image = images[url] = get_image_from_uri(
-                cache={}, url_fetcher=images["fetcher"], options=DEFAULT_OPTIONS, url=url,
-                orientation=plan.image.style["image_orientation"])
+        image = load_image(url=html_lib.unescape(match.group(1)), orientation=plan.image.style["image_orientation"])
         if image is None:
             return None
         box = plan.image.copy()
@@ -164,6 +160,11 @@ def _outer(inline: boxes.InlineBox | None, width: float) -> float:
         return width
     return (_before(inline) + width + inline.padding_right + inline.border_right_width
             + inline.margin_right)
+
+
+def image_loader(url_fetcher) -> Callable:
+    """WeasyPrint's own image loader with a cache of its own (one per chunk)."""
+    return partial(get_image_from_uri, cache={}, url_fetcher=url_fetcher, options=DEFAULT_OPTIONS)
 
 
 def positions(drawn: Sequence[boxes.Box]) -> list[tuple[float, float, str]]:
