@@ -191,6 +191,7 @@ class FormInstance(models.Model):
         GENERATED = "generated", "已生成"
         SCANNED = "scanned", "已扫描"
         FILED = "filed", "已归档"
+        SUPERSEDED = "superseded", "已作废（已重印）"
 
     code = models.CharField(max_length=8, unique=True)
     form = models.CharField(max_length=40)
@@ -206,10 +207,14 @@ class FormInstance(models.Model):
     docx_sha256 = models.CharField(max_length=64, blank=True)
     data = models.JSONField(default=dict, help_text="the values printed on the form (search text)")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.GENERATED)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="supersedes", help_text="the reprint that replaces this one")
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    supersede_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["form", "round"])]
+        indexes = [models.Index(fields=["form", "round"]), models.Index(fields=["form", "subject"])]
 
 
 class NumberSeries(models.Model):
@@ -240,10 +245,15 @@ class ArchiveItem(models.Model):
     item_number = models.PositiveIntegerField()
     title = models.CharField(max_length=300)
     responsible = models.CharField(max_length=200)
+    doc_number = models.CharField(max_length=100, blank=True, help_text="文号 of an incoming document")
     doc_date = models.DateField()
     pages = models.PositiveIntegerField()
     secrecy = models.CharField(max_length=16, default="", blank=True, help_text="密级; empty: 公开")
     restricted = models.BooleanField(default=False)
+    secret = models.BooleanField(default=False, help_text="secret class (exam papers before release): encrypted, no text indexed")
+    encrypted = models.BooleanField(default=False, help_text="content files are AES-256-GCM ciphertext")
+    files_sha256 = models.JSONField(default=dict, blank=True,
+                                    help_text="archived file -> SHA-256 of its plaintext, as filed")
     form = models.CharField(max_length=40, blank=True)
     form_instance = models.ForeignKey(FormInstance, null=True, blank=True, on_delete=models.SET_NULL)
     round_code = models.CharField(max_length=32, blank=True)
@@ -306,6 +316,7 @@ class ReviewItem(models.Model):
         WAITING = "waiting", "待处理"
         RESERVED = "reserved", "已分配档号"
         FILED = "filed", "已归档"
+        DISCARDED = "discarded", "已剔除"
 
     job = models.ForeignKey(IngestJob, on_delete=models.PROTECT, related_name="reviews")
     kind = models.CharField(max_length=40, help_text="English problem code")
