@@ -102,3 +102,60 @@ def audit_verify(anchor: tuple[int, str] | None = None) -> list[AuditFinding]:
                                          f"审计日志第 {entry.seq} 条与前一条的链接断开（顺序被调换或前一条被改动）"))
         prev_hash, expected_seq = entry.hash, entry.seq + 1
     return findings
+
+
+# ---------------------------------------------------------------- anchors outside the data root
+
+ANCHOR_SCHEMA = "station-audit-anchor/1"
+ANCHOR_PREFIX = "DHJD-AUDIT"
+SHORT = 16          # hex digits of an entry hash kept per entry in an exported anchor
+
+
+def anchor_line(seq: int, digest: str) -> str:
+    """The text of the printed anchor QR: 'DHJD-AUDIT <seq> <hash>' (one line, also typed by hand)."""
+    return f"{ANCHOR_PREFIX} {seq} {digest}"
+
+
+def audit_anchor_make(*, station: str) -> dict:
+    """The anchor to carry off the data root: the head in full and every entry's short hash."""
+    hashes = list(AuditEntry.objects.order_by("seq").values_list("seq", "hash"))
+    head = hashes[-1] if hashes else (0, GENESIS)
+    return {"schema": ANCHOR_SCHEMA, "station": station, "seq": head[0], "hash": head[1],
+            "line": anchor_line(*head), "made_at": _stamp(timezone.now()),
+            "entries": {str(seq): digest[:SHORT] for seq, digest in hashes}}
+
+
+def audit_anchor_parse(text: str) -> dict:
+    """An anchor from an exported JSON file or from the printed QR line; ValueError when it is neither."""
+    text = text.strip()
+    if text.startswith(ANCHOR_PREFIX):
+        _, seq, digest = text.split()
+        if len(digest) != 64:
+            raise ValueError("anchor hash is not 64 hex digits")
+        return {"seq": int(seq), "hash": digest.lower(), "entries": {}}
+    data = json.loads(text)
+    if data.get("schema") != ANCHOR_SCHEMA:
+        raise ValueError(f"not an audit anchor: schema {data.get('schema')!r}")
+    return {"seq": int(data["seq"]), "hash": str(data["hash"]), "entries": dict(data.get("entries") or {}),
+            "made_at": data.get("made_at", "")}
+
+
+def audit_anchor_check(anchor: dict) -> list[AuditFinding]:
+    """Prove the log was not rewritten since the anchor: every anchored entry still has its hash."""
+    when = f"（锚点导出于 {anchor['made_at']}）" if anchor.get("made_at") else ""
+    stored = dict(AuditEntry.objects.filter(seq__lte=anchor["seq"]).values_list("seq", "hash"))
+    for seq_text, short in sorted(anchor["entries"].items(), key=lambda kv: int(kv[0])):
+        seq = int(seq_text)
+        if seq not in stored:
+            return [AuditFinding(seq, "anchor_missing", f"审计日志第 {seq} 条在锚点中有记录，现已不存在（被删除）{when}")]
+        if not stored[seq].startswith(short):
+            return [AuditFinding(seq, "anchor_rewritten",
+                                 f"审计日志第 {seq} 条与锚点记录的哈希不同：自锚点导出以来该条及其后的日志被改写{when}")]
+    head = stored.get(anchor["seq"])
+    if anchor["seq"] and head is None:
+        return [AuditFinding(anchor["seq"], "anchor_missing",
+                             f"审计日志第 {anchor['seq']} 条（锚点所记的链头）现已不存在（日志被截断）{when}")]
+    if anchor["seq"] and head != anchor["hash"]:
+        return [AuditFinding(anchor["seq"], "anchor_rewritten",
+                             f"审计日志第 {anchor['seq']} 条（锚点所记的链头）哈希不同：日志自锚点以来被改写{when}")]
+    return []

@@ -198,6 +198,12 @@ def manifest_read(folder: Path) -> dict[str, str]:
     return entries
 
 
+def archived_hashes(folder: Path) -> dict[str, str]:
+    """archived file → SHA-256 as just written (the manifest of a folder this process wrote), for the
+    catalog row and the filing audit entry, so that verify need not trust the folder's own manifest."""
+    return manifest_read(folder)
+
+
 @dataclass(frozen=True)
 class FixityFinding:
     """One problem found in an item folder."""

@@ -16,16 +16,18 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from pipeline.audit import audit_head, audit_verify
-from pipeline.catalog.models import ArchiveItem, Tombstone
+from pipeline.catalog.models import ArchiveItem, AuditEntry, Tombstone
+from pipeline.catalog.people import accounts_check
 from pipeline.domain import ArchivalCode
 from pipeline.paths import DataPaths
-from pipeline.store import (METADATA, file_identity, item_verify, iter_item_folders, metadata_read,
+from pipeline.store import (METADATA, file_identity, item_verify, iter_item_folders, manifest_read, metadata_read,
                             write_json_atomic)
 
 Progress = Callable[[int, int, str], None]
 TOMBSTONES = ".tombstones"
 ANCHOR = "audit-anchor.json"
 SKIP_TOP = {".tmp", TOMBSTONES}
+FILING_ACTIONS = ("item.file", "review.file")    # audit actions that record an item's archived-file hashes
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,67 @@ def catalog_check(codes: dict[str, list[str]], tombstones: dict[str, dict]) -> l
     return findings
 
 
+def filing_hashes() -> dict[str, dict | None]:
+    """档号 → files_sha256 of its first filing audit entry (None: filed before hashes were recorded)."""
+    found: dict[str, dict | None] = {}
+    for target, detail in AuditEntry.objects.filter(action__in=FILING_ACTIONS).order_by("seq").values_list(
+            "target", "detail"):
+        found.setdefault(target, (detail or {}).get("files_sha256"))
+    return found
+
+
+def _differences(first: dict, second: dict) -> list[str]:
+    return sorted(name for name in set(first) | set(second) if first.get(name) != second.get(name))
+
+
+def item_hashes_check(*, code: str, manifest: dict | None, catalog: dict, audit: dict | None,
+                      audit_known: bool, encrypted: bool) -> list[Finding]:
+    """One item's archived-file hashes: manifest ↔ catalog ↔ filing audit entry, each disagreement named.
+
+    catalog and audit hold plaintext hashes. For an encrypted item the manifest holds the ciphertext's,
+    so only catalog ↔ audit is compared here (fixity already compares manifest ↔ disk)."""
+    findings = []
+    if not audit_known:
+        findings.append(Finding("audit_unfiled", code, f"{code}：审计日志中没有该档案的归档记录"))
+    if audit and not catalog:
+        findings.append(Finding("catalog_hashes_missing", code, f"{code}：目录数据库中该档案的文件校验值被清空"))
+    if audit and catalog:
+        for name in _differences(catalog, audit):
+            findings.append(Finding("catalog_audit_mismatch", f"{code}/{name}",
+                                    f"{code}：文件 {name} 在目录数据库中的校验值与归档时审计日志记录的不同"))
+    if encrypted or manifest is None:
+        return findings
+    for label, kind, recorded in (("归档时审计日志", "manifest_audit_mismatch", audit),
+                                  ("目录数据库", "manifest_catalog_mismatch", catalog)):
+        for name in _differences(manifest, recorded or {}) if recorded else []:
+            findings.append(Finding(kind, f"{code}/{name}",
+                                    f"{code}：文件 {name} 的校验清单与{label}记录的不同（档案文件与其清单可能一并被改写）"))
+    return findings
+
+
+def cross_check(paths: DataPaths, codes: dict[str, list[str]]) -> list[Finding]:
+    """archive ↔ manifest ↔ catalog ↔ audit for every filed item present in archive/."""
+    audit = filing_hashes()
+    findings = []
+    rows = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED).values_list(
+        "archival_code", "files_sha256", "encrypted")
+    for code, catalog, encrypted in rows.order_by("archival_code"):
+        if code not in codes:
+            continue
+        try:
+            manifest = manifest_read(paths.archive / codes[code][0])
+        except OSError:
+            manifest = None          # fixity names the missing manifest
+        findings += item_hashes_check(code=code, manifest=manifest, catalog=catalog or {}, audit=audit.get(code),
+                                      audit_known=code in audit, encrypted=encrypted)
+    return findings
+
+
+def people_check() -> list[Finding]:
+    """Users and roles in the database that the audit log does not account for."""
+    return [Finding(kind, f"user:{name}", message) for kind, name, message in accounts_check()]
+
+
 def anchor_read(paths: DataPaths) -> tuple[int, str] | None:
     """The audit head recorded by the last clean verify (var/audit-anchor.json)."""
     try:
@@ -208,6 +271,8 @@ def verify_all(paths: DataPaths, *, workers: int = 2, progress: Progress | None 
     report.findings += fixity + stray_files(paths, folders)
     report.findings += numbering_check(codes, tombstones)
     report.findings += catalog_check(codes, tombstones)
+    report.findings += cross_check(paths, codes)
+    report.findings += people_check()
     report.findings += audit_check(paths)
     head = audit_head()
     report.audit_entries = head[0] if head else 0

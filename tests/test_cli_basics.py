@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.cli.main import main
 from pipeline.errors import ExitCode
+from tests.people import first_head, login_env, person_id
 
 pytestmark = pytest.mark.django_db
 
@@ -37,25 +38,32 @@ def test_unknown_round(capsys):
     assert "nope" in capsys.readouterr().err
 
 
-def test_user_add_with_password_from_environment(capsys, monkeypatch):
+def test_user_add_needs_the_heads_own_password(capsys, monkeypatch, settings):
     from django.contrib.auth.models import User
 
-    monkeypatch.setenv("STATION_PASSWORD", "correct-horse-1")
-    assert main(["users", "add", "li", "--role", "archivist", "--role", "监销人"]) == 0
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    first_head()
+    login_env(monkeypatch, ["head"])
+    monkeypatch.setenv("STATION_PASSWORD_LI", "li-own-password-1")
+    assert main(["users", "add", "li", "--role", "archivist", "--role", "监销人", "--full-name", "李老师",
+                 "--id-number", person_id(), "--user", "head"]) == 0
     user = User.objects.get(username="li")
     assert user.password.startswith("argon2")
-    assert user.check_password("correct-horse-1")
+    assert user.check_password("li-own-password-1")
     capsys.readouterr()
     assert main(["users", "list", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["roles"] == ["archivist", "witness"]
+    rows = {row["username"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["li"]["roles"] == ["archivist", "witness"] and rows["li"]["staff"] == "U-li"
 
 
 def test_user_add_unknown_role_and_weak_password(capsys, monkeypatch):
-    monkeypatch.setenv("STATION_PASSWORD", "correct-horse-1")
-    assert main(["users", "add", "x", "--role", "boss"]) == ExitCode.BAD_INPUT
+    first_head()
+    login_env(monkeypatch, ["head"])
+    assert main(["users", "add", "x", "--role", "boss", "--user", "head"]) == ExitCode.BAD_INPUT
     assert "站长" in capsys.readouterr().err
-    monkeypatch.setenv("STATION_PASSWORD", "short")
-    assert main(["users", "add", "y", "--role", "archivist"]) == ExitCode.BAD_INPUT
+    monkeypatch.setenv("STATION_PASSWORD_Y", "short")
+    assert main(["users", "add", "y", "--role", "archivist", "--full-name", "杨", "--id-number", person_id(),
+                 "--user", "head"]) == ExitCode.BAD_INPUT
     assert "8" in capsys.readouterr().err
 
 
@@ -63,10 +71,11 @@ def test_audit_chain_records_round_and_user(monkeypatch):
     from pipeline.audit import audit_verify
     from pipeline.catalog.models import AuditEntry
 
-    monkeypatch.setenv("STATION_PASSWORD", "correct-horse-1")
+    first_head()
+    login_env(monkeypatch, ["head", "z"])
     main(["rounds", "add", "R9", "--name", "x"])
-    main(["users", "add", "z", "--role", "archivist"])
-    assert list(AuditEntry.objects.values_list("action", flat=True)) == ["round.add", "user.add"]
+    main(["users", "add", "z", "--role", "archivist", "--full-name", "赵", "--id-number", person_id(), "--user", "head"])
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == ["user.add", "round.add", "user.add"]
     assert audit_verify() == []
-    AuditEntry.objects.filter(seq=1).update(target="R10")
+    AuditEntry.objects.filter(seq=2).update(target="R10")
     assert [f.problem for f in audit_verify()] == ["edited"]

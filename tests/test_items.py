@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from pipeline.catalog.models import ArchiveItem, AuditEntry
-from pipeline.catalog.services import user_add
+from tests.people import login_env, make_users
 from pipeline.cli.main import main
 from pipeline.errors import ExitCode
 
@@ -25,9 +25,8 @@ def _item(code, **extra):
 
 @pytest.fixture
 def people(monkeypatch):
-    monkeypatch.setenv("STATION_PASSWORD", "correct-horse-1")
-    user_add(username="clerk", password="correct-horse-1", roles=["exam_affairs"])
-    user_add(username="keeper", password="correct-horse-1", roles=["paper_custodian"])
+    login_env(monkeypatch, ["clerk", "keeper"])
+    make_users({"clerk": ["exam_affairs"], "keeper": ["paper_custodian"]})
 
 
 def test_restricted_item_refused_without_a_role_and_audited_with_one(people, capsys):

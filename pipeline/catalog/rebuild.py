@@ -13,17 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from pipeline.audit import audit_append
+from pipeline.catalog.people import require_station_head
 from pipeline.catalog.models import (ArchiveItem, DestructionBatch, FormInstance, NumberSeries, Round, Tombstone,
                                      Witness)
 from pipeline.config import StationConfig
 from pipeline.domain import ArchivalCode
 from pipeline.paths import DataPaths
 from pipeline.retention import due_date
-from pipeline.store import iter_item_folders, metadata_read
+from pipeline.store import archived_hashes, iter_item_folders, metadata_read
 from pipeline.verify import read_tombstones
 
 Progress = Callable[[int, int, str], None]
@@ -112,9 +114,11 @@ def _tombstone(code: str, record: dict) -> None:
         "destroyed_at": _moment(record.get("destroyed_at")), "destroyed_by": record.get("destroyed_by", "")})
 
 
-def catalog_rebuild(*, paths: DataPaths, config: StationConfig, actor: str,
+def catalog_rebuild(*, paths: DataPaths, config: StationConfig, actor: User,
                     progress: Progress | None = None) -> RebuildReport:
-    """Upsert every item and tombstone found in archive/, then set each 件号 counter to its series' maximum."""
+    """The station head upserts every item and tombstone found in archive/, then sets each 件号 counter
+    to its series' maximum."""
+    require_station_head(actor)
     report = RebuildReport()
     scores = dict(Round.objects.exclude(scores_recorded_on=None).values_list("code", "scores_recorded_on"))
     folders = list(iter_item_folders(paths))
@@ -146,7 +150,7 @@ def catalog_rebuild(*, paths: DataPaths, config: StationConfig, actor: str,
         report.series = len(highest)
         known = seen | set(read_tombstones(paths))
         report.unknown_rows = sorted(set(ArchiveItem.objects.values_list("archival_code", flat=True)) - known)
-        audit_append(actor=actor, action="catalog.rebuild", detail={
+        audit_append(actor=actor.username, action="catalog.rebuild", detail={
             "items": report.items, "destroyed": report.destroyed, "series": report.series,
             "unreadable": report.unreadable, "unknown_rows": report.unknown_rows[:200]})
     return report
@@ -162,6 +166,7 @@ def _rebuild_item(folder: Path, paths: DataPaths, config: StationConfig, scores:
     except (OSError, ValueError, KeyError, TypeError):
         report.unreadable.append(rel)
         return None
+    fields["files_sha256"] = archived_hashes(folder)   # the audit keeps the filing hashes: verify compares
     ArchiveItem.objects.update_or_create(archival_code=str(code), defaults=fields)
     report.items += 1
     return code

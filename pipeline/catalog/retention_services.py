@@ -23,13 +23,15 @@ from django.utils import timezone
 from pipeline.audit import audit_append
 from pipeline.catalog.models import (ArchiveItem, DestructionBatch, DestructionEntry, Hold, Loan,
                                      RetentionRules, Role, Round, Tombstone, Witness)
+from pipeline.catalog.people import account_require_accounted, same_person, user_person
 from pipeline.catalog.services import user_roles
 from pipeline.config import StationConfig
 from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, Conflict, NotFound, Refused
 from pipeline.paths import DataPaths
 from pipeline.retention import ItemState, blockers, due_date, rules_changes, rules_digest
-from pipeline.store import MANIFEST, item_folder, item_verify, make_writable, sha256_file, write_file_atomic
+from pipeline.store import (MANIFEST, item_folder, item_verify, make_writable, metadata_read, sha256_file,
+                            write_file_atomic)
 
 try:  # the search index is derived and optional: destruction must not depend on it being installed
     from pipeline.search import remove_items as search_remove_items
@@ -52,6 +54,7 @@ def _require_role(actor: User, roles: tuple[str, ...], action_zh: str) -> None:
         need = "或".join(ROLE_ZH[r] for r in roles)
         raise Refused(f"用户“{actor.username}”无权{action_zh}：需要{need}角色。",
                       f"{actor.username} lacks role {roles} for {action_zh}", code="role_required")
+    account_require_accounted(actor)
 
 
 def item_get(code: str) -> ArchiveItem:
@@ -225,8 +228,8 @@ def loan_approve(*, actor: User, loan_id: int, approve: bool = True, note: str =
     with transaction.atomic():
         loan = _loan(loan_id)
         _loan_state(loan, (Loan.State.REQUESTED,), "审批")
-        if actor.username == loan.requested_by:
-            raise Refused(f"借阅 #{loan.id} 由 {actor.username} 本人登记，须由另一位领导审批。",
+        if same_person(actor.username, loan.requested_by):
+            raise Refused(f"借阅 #{loan.id} 由 {loan.requested_by} 登记，{actor.username} 与其为同一人，须由另一位领导审批。",
                           "loan approver is the requester", code="separation_of_duties")
         loan.state = Loan.State.APPROVED if approve else Loan.State.REFUSED
         loan.approved_by, loan.approved_at = actor.username, timezone.now()
@@ -331,8 +334,9 @@ def destruction_approve(*, actor: User, batch_code: str, strikes: dict[str, str]
     with transaction.atomic():
         batch = _batch_locked(batch_code)
         _batch_state(batch, (DestructionBatch.State.PROPOSED,), "批准")
-        if actor.username == batch.proposed_by:
-            raise Refused(f"销毁清册 {batch.code} 由 {actor.username} 提出，须由另一位站长批准（职责分离）。",
+        if same_person(actor.username, batch.proposed_by):
+            raise Refused(f"销毁清册 {batch.code} 由 {batch.proposed_by} 提出，{actor.username} 与提出人为同一人，"
+                          "须由另一位站长批准（职责分离）。",
                           "approver is the proposer", code="separation_of_duties")
         for code, reason in (strikes or {}).items():
             _strike(batch, code, reason)
@@ -362,12 +366,16 @@ def destruction_witness(*, actor: User, batch_code: str) -> DestructionBatch:
     with transaction.atomic():
         batch = _batch_locked(batch_code)
         _batch_state(batch, (DestructionBatch.State.APPROVED,), "监销确认")
-        if actor.username in (batch.proposed_by, batch.approved_by):
-            raise Refused(f"{actor.username} 是销毁清册 {batch.code} 的提出人或批准人，不能兼任监销人（职责分离）。",
+        if any(same_person(actor.username, other) for other in (batch.proposed_by, batch.approved_by)):
+            raise Refused(f"{actor.username} 与销毁清册 {batch.code} 的提出人或批准人为同一人，不能兼任监销人（职责分离）。",
                           "witness is proposer or approver", code="separation_of_duties")
         if batch.witnesses.filter(user=actor.username).exists():
             raise Conflict(f"{actor.username} 已确认过销毁清册 {batch.code}；须由另一位监销人确认。",
                            "same witness twice", code="witness_twice")
+        if any(same_person(actor.username, w) for w in batch.witnesses.values_list("user", flat=True)):
+            raise Refused(f"{actor.username} 与已确认的监销人为同一人（同一工作人员的另一账号），"
+                          f"须由另一位监销人确认销毁清册 {batch.code}（职责分离）。",
+                          "both witnesses are one person", code="separation_of_duties")
         Witness.objects.create(batch=batch, user=actor.username, at=timezone.now())
         if batch.witnesses.count() >= 2:
             batch.state = DestructionBatch.State.WITNESSED
@@ -380,11 +388,13 @@ def destruction_witness(*, actor: User, batch_code: str) -> DestructionBatch:
 def separation_problems(batch: DestructionBatch) -> list[str]:
     """Why the batch's signatures do not satisfy separation of duties (empty: they do)."""
     problems = []
-    if not batch.approved_by or batch.approved_by == batch.proposed_by:
+    proposer = user_person(batch.proposed_by)
+    approver = user_person(batch.approved_by) if batch.approved_by else ""
+    if not approver or approver == proposer:
         problems.append("未经提出人以外的站长批准")
-    witnesses = set(batch.witnesses.values_list("user", flat=True)) - {batch.proposed_by, batch.approved_by}
+    witnesses = {user_person(w) for w in batch.witnesses.values_list("user", flat=True)} - {proposer, approver}
     if len(witnesses) < 2:
-        problems.append("监销人不足两名（提出人、批准人不计）")
+        problems.append("监销人不足两名不同的人（提出人、批准人不计）")
     return problems
 
 
@@ -438,6 +448,7 @@ def _execute_entry(entry: DestructionEntry, batch: DestructionBatch, actor: User
         reasons.append(f"{item.archival_code} 的档案文件夹不存在")
     else:
         reasons += [f.message_zh for f in item_verify(folder, archive_root=paths.archive)]
+        reasons += due_from_archive(item, folder, config, today)
     if reasons:
         with transaction.atomic():
             entry.struck, entry.struck_reason = True, "执行时复核未通过：" + "；".join(reasons)
@@ -448,6 +459,31 @@ def _execute_entry(entry: DestructionEntry, batch: DestructionBatch, actor: User
         return
     _destroy(item, batch, actor, folder, paths)
     report.destroyed.append(item.archival_code)
+
+
+def due_from_archive(item: ArchiveItem, folder: Path, config: StationConfig, today: dt.date) -> list[str]:
+    """Why the catalog's due date is not borne out by the item's own metadata.json and the retention rules."""
+    code = item.archival_code
+    try:
+        meta = metadata_read(folder)
+        cls = config.retention[meta["retention_class"]]
+        doc_date = dt.date.fromisoformat(meta["doc_date"])
+        recorded = dt.date.fromisoformat(meta["clock_start"]) if meta.get("clock_start") else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"{code} 的 metadata.json 无法读取或其保管期限类别未配置，无法复核到期日"]
+    if meta["retention_class"] != item.retention_class:
+        return [f"{code} 数据库中的保管期限类别“{item.retention_class}”与档案元数据中的“{meta['retention_class']}”不一致"]
+    scores = Round.objects.filter(code=meta.get("round_code") or "").values_list("scores_recorded_on", flat=True).first()
+    _, due = due_date(cls, doc_date, recorded or scores)
+    if due is None:
+        return [f"{code} 按档案元数据为永久保管或保管期限尚未起算，不得销毁"]
+    reasons = []
+    if due != item.due_date:
+        reasons.append(f"{code} 数据库中的到期日 {item.due_date} 与按档案自身元数据和保管期限规则推算的 {due} 不一致"
+                       "（数据库可能被改动，请运行 station verify 并报告站长）")
+    if due > today:
+        reasons.append(f"{code} 按档案自身元数据推算保管期至 {due} 方满，尚未到期")
+    return reasons
 
 
 def tombstone_record(item: ArchiveItem, batch: DestructionBatch, manifest_sha256: str, actor: str,

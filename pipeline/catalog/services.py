@@ -1,4 +1,4 @@
-"""Writes to the catalog: rounds, users. Keyword-only, named <entity>_<action>.
+"""Writes to the catalog: rounds; roles and authentication (accounts: people.py). Keyword-only, named <entity>_<action>.
 
 Import, forms, ingest and retention services live in their own modules beside this one.
 """
@@ -8,9 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth import authenticate
-from django.contrib.auth.models import Group, User
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from pipeline.audit import audit_append
@@ -58,29 +56,6 @@ def _role(value: str) -> Role:
         return by_label[value]
     allowed = "、".join(f"{key}（{label}）" for key, label in Role.choices)
     raise BadInput(f"角色“{value}”不存在。可用角色：{allowed}", f"unknown role {value!r}", code="role_unknown")
-
-
-def user_add(*, username: str, password: str, roles: list[str], full_name: str = "",
-             actor: str = SYSTEM_ACTOR) -> User:
-    """Create a station user with roles; the password is stored with Argon2."""
-    role_values = [_role(r) for r in roles]
-    if not role_values:
-        raise BadInput("请至少指定一个角色（--role）。", "no role given", code="role_missing")
-    try:
-        validate_password(password)
-    except ValidationError as exc:
-        raise BadInput("密码不符合要求：至少 8 位。", f"weak password: {exc.messages}", code="password_weak") from exc
-    try:
-        with transaction.atomic():
-            user = User.objects.create_user(username=username, password=password, first_name=full_name)
-            for role in role_values:
-                group, _ = Group.objects.get_or_create(name=role.value)
-                user.groups.add(group)
-            audit_append(actor=actor, action="user.add", target=username,
-                         detail={"roles": [r.value for r in role_values]})
-    except IntegrityError as exc:
-        raise Conflict(f"用户“{username}”已存在。", f"user {username} exists", code="user_exists") from exc
-    return user
 
 
 def user_roles(user: User) -> set[str]:

@@ -1,25 +1,57 @@
-"""station audit verify|list: the hash-chained audit log."""
+"""station audit verify|anchor|list: the hash-chained audit log and its anchor outside the data root."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from pipeline.audit import audit_list
+from pipeline.audit import audit_anchor_check, audit_anchor_make, audit_anchor_parse, audit_list
 from pipeline.cli.common import JsonOption, console, emit
-from pipeline.errors import IntegrityProblem
+from pipeline.config import get_config
+from pipeline.errors import BadInput, IntegrityProblem
 from pipeline.paths import data_paths
-from pipeline.verify import audit_check
+from pipeline.store import write_file_atomic
+from pipeline.verify import Finding, audit_check
 
 app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 
 
+def _anchor_findings(path: Path) -> list[Finding]:
+    try:
+        anchor = audit_anchor_parse(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"无法读取审计锚点文件 {path}：请给出 station audit anchor 导出的文件，"
+                       "或写有清册上二维码内容（DHJD-AUDIT 序号 哈希）的文本文件。", f"bad anchor {path}: {exc}",
+                       code="anchor_invalid") from None
+    return [Finding(f"audit_{f.problem}", f"audit#{f.seq}", f.message_zh) for f in audit_anchor_check(anchor)]
+
+
+@app.command("anchor")
+def anchor(out: Path = typer.Option(..., "--out", help="锚点文件（放在数据目录以外：U 盘或档案室）"),
+           as_json: bool = JsonOption) -> None:
+    """导出审计链锚点（链头哈希及每条记录的短哈希），保存在数据目录以外，日后用 audit verify --anchor 证明日志未被改写。"""
+    root = data_paths().root
+    target = out.expanduser().resolve()
+    if target == root or root in target.parents:
+        raise BadInput(f"锚点文件不能放在数据目录 {root} 之内（改数据库的人也能改它）：请写到 U 盘或其他位置。",
+                       f"anchor inside data root: {target}", code="anchor_inside_root")
+    data = audit_anchor_make(station=get_config().station.code)
+    write_file_atomic(target, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+    emit({"path": str(target), "seq": data["seq"], "hash": data["hash"]}, as_json,
+         lambda _: console.print(f"[green]已导出审计锚点[/] {target}：第 {data['seq']} 条，{data['hash'][:16]}"))
+
+
 @app.command("verify")
-def verify(as_json: bool = JsonOption) -> None:
-    """校验审计日志的哈希链：发现被修改、删除或调换顺序的记录。"""
-    findings = audit_check(data_paths())
+def verify(anchor_file: Path = typer.Option(None, "--anchor", help="audit anchor 导出的锚点文件（或清册二维码内容）"),
+           as_json: bool = JsonOption) -> None:
+    """校验审计日志的哈希链：发现被修改、删除或调换顺序的记录；给出 --anchor 时证明日志自该锚点以来未被改写。"""
+    findings = audit_check(data_paths()) + (_anchor_findings(anchor_file) if anchor_file else [])
     emit({"ok": not findings, "findings": [f.__dict__ for f in findings]}, as_json,
-         lambda _: console.print("[green]审计日志完整[/]：哈希链校验通过。") if not findings else None)
+         lambda _: console.print("[green]审计日志完整[/]：哈希链校验通过" + ("，且与锚点一致。" if anchor_file else "。"))
+         if not findings else None)
     if findings:
         raise IntegrityProblem("审计日志校验未通过，请立即报告站长并保留现场：",
                                f"audit chain broken: {[f.kind for f in findings]}", code="audit_broken",

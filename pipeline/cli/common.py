@@ -7,6 +7,7 @@ import decimal
 import getpass
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -15,13 +16,13 @@ import typer
 from rich.console import Console
 
 from pipeline.catalog.services import user_authenticate
-from pipeline.errors import Refused
+from pipeline.errors import BadInput, Refused
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 JsonOption = typer.Option(False, "--json", help="以 JSON 输出（供脚本使用） / machine-readable output")
-UserOption = typer.Option(..., "--user", help="执行操作的用户名（将验证其密码；脚本可设 STATION_PASSWORD）")
+UserOption = typer.Option(..., "--user", help="执行操作的用户名（验证其本人密码；脚本可设 STATION_PASSWORD_<用户名>）")
 
 
 def _default(value: Any) -> Any:
@@ -42,18 +43,49 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
         render(data)
 
 
-def read_password(prompt: str = "密码: ") -> str:
-    """The password from STATION_PASSWORD, else asked at the prompt (never echoed)."""
-    value = os.environ.get("STATION_PASSWORD")
-    if value is not None:
-        return value
+PASSWORD_VAR = "STATION_PASSWORD"
+USER_VAR = "STATION_USER"
+
+
+def password_variable(username: str) -> str:
+    """STATION_PASSWORD_<USERNAME>: the per-user variable (non-ASCII names: X + UTF-8 hex)."""
+    if re.fullmatch(r"[A-Za-z0-9_]+", username):
+        return f"{PASSWORD_VAR}_{username.upper()}"
+    return f"{PASSWORD_VAR}_X{username.encode('utf-8').hex().upper()}"
+
+
+def read_password_for(username: str, *, two_person: bool = False) -> str:
+    """The user's own password: STATION_PASSWORD_<USERNAME>; else STATION_PASSWORD when STATION_USER names
+    this user and the step is not one of the two-person rules; else asked on the terminal (never echoed)."""
+    own = os.environ.get(password_variable(username))
+    if own is not None:
+        return own
+    shared = os.environ.get(PASSWORD_VAR)
+    if shared is not None and not two_person and os.environ.get(USER_VAR) == username:
+        return shared
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{username} 的密码: ")
+    why = ("这一步属于两人规则（批准、监销、执行、借阅审批、用户管理），须由本人在终端输入密码" if two_person
+           else f"{PASSWORD_VAR} 只用于 {USER_VAR} 指定的那一个用户")
+    raise Refused(f"需要用户“{username}”本人的密码：{why}；无人值守的脚本可为该用户设置环境变量 "
+                  f"{password_variable(username)}。", f"no password for {username!r} (two_person={two_person})",
+                  code="password_missing")
+
+
+def read_new_password(username: str) -> str:
+    """A new account's password: STATION_PASSWORD_<USERNAME>, else typed twice on the terminal."""
+    given = os.environ.get(password_variable(username))
+    if given is not None:
+        return given
     if not sys.stdin.isatty():
-        raise Refused("需要密码：请在提示处输入，或在脚本中设置环境变量 STATION_PASSWORD。",
-                      "no password: stdin is not a terminal and STATION_PASSWORD is unset",
-                      code="password_missing")
-    return getpass.getpass(prompt)
+        raise Refused(f"请在终端为“{username}”设置密码，或在脚本中设置环境变量 {password_variable(username)}。",
+                      f"no new password for {username!r}", code="password_missing")
+    first = getpass.getpass(f"为 {username} 设置密码: ")
+    if getpass.getpass("再输入一次: ") != first:
+        raise BadInput("两次输入的密码不一致，未做任何改动。", "password mismatch", code="password_mismatch")
+    return first
 
 
-def acting_user(username: str):
-    """The station user named on the command line, proven by their password."""
-    return user_authenticate(username=username, password=read_password(f"{username} 的密码: "))
+def acting_user(username: str, *, two_person: bool = False):
+    """The station user named on the command line, proven by their own password."""
+    return user_authenticate(username=username, password=read_password_for(username, two_person=two_person))

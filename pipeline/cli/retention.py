@@ -68,7 +68,12 @@ def due(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
             table.add_row(label, str(group["year"]), str(group["count"]))
         console.print(table)
         blocked = [r for r in data["items"] if r["blocked"]]
-        console.print(f"合计 {len(data['items'])} 件，其中 {len(blocked)} 件暂不能销毁：")
+        if not data["items"]:
+            console.print("没有已到期的档案。")
+        elif not blocked:
+            console.print(f"合计 {len(data['items'])} 件，均可提出销毁（station destruction propose）。")
+        else:
+            console.print(f"合计 {len(data['items'])} 件，其中 {len(blocked)} 件暂不能销毁：")
         for row in blocked:
             console.print(f"  · {'；'.join(row['blocked'])}")
 
@@ -144,7 +149,7 @@ def loan_approve_(loan_id: int, refuse: bool = typer.Option(False, "--refuse", h
                   user: str = UserOption) -> None:
     """领导审批借阅（复印、限制利用档案必须经批准）。"""
     from pipeline.catalog.retention_services import loan_approve
-    loan = loan_approve(actor=acting_user(user), loan_id=loan_id, approve=not refuse)
+    loan = loan_approve(actor=acting_user(user, two_person=True), loan_id=loan_id, approve=not refuse)
     console.print(f"借阅 #{loan.id}：[green]{loan.get_state_display()}[/]")
 
 
@@ -222,7 +227,7 @@ def approve(batch: str, user: str = UserOption,
     if len(strike) != len(reason):
         raise BadInput("每个 --strike 档号都须有一个对应的 --reason 理由。", "strike/reason count mismatch",
                        code="strike_reason")
-    done = destruction_approve(actor=acting_user(user), batch_code=batch, strikes=dict(zip(strike, reason)),
+    done = destruction_approve(actor=acting_user(user, two_person=True), batch_code=batch, strikes=dict(zip(strike, reason)),
                                opinion=opinion)
     console.print(f"[green]已批准[/] 销毁清册 {done.code}（划去 {len(strike)} 件）。须两名监销人确认后方可执行。")
 
@@ -231,23 +236,32 @@ def approve(batch: str, user: str = UserOption,
 def witness(batch: str, user: str = UserOption) -> None:
     """监销人确认（须两名不同的监销人，且不是提出人或批准人）。"""
     from pipeline.catalog.retention_services import destruction_witness
-    done = destruction_witness(actor=acting_user(user), batch_code=batch)
+    done = destruction_witness(actor=acting_user(user, two_person=True), batch_code=batch)
     count = done.witnesses.count()
     tail = "可以执行销毁。" if count >= 2 else "还需另一名监销人确认。"
     console.print(f"[green]监销人已确认[/] 销毁清册 {done.code}（{count}/2）。{tail}")
 
 
 @destruction_app.command("execute")
-def execute(batch: str, user: str = UserOption) -> None:
-    """执行销毁：逐件复核（到期、未保全、未借出、校验值无误）后删除档案内容，保留销毁记录。"""
+def execute(batch: str, user: str = UserOption,
+            out: Path = typer.Option(None, "--out", help="已执行的《档案销毁清册》输出目录（默认 var/generated/destruction）")) -> None:
+    """执行销毁：逐件复核（到期、未保全、未借出、校验值与到期日无误）后删除档案内容，保留销毁记录，
+    并出具已执行的《档案销毁清册》（新的永久档案：打印签字后扫描即自动归档）。"""
     from pipeline.catalog.retention_services import destruction_execute
-    report = destruction_execute(actor=acting_user(user), batch_code=batch, config=get_config(),
-                                 paths=data_paths())
+    from pipeline.forms.destruction import destruction_register_final
+    actor = acting_user(user, two_person=True)
+    paths = data_paths()
+    report = destruction_execute(actor=actor, batch_code=batch, config=get_config(), paths=paths)
     console.print(f"[green]销毁清册 {report.batch} 已执行[/]：销毁 {len(report.destroyed)} 件。")
     for code, reasons in report.kept.items():
         console.print(f"  [yellow]未销毁[/] {code}：{'；'.join(reasons)}")
     if report.index_warning:
         console.print(f"  [yellow]{report.index_warning}[/]")
+    files = destruction_register_final(batch_code=report.batch, out=out or paths.generated / "destruction",
+                                       actor=actor.username)
+    console.print("已出具销毁后的《档案销毁清册》（永久保存；请打印，由执行人与监销人签字后扫描归档）：")
+    for path in files:
+        console.print(f"  {path}")
 
 
 def _batch_row(batch: DestructionBatch) -> dict:

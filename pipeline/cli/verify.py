@@ -16,7 +16,12 @@ KIND_ZH = {"changed": "内容被改动", "missing": "文件丢失", "unexpected"
            "stray": "档案库中的游离文件", "gap": "件号缺号", "repeat": "档号重复", "misplaced": "位置与档号不符",
            "bad_metadata": "元数据损坏", "bad_code": "档号无效", "catalog_orphan": "目录有、档案库无",
            "not_in_catalog": "档案库有、目录无", "tombstoned_present": "已销毁但文件仍在",
-           "tombstone_missing": "销毁记录文件缺失"}
+           "tombstone_missing": "销毁记录文件缺失", "audit_unfiled": "审计日志无归档记录",
+           "catalog_hashes_missing": "目录校验值缺失", "catalog_audit_mismatch": "目录与审计日志不符",
+           "manifest_audit_mismatch": "清单与审计日志不符", "manifest_catalog_mismatch": "清单与目录不符",
+           "user_unaccounted": "来历不明的用户", "role_unaccounted": "来历不明的角色", "role_missing": "角色被删除",
+           "user_superuser": "管理员标志", "user_reenabled": "停用后被启用", "person_changed": "所属人员被改动",
+           "user_missing": "用户被删除"}
 
 
 def _render(report: VerifyReport) -> None:
@@ -43,9 +48,9 @@ def verify(as_json: bool = JsonOption, workers: int = typer.Option(2, "--workers
 
 
 def rebuild_catalog(user: str = UserOption) -> None:
-    """仅凭档案库 archive/ 重建目录数据库（档案条目、件号计数、销毁记录）。"""
-    actor = acting_user(user)
-    report = catalog_rebuild(paths=data_paths(), config=get_config(), actor=actor.username)
+    """仅凭档案库 archive/ 重建目录数据库（档案条目、件号计数、销毁记录）；须站长本人验证。"""
+    actor = acting_user(user, two_person=True)
+    report = catalog_rebuild(paths=data_paths(), config=get_config(), actor=actor)
     console.print(f"[green]目录已重建[/]：在库档案 {report.items} 件，已销毁 {report.destroyed} 件，"
                   f"件号序列 {report.series} 个。")
     for rel in report.unreadable:

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from pipeline.catalog.models import DestructionBatch, DestructionEntry, FormInstance
 from pipeline.config import get_config
-from pipeline.errors import NotFound
+from pipeline.errors import Conflict, NotFound
+from pipeline.forms.anchor import audit_anchor_context
 from pipeline.forms.builders import InstanceData, register, zh_date
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_generate
@@ -39,13 +40,14 @@ def _period(retention_class: str, code: str) -> str:
     return f"{cls.years}年" if cls else code
 
 
-def register_row(number: int, entry: DestructionEntry, as_of: dt.date) -> dict:
+def register_row(number: int, entry: DestructionEntry, as_of: dt.date, executed: bool = False) -> dict:
     """One line of the register, for the template and the JSON view."""
     item = entry.item
+    agreed = "已销毁" if executed else "到期，同意销毁"
     return {"number": number, "archival_code": item.archival_code, "title": item.title, "year": item.year,
             "retention": _period(item.retention_class, item.retention_code),
             "elapsed": elapsed_zh(item.clock_start, as_of), "pages": item.pages,
-            "opinion": "不销毁" if entry.struck else "到期，同意销毁",
+            "opinion": "不销毁" if entry.struck else agreed,
             "note": entry.struck_reason if entry.struck else "",
             "doc_date": item.doc_date.isoformat(), "due_date": item.due_date.isoformat() if item.due_date else ""}
 
@@ -60,28 +62,38 @@ def signers(batch: DestructionBatch) -> list[dict]:
             for role, (user, at) in zip(FORMS["destruction-register"].signatures, people)]
 
 
+EXECUTED_SUFFIX = ":executed"
+
+
 def register_data(batch: DestructionBatch) -> InstanceData:
-    """The register of one batch as plain data."""
+    """The register of one batch as plain data; once executed, the final register (a record of its own)."""
     as_of = batch.as_of or timezone.localdate()
+    executed = batch.state == DestructionBatch.State.EXECUTED
     entries = batch.entries.select_related("item").order_by("item__archival_code")
-    rows = [register_row(number, entry, as_of) for number, entry in enumerate(entries, 1)]
+    rows = [register_row(number, entry, as_of, executed) for number, entry in enumerate(entries, 1)]
     witnesses = list(batch.witnesses.order_by("at").values_list("user", flat=True))
     kept = [r for r in rows if r["opinion"] != "不销毁"]
+    names = person_names([batch.executed_by, *witnesses])
+    final = {"executed": executed, "executed_at": zh_date(_day(batch.executed_at)) if executed else "",
+             "executed_by": names.get(batch.executed_by, "") if executed else "",
+             "witness_names": "、".join(names.get(w, w) for w in witnesses) if executed else ""}
     return InstanceData(
-        form="destruction-register", subject=batch.code, subject_label=f"销毁批次 {batch.code}",
-        title=f"档案销毁清册 {batch.code}", doc_date=timezone.localtime(batch.proposed_at).date(),
+        form="destruction-register", subject=batch.code + (EXECUTED_SUFFIX if executed else ""),
+        subject_label=f"销毁批次 {batch.code}" + ("（已执行）" if executed else ""),
+        title=f"档案销毁清册 {batch.code}" + ("（已执行）" if executed else ""),
+        doc_date=timezone.localtime(batch.executed_at if executed else batch.proposed_at).date(),
         context={"batch": batch.code, "as_of": zh_date(as_of), "opinion": batch.opinion,
                  "proposed_by": batch.proposed_by, "approved_by": batch.approved_by,
                  "witnesses": witnesses + [""] * (2 - len(witnesses)), "signers": signers(batch), "rows": rows,
                  "total_pages": sum(r["pages"] for r in kept), "count": len(kept),
-                 "struck": len(rows) - len(kept)})
+                 "struck": len(rows) - len(kept), **final, **audit_anchor_context()})
 
 
 @register("destruction-register")
 def build_destruction_register(round_=None, subject: str | None = None, **opts) -> list[InstanceData]:
     """档案销毁清册 of one batch (subject = batch code), or of every batch still awaiting approval."""
     if subject:
-        batches = list(DestructionBatch.objects.filter(code=subject))
+        batches = list(DestructionBatch.objects.filter(code=subject.removesuffix(EXECUTED_SUFFIX)))
         if not batches:
             raise NotFound(f"没有编号为“{subject}”的销毁清册。", f"no batch {subject}", code="batch_not_found")
     else:
@@ -98,4 +110,17 @@ def destruction_register_render(*, batch_code: str, out, actor: str) -> list:
         batch = DestructionBatch.objects.select_for_update().get(code=batch_code)
         batch.form_instance = FormInstance.objects.get(code=generated.code)
         batch.save(update_fields=["form_instance"])
+    return [path for path in (generated.pdf, generated.docx) if path]
+
+
+def destruction_register_final(*, batch_code: str, out, actor: str) -> list:
+    """The register of an executed batch (executed, time, executor, witnesses): a new permanent record
+    with its own QR, so its signed copy files itself like the proposed one."""
+    batch = DestructionBatch.objects.get(code=batch_code)
+    if batch.state != DestructionBatch.State.EXECUTED:
+        raise Conflict(f"销毁清册 {batch_code} 尚未执行，不能出具已执行的清册。", f"batch {batch_code} is {batch.state}",
+                       code="batch_state")
+    result = forms_generate(form="destruction-register", round_=None, subject=batch_code + EXECUTED_SUFFIX,
+                            formats=("pdf", "docx"), out=out, actor=actor)
+    generated = result.instances[0]
     return [path for path in (generated.pdf, generated.docx) if path]

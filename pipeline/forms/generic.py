@@ -11,6 +11,7 @@ from pipeline.catalog.models import ArchiveItem, Candidate, Role, Room, Round, S
 from pipeline.config import get_config
 from pipeline.domain import LEVEL_NAMES, LEVEL_SHORT
 from pipeline.errors import NotFound
+from pipeline.forms.anchor import audit_anchor_context
 from pipeline.forms.builders import (MAX_NAME, FormDataError, InstanceData, limit, photo_file, register,
                                      require, round_date, zh_date)
 
@@ -201,5 +202,6 @@ def build_archive_catalogue(round_: Round | None, subject: str | None = None, *,
             form="archive-catalogue", subject=f"{year}-{code}", subject_label=f"{year}年 {label}",
             title=f"{year}年 {label}（{code}）归档文件目录", doc_date=dt.date(year, 12, 31),
             context={"year": year, "category": code, "category_label": label, "rows": rows,
-                     "blank_rows": max(0, 12 - len(rows))}, round_code=round_.code if round_ else ""))
+                     "blank_rows": max(0, 12 - len(rows)), **audit_anchor_context()},
+            round_code=round_.code if round_ else ""))
     return instances

@@ -41,7 +41,7 @@ from pipeline.ingest.watch import StableTracker, category_hint, inbox_files
 from pipeline.numbering import item_number_allocate
 from pipeline.paths import DataPaths
 from pipeline.retention import due_date
-from pipeline.store import fsync_dir, item_folder, item_write, metadata_read
+from pipeline.store import archived_hashes, fsync_dir, item_folder, item_write, metadata_read
 
 log = logging.getLogger("pipeline.ingest.flow")
 
@@ -371,6 +371,7 @@ def catalog_item(*, paths: DataPaths, entry: dict, actor: str, action: str) -> A
     meta = entry["metadata"]
     code = ArchivalCode.parse(entry["archival_code"])
     instance = FormInstance.objects.filter(code=meta["form_instance"]).first() if meta["form_instance"] else None
+    files = archived_hashes(item_folder(paths, code))
     item, created = ArchiveItem.objects.get_or_create(archival_code=str(code), defaults=dict(
         fonds=code.fonds, year=code.year, retention_code=code.retention, category=code.category,
         item_number=code.item, title=meta["title"], responsible=meta["responsible"],
@@ -381,13 +382,14 @@ def catalog_item(*, paths: DataPaths, entry: dict, actor: str, action: str) -> A
         occupation=meta["occupation"], level=meta["level"], retention_class=meta["retention_class"],
         clock_start=_date(meta["clock_start"]), due_date=_date(meta["due_date"]),
         source_sha256=meta["source_sha256"], source_name=meta["source_name"], folder=code.folder,
-        text=meta["text"], filed_at=dt.datetime.fromisoformat(meta["ingest_time"])))
+        text=meta["text"], filed_at=dt.datetime.fromisoformat(meta["ingest_time"]), files_sha256=files))
     if created:
         if instance is not None:
             FormInstance.objects.filter(pk=instance.pk).update(status=FormInstance.Status.FILED)
         audit_append(actor=actor, action=action, target=str(code),
                      detail={"title": meta["title"], "source_sha256": meta["source_sha256"],
-                             "source_pages": meta["source_pages"], "form_instance": meta["form_instance"]})
+                             "source_pages": meta["source_pages"], "form_instance": meta["form_instance"],
+                             "files_sha256": files})
     return item
 
 

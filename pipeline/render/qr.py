@@ -47,3 +47,10 @@ def qr_png(payload: QrPayload, *, scale: int = 8) -> bytes:
     segno.make_qr(payload.encode(), error=ERROR_LEVEL, boost_error=False).save(
         buffer, kind="png", scale=scale, border=QUIET_ZONE)
     return buffer.getvalue()
+
+
+def qr_png_text(text: str, *, scale: int = 4) -> bytes:
+    """PNG bytes of a QR holding plain text (the audit anchor printed on registers)."""
+    buffer = io.BytesIO()
+    segno.make_qr(text, error="m", boost_error=False).save(buffer, kind="png", scale=scale, border=QUIET_ZONE)
+    return buffer.getvalue()

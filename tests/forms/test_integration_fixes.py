@@ -18,7 +18,7 @@ from pipeline.catalog.assignment import assignment_make
 from pipeline.catalog.models import Candidate, FormInstance, Round, Score, SeatAssignment
 from pipeline.catalog.retention_services import (destruction_approve, destruction_propose, destruction_witness,
                                                  loan_approve, loan_lend, loan_request, loan_return)
-from pipeline.catalog.services import user_add
+from tests.people import make_users
 from pipeline.cli.main import main
 from pipeline.config import get_config
 from pipeline.domain import QrPayload, id_check_digit
@@ -65,8 +65,7 @@ def people(db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     spec = {"arch": (["archivist"], "林档案"), "head": (["station_head"], "王站长"),
             "w1": (["witness"], "张监销"), "w2": (["witness"], "")}
-    return {name: user_add(username=name, password="correct-horse-1", roles=roles, full_name=full)
-            for name, (roles, full) in spec.items()}
+    return make_users(spec)
 
 
 # ---------------------------------------------------------------- 1. destruction register

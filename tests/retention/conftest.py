@@ -11,14 +11,14 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
+from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem
-from pipeline.catalog.services import user_add
 from pipeline.config import get_config
 from pipeline.numbering import item_number_allocate
 from pipeline.retention import due_date
-from pipeline.store import item_write
+from pipeline.store import archived_hashes, item_write
+from tests.people import PASSWORD, make_users
 
-PASSWORD = "correct-horse-1"
 USERS = {"arch": ["archivist"], "arch2": ["archivist"], "head": ["station_head"], "head2": ["station_head"],
          "w1": ["witness"], "w2": ["witness"], "w3": ["witness"], "clerk": ["exam_affairs"],
          "boss": ["archivist", "station_head", "witness"]}   # one person holding every role: separation bites
@@ -63,7 +63,9 @@ def make_item(paths, *, category: str = "SJ", doc_date: dt.date = dt.date(2019, 
             "due_date": due.isoformat() if due else None, "source_name": "scan.jpg", "source_sha256": "0" * 64,
             "source_pages": [1], "ingest_time": timezone.now().isoformat(), "text": title}
     folder = item_write(paths=paths, code=code, pdf=pdf_bytes(str(code)), originals=[scan], metadata=meta)
-    return ArchiveItem.objects.create(
+    files = archived_hashes(folder)
+    audit_append(actor="ingest", action="item.file", target=str(code), detail={"title": title, "files_sha256": files})
+    return ArchiveItem.objects.create(files_sha256=files,
         archival_code=str(code), fonds=code.fonds, year=code.year, retention_code=code.retention,
         category=category, item_number=code.item, title=title, responsible=config.station.name,
         doc_date=doc_date, pages=1, restricted=restricted, round_code=round_code, candidate_id_number=candidate,
@@ -73,6 +75,7 @@ def make_item(paths, *, category: str = "SJ", doc_date: dt.date = dt.date(2019, 
 
 @pytest.fixture
 def users(db, settings):
-    """One station user per name in USERS, all with PASSWORD (a fast hasher: Argon2 is slow by design)."""
+    """One station user per name in USERS, each its own person, all with PASSWORD, made by the head
+    (a fast hasher: Argon2 is slow by design)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return {name: user_add(username=name, password=PASSWORD, roles=roles) for name, roles in USERS.items()}
+    return make_users(USERS)

@@ -11,21 +11,22 @@ from pipeline.catalog.models import ArchiveItem, DestructionBatch, Loan, NumberS
 from pipeline.cli.main import main
 from pipeline.errors import ExitCode
 from pipeline.numbering import item_number_allocate
-from tests.retention.conftest import PASSWORD, make_item
+from tests.people import login_env
+from tests.retention.conftest import USERS, make_item
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def station(data_root, users, monkeypatch):
-    monkeypatch.setenv("STATION_PASSWORD", PASSWORD)
+    login_env(monkeypatch, USERS)
     due = [make_item(data_root, doc_date=dt.date(2019, 6, 1)) for _ in range(2)]
     kept = make_item(data_root, category="CJ", doc_date=dt.date(2019, 6, 1))
     return data_root, due, kept
 
 
 def test_wrong_password_refuses_the_step(station, monkeypatch, capsys):
-    monkeypatch.setenv("STATION_PASSWORD", "wrong-password")
+    login_env(monkeypatch, ["arch"], password="wrong-password")
     assert main(["hold", "add", station[1][0].archival_code, "--reason", "争议", "--user", "arch"]) == ExitCode.REFUSED
     assert "密码错误" in capsys.readouterr().err
 
@@ -55,7 +56,7 @@ def test_full_workflow_on_the_command_line(station, tmp_path, capsys):
     assert "销毁 1 件" in capsys.readouterr().out
     assert main(["destruction", "show", code, "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
-    assert [r["opinion"] for r in shown["rows"]] == ["到期，同意销毁", "不销毁"]
+    assert [r["opinion"] for r in shown["rows"]] == ["已销毁", "不销毁"]
     assert shown["rows"][0]["elapsed"] == "7年" and shown["witnesses"] == ["w1", "w2"]
     assert main(["audit", "list", "--action", "destruction", "--json"]) == 0
     actions = [e["action"] for e in json.loads(capsys.readouterr().out)]

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pipeline.catalog.models import AuditEntry
-from pipeline.catalog.services import user_add
+from tests.people import login_env, make_users
 from pipeline.cli.main import main
 from pipeline.errors import ExitCode
 from tests.search.conftest import CORPUS, ZHANG_WEI_A, write_item
@@ -19,7 +19,7 @@ def filed(data_root, monkeypatch):
     """The corpus in archive/ and no index yet: the first search builds it."""
     for meta in CORPUS:
         write_item(data_root.archive, meta)
-    monkeypatch.setenv("STATION_PASSWORD", PASSWORD)
+    login_env(monkeypatch, ["kp", "da"], password=PASSWORD)
     return data_root
 
 
@@ -51,7 +51,7 @@ def test_wrong_check_digit_is_explained(filed, capsys):
 
 
 def test_show_id_refused_without_the_role(filed, capsys):
-    user_add(username="kp", password=PASSWORD, roles=["examiner"])
+    make_users({"kp": ["examiner"]}, password=PASSWORD)
     assert main(["search", ZHANG_WEI_A, "--show-id", "--user", "kp"]) == ExitCode.REFUSED
     out, err = capsys.readouterr()
     assert "无权查看完整身份证号" in err and ZHANG_WEI_A not in out
@@ -64,7 +64,7 @@ def test_show_id_needs_a_user(filed, capsys):
 
 
 def test_show_id_for_an_archivist_is_shown_and_audited(filed, capsys):
-    user_add(username="da", password=PASSWORD, roles=["archivist"])
+    make_users({"da": ["archivist"]}, password=PASSWORD)
     assert main(["search", ZHANG_WEI_A, "--show-id", "--user", "da", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["hits"][0]["id_number"] == ZHANG_WEI_A
@@ -73,8 +73,8 @@ def test_show_id_for_an_archivist_is_shown_and_audited(filed, capsys):
 
 
 def test_wrong_password_is_refused(filed, capsys, monkeypatch):
-    user_add(username="da", password=PASSWORD, roles=["archivist"])
-    monkeypatch.setenv("STATION_PASSWORD", "not-the-password")
+    make_users({"da": ["archivist"]}, password=PASSWORD)
+    login_env(monkeypatch, ["da"], password="not-the-password")
     assert main(["search", "张伟", "--show-id", "--user", "da"]) == ExitCode.REFUSED
     assert "密码错误" in capsys.readouterr().err
 
