@@ -94,10 +94,13 @@ def accounts_expected(username: str | None = None) -> dict[str, Account]:
 def account_problems(user: User, expected: Account | None) -> list[tuple[str, str]]:
     """(kind, Chinese message) for each way the database account differs from the audit log."""
     name = user.username
+    problems = []
+    if user.is_superuser or user.is_staff:
+        problems.append(("user_superuser", f"用户“{name}”带有 Django 管理员标志（superuser/staff），"
+                                           "本系统从不设置该标志"))
     if expected is None:
         return [("user_unaccounted", f"用户“{name}”在数据库中存在，但审计日志中没有站长建立该用户的记录"
-                                     "（可能是直接写入数据库或用 createsuperuser 建立的）")]
-    problems = []
+                                     "（可能是直接写入数据库或用 createsuperuser 建立的）"), *problems]
     roles = user_roles(user)
     for role in sorted(roles - expected.roles):
         problems.append(("role_unaccounted", f"用户“{name}”的角色“{ROLE_ZH.get(role, role)}”在审计日志中没有"
@@ -105,9 +108,6 @@ def account_problems(user: User, expected: Account | None) -> list[tuple[str, st
     for role in sorted(expected.roles - roles):
         problems.append(("role_missing", f"用户“{name}”的角色“{ROLE_ZH.get(role, role)}”按审计日志应存在，"
                                          "但数据库中没有（被直接删除）"))
-    if user.is_superuser or user.is_staff:
-        problems.append(("user_superuser", f"用户“{name}”带有 Django 管理员标志（superuser/staff），"
-                                           "本系统从不设置该标志"))
     if user.is_active and not expected.active:
         problems.append(("user_reenabled", f"用户“{name}”已按审计日志停用，但数据库中仍为启用"))
     if expected.person is not None and user_person(name) != expected.person:

@@ -16,6 +16,9 @@ from pipeline.paths import config_dir, data_paths
 
 def _first_head(username: str, full_name: str, id_number: str, staff: str) -> None:
     if head_exists():
+        if username:
+            console.print(f"[yellow]已有站长账号，未建立“{username}”[/]：新增用户须由站长本人验证身份"
+                          "（station users add … --user 站长用户名）。")
         return
     if not username and sys.stdin.isatty():
         console.print("尚无站长账号，现在建立第一位站长（此后新增用户须由站长本人验证）。")

@@ -25,7 +25,8 @@ def person_names(usernames: list[str], *, with_username: bool = True) -> dict[st
     """Printable name per station username: '王站长（head）' (or '王站长') when a full name is on file,
     else the username."""
     full = dict(User.objects.filter(username__in=[u for u in usernames if u]).values_list("username", "first_name"))
-    return {u: (f"{full[u]}（{u}）" if with_username else full[u]) if full.get(u) else u for u in usernames if u}
+    return {u: (f"{full[u]}（{u}）" if with_username else full[u]) if full.get(u) and full[u] != u else u
+            for u in usernames if u}
 
 
 def _day(moment: dt.datetime | None) -> dt.date | None:

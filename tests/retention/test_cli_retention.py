@@ -105,3 +105,32 @@ def test_rebuild_catalog_from_archive_alone(station, tmp_path, capsys):
     assert rebuilt.approved_by == "head" and sorted(rebuilt.witnesses.values_list("user", flat=True)) == ["w1", "w2"]
     assert str(item_number_allocate(fonds="J118", year=2019, retention="D3", category="SJ")).endswith("-0003")
     assert main(["verify"]) == 0
+
+
+def test_execution_issues_the_final_register_as_a_new_permanent_record(station, tmp_path, capsys):
+    from pipeline.catalog.models import FormInstance
+    from tests.forms.scan import payloads, raster
+    paths, due, kept = station
+    assert main(["retention", "due", "--as-of", "2026-06-01"]) == 0
+    out = capsys.readouterr().out
+    assert "均可提出销毁" in out and "其中 0 件" not in out
+    main(["destruction", "propose", "--as-of", "2026-06-01", "--user", "arch", "--out", str(tmp_path / "p")])
+    batch = DestructionBatch.objects.get()
+    for step in (["approve", batch.code, "--user", "head", "--strike", due[1].archival_code, "--reason", "仍有价值"],
+                 ["witness", batch.code, "--user", "w1"], ["witness", batch.code, "--user", "w2"]):
+        assert main(["destruction", *step]) == 0
+    capsys.readouterr()
+    assert main(["destruction", "execute", batch.code, "--user", "arch", "--out", str(tmp_path / "x")]) == 0
+    assert "已出具销毁后的《档案销毁清册》" in capsys.readouterr().out
+    final = FormInstance.objects.exclude(pk=batch.form_instance_id).get(form="destruction-register")
+    assert final.subject == f"{batch.code}:executed" and final.retention_class == "archive-management"
+    assert FormInstance.objects.get(pk=batch.form_instance_id).subject == batch.code   # the proposed one stays
+    pdf = next((tmp_path / "x").rglob("*.pdf"))
+    text = "".join("".join(page.extract_text().split()) for page in PdfReader(pdf).pages)
+    executed_at = DestructionBatch.objects.get().executed_at.astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    assert "档案销毁清册（已执行）" in text and "已销毁1件" in text and "拟销毁" not in text
+    assert f"销毁时间{executed_at.year}年{executed_at.month}月{executed_at.day}日" in text
+    assert "执行人arch" in text and "监销人：w1、w2" in text
+    assert final.code in {p.instance for p in payloads(raster(pdf.read_bytes()))}
+    assert main(["retention", "due", "--as-of", "2026-06-01"]) == 0
+    assert "其中 0 件" not in capsys.readouterr().out
