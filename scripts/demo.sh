@@ -5,12 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export STATION_DATA=${STATION_DATA:-out/demo}
-export STATION_PASSWORD=${STATION_PASSWORD:-demo-password-2026}
 S=.venv/bin/station
 ROUND=DEMO-2026-12
 rm -rf "$STATION_DATA"
 mkdir -p "$STATION_DATA"
 step() { printf '\n\033[1;34m== %s ==\033[0m\n' "$*"; }
+# Each user has its own password (a fresh random one per run), given to the unattended steps by the
+# per-user variable STATION_PASSWORD_<USERNAME>; a person at the terminal types it instead.
+password() { .venv/bin/python -c 'import secrets; print("demo-" + secrets.token_urlsafe(9))'; }
+DEMO_USERS="head archivist custodian witness1 witness2"
+for u in $DEMO_USERS; do export "STATION_PASSWORD_${u^^}=$(password)"; done
 
 step "1. 初始化数据目录与目录数据库"
 $S init
@@ -24,8 +28,14 @@ $S import rooms examples/rooms.xlsx
 $S import staff examples/staff.xlsx
 $S import candidates examples/candidates.xlsx --round $ROUND
 $S rounds show $ROUND
-$S users add archivist --role archivist --full-name 档案管理员
-$S users add head --role station_head --full-name 站长
+# the first station head: init again, now that 王建国 (DH-001) is on the staff list; then accounts of
+# imported staff (胸卡编号), each added by the station head with the head's own password
+$S init --head head --head-staff DH-001
+$S users add archivist --role archivist --staff DH-002 --user head
+$S users add custodian --role paper_custodian --staff DH-301 --user head
+$S users add witness1 --role witness --staff DH-004 --user head
+$S users add witness2 --role witness --staff DH-203 --user head
+$S users list
 
 step "4. 编排考场与工作人员（回避关系自动处理）"
 $S assign $ROUND --seed 20261205
@@ -52,7 +62,12 @@ $S search "电工 报名登记表" --limit 5
 $S search "焊工" --form registration --year 2026 --limit 5
 $S search "考场记录" --limit 3
 
-step "10. 完整性校验"
+step "10. 完整性校验；导出审计链锚点到数据目录以外（U 盘），并用它证明日志未被改写"
 $S verify
+$S audit anchor --out "$STATION_DATA-audit-anchor.json"
+$S audit verify --anchor "$STATION_DATA-audit-anchor.json"
+
+step "演示用户及各自的密码（仅本次演示有效）"
+for u in $DEMO_USERS; do var="STATION_PASSWORD_${u^^}"; printf '  %-10s %s\n' "$u" "${!var}"; done
 
 printf '\n演示完成。数据目录：%s（表单在 forms/，档案在 archive/）\n' "$STATION_DATA"
