@@ -132,5 +132,11 @@ def test_execution_issues_the_final_register_as_a_new_permanent_record(station, 
     assert f"销毁时间{executed_at.year}年{executed_at.month}月{executed_at.day}日" in text
     assert "执行人arch" in text and "监销人：w1、w2" in text
     assert final.code in {p.instance for p in payloads(raster(pdf.read_bytes()))}
+    from docx import Document
+    document = Document(str(next((tmp_path / "x").rglob("*.docx"))))
+    words = "".join(c.text for t in document.tables for r in t.rows for c in r.cells) + "".join(
+        p.text for p in document.paragraphs)
+    assert "（已执行）" in words and "已销毁 1 件" in words and "执行人：arch" in words
+    assert f"{executed_at.year}年{executed_at.month}月{executed_at.day}日" in words and "审计链锚点" in words
     assert main(["retention", "due", "--as-of", "2026-06-01"]) == 0
     assert "其中 0 件" not in capsys.readouterr().out
