@@ -48,3 +48,14 @@ class MaskingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return mask_personal(super().format(record))
+
+
+def mask_data(value: object) -> object:
+    """value with mask_personal applied to every string inside (dicts, lists, tuples)."""
+    if isinstance(value, str):
+        return mask_personal(value)
+    if isinstance(value, dict):
+        return {key: mask_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [mask_data(item) for item in value]
+    return value
