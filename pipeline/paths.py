@@ -99,21 +99,25 @@ def _unsafe(name: str, base: Path, why_zh: str, why: str) -> UnsafePath:
                       f"unsafe name {name!r} under {base}: {why}")
 
 
-def safe_join(base: Path, name: str) -> Path:
+def safe_join(base: Path, name: str, *, file_name: bool = False) -> Path:
     """base/name resolved (symlinks followed), refused unless it stays inside base.
 
     name comes from outside: a spreadsheet cell, a scanned file's name, a command-line argument,
     a config value. Refused: empty names, NUL bytes, absolute paths, Windows drive letters and
     UNC paths, any `..` part, and names whose resolved path (after symlinks) lies outside base.
-    Backslashes count as separators (sheets made on Windows write photos\\张三.jpg).
+    Backslashes count as separators (sheets made on Windows write photos\\张三.jpg). With
+    file_name=True, name must be one file's name in base (as the inbox and quarantine hold them:
+    no `/`; a backslash or colon is then just a character of the name, as it is on Linux).
     """
     text = str(name)
     if not text.strip():
         raise _unsafe(text, base, "为空", "empty")
     if "\0" in text:
         raise _unsafe(text, base, "含有空字符（NUL）", "NUL byte")
-    relative = text.replace("\\", "/")
-    if relative.startswith("/") or _DRIVE.match(relative):
+    if file_name and ("/" in text or text in (".", "..")):
+        raise _unsafe(text, base, "不是一个文件名", "not a single file name")
+    relative = text if file_name else text.replace("\\", "/")
+    if relative.startswith("/") or (_DRIVE.match(relative) and not file_name):
         raise _unsafe(text, base, "是绝对路径", "absolute path, drive letter or UNC path")
     if ".." in relative.split("/"):
         raise _unsafe(text, base, "含有上级目录“..”", "'..' component")

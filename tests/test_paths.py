@@ -45,6 +45,13 @@ def test_escaping_names_are_refused_with_a_reason(folder, name, why):
     assert isinstance(caught.value, BadInput) and caught.value.exit_code == ExitCode.BAD_INPUT
 
 
+def test_a_single_file_name_may_hold_backslashes_but_no_slash(folder):
+    assert safe_join(folder, "C:\\x\\..\\a.pdf", file_name=True) == folder.resolve() / "C:\\x\\..\\a.pdf"
+    for name in ("photos/a.jpg", "../a.pdf", "/etc/passwd", "..", ".", "a\0b", ""):
+        with pytest.raises(UnsafePath):
+            safe_join(folder, name, file_name=True)
+
+
 def test_symlink_pointing_out_is_refused_and_one_pointing_in_is_followed(folder, tmp_path):
     (folder / "photos" / "out.jpg").symlink_to(tmp_path / "secret.txt")
     (folder / "linked").symlink_to(tmp_path)                       # a folder link out
@@ -147,3 +154,31 @@ def test_quarantine_retry_puts_a_file_back_only_inside_the_inbox(tmp_path, data_
     assert main(["quarantine", "retry", "scan.pdf"]) == 0
     assert (data_root.inbox / "escaped.pdf").read_bytes() == b"%PDF-1.4"
     assert not list(tmp_path.rglob("escaped.pdf"))[1:]
+
+
+@pytest.mark.parametrize("payload", ["SJD1:DHJD:../../x:1/1", "SJD1:DHJD:ABCDEFGH/..:1/1", "SJD1:DHJD:ABC\0EFGH:1/1",
+                                     "SJD1:/etc:ABCDEFGH:1/1", "SJD1:DHJD:ABCDEFGH:1/1\n/../x"])
+def test_qr_payloads_that_carry_a_path_are_not_ours(payload):
+    from pipeline.domain import QrPayload
+
+    assert QrPayload.decode(payload) is None
+
+
+@pytest.mark.django_db
+def test_inbox_file_names_that_look_like_paths_stay_inside_the_data_root(tmp_path, data_root, capsys):
+    from pipeline.cli.main import main
+
+    names = ["x\\..\\..\\evil.pdf", "p..pdf", "C:\\evil.pdf", "-rf.pdf"]
+    old = 1_000_000_000
+    for name in names + ["..\\..\\dot.pdf"]:
+        path = data_root.inbox / name
+        path.write_bytes(b"not a pdf at all")
+        os.utime(path, (old, old))
+    before = set(tmp_path.iterdir())
+    assert main(["ingest", "--once"]) == 0
+    capsys.readouterr()
+    assert set(tmp_path.iterdir()) == before                   # nothing written beside the data root
+    assert sorted(p.name for p in data_root.quarantine.iterdir() if not p.name.endswith(".reason.json")) == sorted(names)
+    assert (data_root.inbox / "..\\..\\dot.pdf").is_file()           # a dot-file is a leftover: never taken
+    assert main(["quarantine", "retry", "x\\..\\..\\evil.pdf"]) == 0
+    assert (data_root.inbox / "x\\..\\..\\evil.pdf").is_file()

@@ -72,17 +72,17 @@ def quarantine_list(paths: DataPaths) -> list[dict]:
 
 def quarantine_retry(*, paths: DataPaths, name: str, inbox_folder: str = "") -> Path:
     """Move a quarantined file back into the inbox (its sub-folder, if it came from one)."""
-    source = safe_join(paths.quarantine, name)                  # a name typed on the command line
-    reason_path = safe_join(paths.quarantine, name + REASON_SUFFIX)
+    source = safe_join(paths.quarantine, name, file_name=True)          # a name typed on the command line
+    reason_path = safe_join(paths.quarantine, name + REASON_SUFFIX, file_name=True)
     if not source.is_file() or not reason_path.is_file():
         raise NotFound(f"隔离区中没有文件“{name}”。请用 station quarantine list 查看隔离区中的文件名。",
                        f"no quarantined file {name!r}", code="quarantine_not_found")
     reason = json.loads(reason_path.read_text(encoding="utf-8"))
     folder = safe_join(paths.inbox, inbox_folder) if inbox_folder else paths.inbox
     folder.mkdir(parents=True, exist_ok=True)
-    target = safe_join(folder, Path(reason.get("original_name") or name).name)   # the reason file is data too
+    target = safe_join(folder, Path(reason.get("original_name") or name).name, file_name=True)   # data too
     if target.exists():
-        target = safe_join(folder, name)
+        target = safe_join(folder, name, file_name=True)
     os.rename(source, target)
     reason_path.unlink()
     return target
