@@ -237,14 +237,14 @@ def _consistency(config: StationConfig, folder: Path) -> list[str]:
         if rule.category not in config.categories:
             problems.append(f"{where['classification']}：rules[{number}].category —— “{rule.category}”不是已定义"
                             f"的类别；允许：{'、'.join(sorted(config.categories))}")
-    folders: dict[str, str] = {}
+    folders: dict[str, str] = {}        # a sub-folder of the inbox files into the category named by folder or code
     for code, category in config.categories.items():
-        for word in {category.inbox_folder.casefold(), code.casefold()}:
-            if word in folders and folders[word] != code:
-                problems.append(f"{where['classification']}：categories.{code}.inbox_folder —— 收件箱子文件夹"
-                                f"“{category.inbox_folder}”与类别 {folders[word]} 的子文件夹或代码相同；"
-                                "每个类别须有自己的子文件夹，否则放进去的文件无法确定类别")
-            folders.setdefault(word, code)
+        for key, value in (("inbox_folder", category.inbox_folder), ("code", code)):
+            other = folders.setdefault(value.casefold(), code)
+            if other != code:
+                problems.append(f"{where['classification']}：categories.{code}.{key} —— “{value}”与类别 {other} "
+                                "的收件箱子文件夹或代码相同；每个类别须有自己的子文件夹（也不能与别的类别代码同名），"
+                                "否则放进去的文件无法确定类别")
     for field, label in (("name", "名称"), ("code", "代码")):
         seen: dict[str, int] = {}
         for number, occupation in enumerate(config.occupations):

@@ -98,7 +98,7 @@ def test_unknown_time_zone_is_refused(config_copy, capsys, zone):
 def test_one_inbox_folder_for_two_categories_is_refused(config_copy, capsys):
     _edit(config_copy / "classification.toml", 'inbox_folder = "成绩报告"', 'inbox_folder = "试卷"')
     err = _init_refused(capsys)
-    assert "classification.toml：categories.CJ.inbox_folder——收件箱子文件夹“试卷”与类别SJ" in err
+    assert "classification.toml：categories.CJ.inbox_folder——“试卷”与类别SJ的收件箱子文件夹或代码相同" in err
 
 
 def test_inbox_folder_named_like_another_category_code_is_refused(config_copy, capsys):
