@@ -74,6 +74,7 @@ def _log_files(data_root) -> list[Path]:
     files = set(data_root.root.rglob("*.log"))
     for handler in logging.getLogger("pipeline").handlers:
         if getattr(handler, "baseFilename", None):
+            assert isinstance(handler.formatter, MaskingFormatter)      # settings.LOGGING masks every line
             handler.flush()
             files.add(Path(handler.baseFilename))
     return sorted(f for f in files if f.is_file())
