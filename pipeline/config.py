@@ -9,12 +9,13 @@ import tomllib
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.errors import ConfigError
-from pipeline.paths import config_dir
+from pipeline.paths import config_dir, is_plain_folder_name
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -39,6 +40,15 @@ class StationInfo(BaseModel):
     timezone: str = "Asia/Shanghai"
     address: str = ""
     phone: str = ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知的时区“{value}”：请写 IANA 时区名，如 Asia/Shanghai") from None
+        return value
 
 
 class IngestSettings(BaseModel):
@@ -79,6 +89,15 @@ class Category(BaseModel):
     label: str
     retention: str
     inbox_folder: str = Field(min_length=1)
+    access: Literal["open", "restricted", "secret"] = "open"
+
+    @field_validator("inbox_folder")
+    @classmethod
+    def _inside_inbox(cls, value: str) -> str:
+        if not is_plain_folder_name(value):
+            raise ValueError(f"“{value}”不是收件箱 inbox/ 之下的一个文件夹名：只能写一个文件夹名（如 考务），"
+                             "不能含 /、\\、..、盘符或绝对路径，数据目录之外的文件夹一律不允许")
+        return value
 
 
 class TextRule(BaseModel):
@@ -131,18 +150,6 @@ class StationConfig(BaseModel):
     rules: tuple[TextRule, ...] = ()
     occupations: tuple[Occupation, ...]
 
-    @model_validator(mode="after")
-    def _references_resolve(self) -> "StationConfig":
-        for code, category in self.categories.items():
-            if category.retention not in self.retention:
-                raise ValueError(f"categories.{code}.retention = {category.retention!r} is not one of "
-                                 f"{sorted(self.retention)}")
-        for number, rule in enumerate(self.rules):
-            if rule.category not in self.categories:
-                raise ValueError(f"rules[{number}].category = {rule.category!r} is not one of "
-                                 f"{sorted(self.categories)}")
-        return self
-
     def occupation(self, name: str) -> Occupation | None:
         """The configured occupation called name, or None."""
         return next((o for o in self.occupations if o.name == name), None)
@@ -154,6 +161,9 @@ class StationConfig(BaseModel):
 
 FILES = {"station": "station.toml", "retention": "retention.toml",
          "classification": "classification.toml", "occupations": "occupations.toml"}
+# The sections ([tables] and top-level arrays) each file may have; anything else is refused.
+SECTIONS = {"station": ("station", "ingest", "search"), "retention": ("classes",),
+            "classification": ("categories", "rules"), "occupations": ("occupations",)}
 
 
 def _read_toml(path: Path) -> dict:
@@ -175,13 +185,82 @@ def _source_file(loc: tuple, folder: Path) -> Path:
     return folder / FILES[key]
 
 
+def _allowed_keys(loc: tuple) -> list[str]:
+    """The keys the table holding loc's last key may have (to list them for an unknown key)."""
+    model: object = StationConfig
+    for part in loc[:-1]:
+        if get_origin(model) is dict:
+            model = get_args(model)[1]
+        elif get_origin(model) in (tuple, list):
+            model = get_args(model)[0]
+        elif isinstance(model, type) and issubclass(model, BaseModel) and part in model.model_fields:
+            model = model.model_fields[part].annotation
+        else:
+            return []
+    return sorted(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+
+
+def _explain(error: dict) -> str:
+    """pydantic's error in words staff can act on."""
+    kind, message = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        allowed = "、".join(k for k in _allowed_keys(error["loc"]) if k not in ("key", "code"))
+        return f"不认识的键（拼写错误或不属于这里）；这里允许的键：{allowed}"
+    if kind == "missing":
+        return "缺少这个必填的键"
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    return f"取值不允许：{message}"
+
+
+def _unknown_sections(texts: dict[str, dict], folder: Path) -> list[str]:
+    """One line for each section of a file that the file may not have."""
+    problems = []
+    for name, data in texts.items():
+        for section in data:
+            if section not in SECTIONS[name]:
+                allowed = "、".join(SECTIONS[name])
+                problems.append(f"{folder / FILES[name]}：{section} —— 不认识的节（拼写错误或放错了文件）；"
+                                f"此文件允许的节：{allowed}")
+    return problems
+
+
+def _consistency(config: StationConfig, folder: Path) -> list[str]:
+    """Problems across entries: names a category, rule or occupation clashes on or points at wrongly."""
+    where = {name: folder / file for name, file in FILES.items()}
+    problems = []
+    for code, category in config.categories.items():
+        if category.retention not in config.retention:
+            problems.append(f"{where['classification']}：categories.{code}.retention —— “{category.retention}”"
+                            f"不是已定义的保管期限类别；允许：{'、'.join(sorted(config.retention))}")
+    for number, rule in enumerate(config.rules):
+        if rule.category not in config.categories:
+            problems.append(f"{where['classification']}：rules[{number}].category —— “{rule.category}”不是已定义"
+                            f"的类别；允许：{'、'.join(sorted(config.categories))}")
+    folders: dict[str, str] = {}        # a sub-folder of the inbox files into the category named by folder or code
+    for code, category in config.categories.items():
+        for key, value in (("inbox_folder", category.inbox_folder), ("code", code)):
+            other = folders.setdefault(value.casefold(), code)
+            if other != code:
+                problems.append(f"{where['classification']}：categories.{code}.{key} —— “{value}”与类别 {other} "
+                                "的收件箱子文件夹或代码相同；每个类别须有自己的子文件夹（也不能与别的类别代码同名），"
+                                "否则放进去的文件无法确定类别")
+    for field, label in (("name", "名称"), ("code", "代码")):
+        seen: dict[str, int] = {}
+        for number, occupation in enumerate(config.occupations):
+            value = getattr(occupation, field)
+            if value in seen:
+                problems.append(f"{where['occupations']}：occupations[{number}].{field} —— 工种{label}“{value}”"
+                                f"与 occupations[{seen[value]}] 重复；每个工种只能写一次（多个等级写在 levels 中）")
+            seen.setdefault(value, number)
+    return problems
+
+
 def load_config(folder: Path | None = None) -> StationConfig:
     """Read and validate every file in the config folder."""
     folder = folder or config_dir()
-    station = _read_toml(folder / FILES["station"])
-    retention = _read_toml(folder / FILES["retention"])
-    classification = _read_toml(folder / FILES["classification"])
-    occupations = _read_toml(folder / FILES["occupations"])
+    texts = {name: _read_toml(folder / file) for name, file in FILES.items()}
+    station, retention, classification, occupations = (texts[name] for name in FILES)
     raw = {
         "station": station.get("station", {}),
         "ingest": station.get("ingest", {}),
@@ -191,17 +270,23 @@ def load_config(folder: Path | None = None) -> StationConfig:
         "rules": classification.get("rules", []),
         "occupations": occupations.get("occupations", []),
     }
+    problems = _unknown_sections(texts, folder)
+    config, detail = None, ""
     try:
-        return StationConfig.model_validate(raw)
+        config = StationConfig.model_validate(raw)
     except ValidationError as exc:
-        problems = []
+        detail = str(exc)
         for error in exc.errors():
             key = ".".join(str(part) for part in error["loc"])
-            problems.append(f"{_source_file(error['loc'], folder)}：{key or '(整体)'} —— {error['msg']}"
+            problems.append(f"{_source_file(error['loc'], folder)}：{key or '(整体)'} —— {_explain(error)}"
                             f"（当前值：{error.get('input')!r}）")
+    if config is not None:
+        problems += _consistency(config, folder)
+    if problems:
         raise ConfigError("配置有误，请按提示修改后重试：\n" + "\n".join(problems),
-                          f"invalid config in {folder}: {exc}", code="config_invalid",
-                          problems=problems) from exc
+                          f"invalid config in {folder}: {detail or problems}", code="config_invalid",
+                          problems=problems)
+    return config
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import enum
 
+from pipeline.privacy import mask_personal, mask_personal_all
+
 
 class ExitCode(enum.IntEnum):
     """Process exit codes of the `station` command (documented in README)."""
@@ -29,12 +31,13 @@ class StationError(Exception):
 
     def __init__(self, message_zh: str, detail: str = "", *, code: str | None = None,
                  problems: list[str] | None = None) -> None:
+        message_zh, detail = mask_personal(message_zh), mask_personal(detail)   # personal data never in errors
         super().__init__(detail or message_zh)
         self.message_zh = message_zh
         self.detail = detail or message_zh
         if code:
             self.code = code
-        self.problems = list(problems or [])
+        self.problems = mask_personal_all(list(problems or []))
 
     def as_dict(self) -> dict:
         """The JSON form used by --json output and reason files."""

@@ -18,6 +18,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from pipeline.config import Occupation
 from pipeline.domain import IdNumber, mask_id, normalise_id, parse_level
+from pipeline.privacy import mask_personal, mask_phone
 from pipeline.errors import BadInput
 
 HEADER_SCAN_ROWS = 10
@@ -117,6 +118,9 @@ class Problem:
     message: str
     code: str
     sheet: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", mask_personal(self.message))   # personal data never in reports
 
     @property
     def text(self) -> str:
@@ -281,7 +285,7 @@ def check_phone(row: Row, name: str = "phone", required: bool = True) -> str:
         return ""
     value = normalise_phone(text)
     if not (_MOBILE.match(value) or _LANDLINE.match(value)):
-        row.problem(name, f"电话“{text}”格式不对：手机号应为 11 位（1 开头，第二位 3–9），"
+        row.problem(name, f"电话“{mask_phone(text)}”（{len(text)} 位）格式不对：手机号应为 11 位（1 开头，第二位 3–9），"
                           "固定电话要带区号（如 0592-1234567）。", "phone_invalid")
     return value
 

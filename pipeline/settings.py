@@ -78,7 +78,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # every line masked: ID and mobile numbers never reach the log in clear (pipeline.privacy)
+    "formatters": {"plain": {"()": "pipeline.privacy.MaskingFormatter",
+                             "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"file": {"class": "logging.FileHandler", "filename": str(DATA.var / "station.log"),
                           "formatter": "plain", "delay": True, "encoding": "utf-8"}},
     "loggers": {"pipeline": {"handlers": ["file"], "level": "INFO"}},

@@ -22,7 +22,7 @@ from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.config import StationConfig, get_config
 from pipeline.domain import LEVEL_SHORT
 from pipeline.errors import Conflict
-from pipeline.paths import data_paths
+from pipeline.paths import UnsafePath, data_paths, safe_join
 from pipeline.photos import PhotoJob, normalise_all
 from pipeline.roster import (CandidateRecord, ImportRejected, Parsed, Problem, assign_tickets, parse_candidates,
                              read_tables, round_digits)
@@ -74,9 +74,15 @@ def _stage_photos(parsed: Parsed, folder: Path, staging: Path, progress: Progres
         dict[int, Path], list[Problem]]:
     """Normalise the photo of every row that names one (valid or not: report everything at once)."""
     column = parsed.headers.get("photo", "照片")
-    jobs = [PhotoJob(row, folder / cells["photo"], staging / f"{row}.jpg")
-            for row, cells in parsed.cells.items() if cells.get("photo")]
-    staged, problems = {}, []
+    jobs, problems = [], []
+    for row, cells in parsed.cells.items():
+        if cells.get("photo"):
+            try:
+                jobs.append(PhotoJob(row, safe_join(folder, cells["photo"]), staging / f"{row}.jpg"))
+            except UnsafePath as exc:       # a cell must not make us read outside the sheet's folder
+                problems.append(Problem(row, column, f"照片文件名{exc.message_zh}请改为表格所在文件夹下的"
+                                        "相对路径（如 photos/张三.jpg），并把照片放到那里。", exc.code))
+    staged = {}
     for result in normalise_all(jobs, progress=progress):
         if result.problem is None:
             staged[result.key] = result.target

@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from pipeline.audit import audit_append
-from pipeline.catalog.models import Candidate, Round, Score
-from pipeline.catalog.services import SYSTEM_ACTOR
+from pipeline.catalog.items import FULL_ID_ROLES
+from pipeline.catalog.models import Candidate, Role, Round, Score
+from pipeline.catalog.services import SYSTEM_ACTOR, user_roles
 from pipeline.config import StationConfig, get_config
-from pipeline.errors import BadInput
+from pipeline.domain import mask_id
+from pipeline.errors import BadInput, Refused
 from pipeline.results import (OUTCOME_ZH, CandidateRef, GroupStats, PriorResult, Problem, ResultRecord,
                               ScoreRow, outcome, pass_marks, part_passed, read_sheet, statistics,
                               validate_sheet)
@@ -141,3 +143,18 @@ def round_statistics(round_: Round, config: StationConfig | None = None) -> tupl
     config = config or get_config()
     records = [ResultRecord(r["occupation"], r["level"], r["outcome"]) for r in result_rows(round_)]
     return statistics(records, order=[o.name for o in config.occupations])
+
+
+def results_view(*, round_: Round, user=None) -> list[dict]:
+    """result_rows with ID numbers masked, or in full for a user whose role may see them (audited)."""
+    rows = result_rows(round_)
+    if user is None:
+        for row in rows:
+            row["id_number"] = mask_id(row["id_number"]) if row["id_number"] else ""
+        return rows
+    if not user_roles(user) & FULL_ID_ROLES:
+        allowed = "、".join(Role(role).label for role in sorted(FULL_ID_ROLES))
+        raise Refused(f"用户“{user.username}”无权查看完整身份证号（仅{allowed}可以）。去掉 --show-id 可查看遮挡后的结果。",
+                      f"user {user.username!r} lacks a role for show-id", code="show_id_refused")
+    audit_append(actor=user.username, action="results.show_id", target=round_.code, detail={"candidates": len(rows)})
+    return rows

@@ -13,6 +13,7 @@ from pipeline.cli.common import JsonOption, console, emit
 from pipeline.config import get_config
 from pipeline.errors import BadInput, IntegrityProblem
 from pipeline.paths import data_paths
+from pipeline.privacy import mask_data, mask_personal
 from pipeline.store import write_file_atomic
 from pipeline.verify import Finding, audit_check
 
@@ -64,8 +65,9 @@ def list_(limit: int = typer.Option(50, "--limit", help="显示最近多少条")
           action: str = typer.Option("", "--action", help="只看某类操作（前缀，如 destruction）"),
           as_json: bool = JsonOption) -> None:
     """列出最近的审计记录（新的在前）。"""
-    rows = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "target": e.target,
-             "detail": e.detail, "hash": e.hash} for e in audit_list(limit=limit, actor=actor, action=action)]
+    rows = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "target": mask_personal(e.target),
+             "detail": mask_data(e.detail), "hash": e.hash}          # the log keeps them; the listing masks them
+            for e in audit_list(limit=limit, actor=actor, action=action)]
 
     def render(data: list[dict]) -> None:
         table = Table("序号", "时间", "用户", "操作", "对象", title="审计日志")

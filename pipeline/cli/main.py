@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         log.warning("%s exit=%d detail=%s", exc.code, exc.exit_code, exc.detail)
         err_console.print(f"[bold red]错误[/]：{exc.message_zh}")
         for problem in exc.problems:
-            err_console.print(f"  · {problem}")
+            if problem not in exc.message_zh:       # a config error already lists them in its message
+                err_console.print(f"  · {problem}")
         err_console.print(f"[dim]({exc.code})[/]")
         return int(exc.exit_code)
     except Exception:  # noqa: BLE001 — the edge: log the trace, tell staff what to do

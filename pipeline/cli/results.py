@@ -12,7 +12,7 @@ from rich.table import Table
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
 from pipeline.domain import LEVEL_SHORT
-from pipeline.errors import StationError
+from pipeline.errors import BadInput, StationError
 
 app = typer.Typer(help="鉴定成绩 / scores and results", no_args_is_help=True)
 
@@ -56,15 +56,21 @@ def import_(file: Path = typer.Argument(..., help="成绩表 .xlsx 或 .csv"),
 @app.command("show")
 def show(round_code: str = typer.Argument(..., help="鉴定批次代码"),
          candidates: bool = typer.Option(False, "--candidates", help="同时列出每位考生的成绩"),
+         show_id: bool = typer.Option(False, "--show-id", help="显示完整身份证号（须 --user，且有权限，将记入审计日志）"),
+         user: str = typer.Option(None, "--user", help="查看完整身份证号的用户名（验证密码）"),
          as_json: bool = JsonOption) -> None:
     """显示一期鉴定的成绩统计：应考、实考、缺考、合格、不合格、合格率（按工种 × 等级）。"""
-    from pipeline.catalog.scoring import result_rows, round_statistics  # here: CLI start-up time (openpyxl)
+    from pipeline.catalog.scoring import results_view, round_statistics  # here: CLI start-up time (openpyxl)
+    if show_id and not user:
+        raise BadInput("--show-id 需要同时用 --user 指明查看人（将验证密码并记入审计日志）。",
+                       "--show-id without --user", code="show_id_user")
     round_ = round_get(round_code)
+    acting = acting_user(user) if show_id else None
     groups, total = round_statistics(round_)
     data = {"round": round_.code, "name": round_.name, "scores_recorded_on": round_.scores_recorded_on,
             "groups": [g.as_dict() for g in groups], "total": total.as_dict()}
-    if candidates or as_json:
-        data["candidates"] = result_rows(round_)
+    if candidates or as_json or show_id:
+        data["candidates"] = results_view(round_=round_, user=acting)
 
     def render(data: dict) -> None:
         table = Table("工种", "等级", "应考", "实考", "缺考", "合格", "不合格", "未登分", "合格率",
@@ -76,8 +82,8 @@ def show(round_code: str = typer.Argument(..., help="鉴定批次代码"),
         if data["total"]["pending"]:
             err_console.print(f"[yellow]注意[/]：还有 {data['total']['pending']} 名考生未登分，"
                               "请用 station results import 导入成绩。")
-        if candidates:
-            _render_candidates(data["candidates"])
+        if candidates or show_id:
+            _render_candidates(data["candidates"], show_id)
 
     emit(data, as_json, render)
 
@@ -108,10 +114,12 @@ def _score_text(value, absent: bool) -> str:
     return "缺考" if absent else ("—" if value is None else str(value))
 
 
-def _render_candidates(rows: list[dict]) -> None:
-    table = Table("准考证号", "姓名", "工种", "等级", "理论", "实操", "补考", "结果", title="考生成绩")
+def _render_candidates(rows: list[dict], show_id: bool = False) -> None:
+    table = Table("准考证号", "姓名", *(("身份证号",) if show_id else ()), "工种", "等级", "理论", "实操", "补考", "结果",
+                  title="考生成绩")
     for r in rows:
-        table.add_row(r["ticket_number"], r["name"], r["occupation"], LEVEL_SHORT.get(r["level"], ""),
+        table.add_row(r["ticket_number"], r["name"], *((r["id_number"],) if show_id else ()), r["occupation"],
+                      LEVEL_SHORT.get(r["level"], ""),
                       _score_text(r["theory"], r["theory_absent"]),
                       _score_text(r["practical"], r["practical_absent"]), "是" if r["is_retake"] else "",
                       r["outcome_zh"])

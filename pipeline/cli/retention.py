@@ -15,6 +15,7 @@ from pipeline.cli.common import JsonOption, UserOption, acting_user, console, em
 from pipeline.config import get_config
 from pipeline.errors import BadInput
 from pipeline.paths import data_paths
+from pipeline.privacy import mask_personal
 
 # The commands import retention_services and pipeline.forms inside their bodies, for CLI start-up time:
 # at module level they would load the search engine and WeasyPrint for every `station` command.
@@ -101,7 +102,7 @@ def hold_add(item: str = typer.Argument("", help="档号"), round_code: str = ty
     from pipeline.catalog.retention_services import hold_place
     hold = hold_place(actor=acting_user(user), item_code=item, round_code=round_code,
                       candidate_id_number=candidate, reason=reason)
-    console.print(f"[green]已保全[/] #{hold.id}（{hold.get_scope_display()} {hold.value}）：{hold.reason}")
+    console.print(f"[green]已保全[/] #{hold.id}（{hold.get_scope_display()} {mask_personal(hold.value)}）：{hold.reason}")
 
 
 @hold_app.command("release")
@@ -109,13 +110,13 @@ def hold_release_(hold_id: int, user: str = UserOption) -> None:
     """解除保全。"""
     from pipeline.catalog.retention_services import hold_release
     hold = hold_release(actor=acting_user(user), hold_id=hold_id)
-    console.print(f"[green]已解除保全[/] #{hold.id}（{hold.get_scope_display()} {hold.value}）")
+    console.print(f"[green]已解除保全[/] #{hold.id}（{hold.get_scope_display()} {mask_personal(hold.value)}）")
 
 
 @hold_app.command("list")
 def hold_list(as_json: bool = JsonOption) -> None:
     """列出保全记录（含已解除的）。"""
-    rows = [{"id": h.id, "scope": h.scope, "value": h.value, "reason": h.reason, "placed_by": h.placed_by,
+    rows = [{"id": h.id, "scope": h.scope, "value": mask_personal(h.value), "reason": h.reason, "placed_by": h.placed_by,
              "placed_at": h.placed_at, "released_by": h.released_by, "released_at": h.released_at}
             for h in Hold.objects.order_by("id")]
 

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
 from pipeline.domain import LEVEL_SHORT, parse_level
 from pipeline.errors import BadInput
+from pipeline.privacy import mask_personal, mask_personal_all
 
 _MARK = re.compile(r"<b>(.*?)</b>")
 
@@ -101,6 +102,8 @@ def search_command(
     if acting is not None:
         show_id_audit(user=acting, result=result)
     data = result.as_dict()
+    if acting is None:           # a query by ID or phone number is not echoed in clear
+        data["query"], data["notices"] = mask_personal(data["query"]), mask_personal_all(data["notices"])
     if as_json:
         for hit in data["hits"]:
             hit["snippet"] = _plain(hit["snippet"])

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 from pipeline.errors import BadInput
-from pipeline.paths import data_paths
+from pipeline.paths import UnsafePath, data_paths, safe_join
 
 from pipeline.forms.registry import FORMS
 
@@ -88,9 +87,10 @@ def photo_file(form: str, record: str, relative: str, *, required: bool = True) 
         if required:
             raise FormDataError(form, record, "照片", "缺失（请把照片放入 var/photos 并在名单中填写文件名）")
         return ""
-    path = Path(relative)
-    if not path.is_absolute():
-        path = data_paths().photos / relative
+    try:
+        path = safe_join(data_paths().photos, relative)     # only photos under var/photos go into a form
+    except UnsafePath as exc:
+        raise FormDataError(form, record, "照片", f"路径{exc.message_zh.rstrip('。')}") from None
     if not path.is_file():
         raise FormDataError(form, record, "照片", f"文件 {path} 不存在")
     head = path.read_bytes()[:8]

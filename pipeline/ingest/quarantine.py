@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 from pipeline.errors import NotFound
-from pipeline.paths import DataPaths
+from pipeline.paths import DataPaths, safe_join
+from pipeline.privacy import mask_personal, mask_personal_all
 from pipeline.store import fsync_dir, write_json_atomic
 
 REASON_SUFFIX = ".reason.json"
@@ -34,8 +35,8 @@ def quarantine_file(*, paths: DataPaths, source: Path, sha256: str, error: dict,
     name = _own_name(paths.quarantine, original_name, sha256) or free_name(paths.quarantine, original_name, sha256)
     target = paths.quarantine / name
     reason = {"name": name, "original_name": original_name, "code": error.get("code", "internal_error"),
-              "message": error.get("message", ""), "detail": error.get("detail", ""),
-              "problems": error.get("problems", []), "sha256": sha256, "category_hint": category_hint,
+              "message": mask_personal(error.get("message", "")), "detail": mask_personal(error.get("detail", "")),
+              "problems": mask_personal_all(error.get("problems", [])), "sha256": sha256, "category_hint": category_hint,
               "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     write_json_atomic(paths.quarantine / (name + REASON_SUFFIX), reason)
     if source.exists():
@@ -62,23 +63,26 @@ def quarantine_list(paths: DataPaths) -> list[dict]:
     for reason_path in paths.quarantine.glob("*" + REASON_SUFFIX):
         reason = json.loads(reason_path.read_text(encoding="utf-8"))
         name = reason_path.name[: -len(REASON_SUFFIX)]
-        rows.append({**reason, "name": name, "present": (paths.quarantine / name).exists()})
+        rows.append({**reason, "name": name, "present": (paths.quarantine / name).exists(),
+                     "message": mask_personal(reason.get("message", "")),      # reasons written before masking
+                     "detail": mask_personal(reason.get("detail", "")),
+                     "problems": mask_personal_all(reason.get("problems", []))})
     return sorted(rows, key=lambda row: (row.get("time", ""), row["name"]))
 
 
 def quarantine_retry(*, paths: DataPaths, name: str, inbox_folder: str = "") -> Path:
     """Move a quarantined file back into the inbox (its sub-folder, if it came from one)."""
-    source = paths.quarantine / name
-    reason_path = paths.quarantine / (name + REASON_SUFFIX)
+    source = safe_join(paths.quarantine, name, file_name=True)          # a name typed on the command line
+    reason_path = safe_join(paths.quarantine, name + REASON_SUFFIX, file_name=True)
     if not source.is_file() or not reason_path.is_file():
         raise NotFound(f"隔离区中没有文件“{name}”。请用 station quarantine list 查看隔离区中的文件名。",
                        f"no quarantined file {name!r}", code="quarantine_not_found")
     reason = json.loads(reason_path.read_text(encoding="utf-8"))
-    folder = paths.inbox / inbox_folder if inbox_folder else paths.inbox
+    folder = safe_join(paths.inbox, inbox_folder) if inbox_folder else paths.inbox
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / reason.get("original_name", name)
+    target = safe_join(folder, Path(reason.get("original_name") or name).name, file_name=True)   # data too
     if target.exists():
-        target = folder / name
+        target = safe_join(folder, name, file_name=True)
     os.rename(source, target)
     reason_path.unlink()
     return target
