@@ -20,6 +20,7 @@ import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
 from pipeline.domain import QrPayload
+from pipeline.ingest.orient import osd_turn, qr_turn
 from pipeline.ingest.pages import PageImage
 
 log = logging.getLogger(__name__)
@@ -43,14 +44,16 @@ def parse_payload(text: str) -> QrPayload | None:
     return QrPayload(match["station"], match["instance"], 0, 0) if match else None
 
 
-def _read(image: Image.Image, **options) -> list[QrPayload]:
-    """Decode the QR codes zxing-cpp finds in image; keep ours, in reading order, no repeats."""
-    found = []
+def _read(image: Image.Image, **options) -> tuple[list[QrPayload], int]:
+    """Decode the QR codes zxing-cpp finds in image; keep ours, in reading order, no repeats;
+    and the turn that shows the page upright, from the first of ours (0 when none)."""
+    found, turn = [], None
     for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, **options):
         payload = parse_payload(barcode.text)
         if payload is not None and payload not in found:
             found.append(payload)
-    return found
+            turn = qr_turn(barcode.orientation) if turn is None else turn
+    return found, turn or 0
 
 
 def _attempts(image: Image.Image) -> Iterable[tuple[str, Callable[[], Image.Image]]]:
@@ -74,16 +77,22 @@ def _binarise(image: Image.Image) -> Image.Image:
 
 def decode_page(image: Image.Image) -> list[QrPayload]:
     """Our QR payloads on a page image (any station): as-is first, harder looks only if none found."""
+    return decode_page_turn(image)[0]
+
+
+def decode_page_turn(image: Image.Image) -> tuple[list[QrPayload], int]:
+    """decode_page, and the clockwise turn (0/90/180/270) that shows the page upright (from its QR)."""
     gray = image if image.mode == "L" else image.convert("L")
-    found = _read(gray)
+    found, turn = _read(gray)
     if found:
-        return found
+        return found, turn
     for name, make in _attempts(gray):
-        found = _read(make(), try_downscale=False) if name == "upscale" else _read(make())
+        # the small tilts of the last attempts never change the quarter turn the angle rounds to
+        found, turn = _read(make(), try_downscale=False) if name == "upscale" else _read(make())
         if found:
             log.debug("QR found after %s", name)
-            return found
-    return []
+            return found, turn
+    return [], 0
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
@@ -126,26 +135,30 @@ class PageInfo:
     payloads: list[QrPayload]
     blank: bool
     error: str = ""          # English note when the page could not be examined (kept, never blank)
+    turn: int = 0            # clockwise degrees that show the page upright (orient.py)
 
 
-def page_info(page: PageImage, station_code: str, ink_ratio: float) -> PageInfo:
-    """Examine one page; a failure is recorded on the page, never raised."""
+def page_info(page: PageImage, station_code: str, ink_ratio: float, *, orient: bool = False) -> PageInfo:
+    """Examine one page; a failure is recorded on the page, never raised.
+    orient: ask Tesseract which way up a page without a QR is (a QR page knows it from its symbol)."""
     try:
-        payloads = decode_page(page.image)
+        payloads, turn = decode_page_turn(page.image)
         payloads.sort(key=lambda p: p.station != station_code)   # our station's first
         blank = not payloads and is_blank(page.image, ink_ratio)
-        return PageInfo(page.index, payloads, blank)
+        if orient and not payloads and not blank:
+            turn = osd_turn(page.image)
+        return PageInfo(page.index, payloads, blank, turn=turn)
     except Exception as exc:  # noqa: BLE001 — one bad page must not stop the stack
         log.warning("page %d could not be examined: %r", page.index, exc)
         return PageInfo(page.index, [], False, error=f"{type(exc).__name__}: {exc}")
 
 
 def page_infos(pages: Iterable[PageImage], station_code: str, ink_ratio: float,
-               progress: Progress | None = None, total: int = 0) -> list[PageInfo]:
+               progress: Progress | None = None, total: int = 0, *, orient: bool = False) -> list[PageInfo]:
     """Examine each page on its own (pages may be a lazy iterator, e.g. pages.iter_pages)."""
     infos = []
     for page in pages:
-        infos.append(page_info(page, station_code, ink_ratio))
+        infos.append(page_info(page, station_code, ink_ratio, orient=orient))
         if progress:
             progress(len(infos), total)
     return infos
