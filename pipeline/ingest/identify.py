@@ -30,6 +30,8 @@ Progress = Callable[[int, int], None]
 _UNNUMBERED_RE = re.compile(r"^SJD1:(?P<station>[A-Z0-9]{2,8}):(?P<instance>[0-9A-Z]{8}):0/0$")
 INK_DELTA = 48          # a pixel is ink when this much darker than the paper around it
 MARGIN = 0.04           # scanner edge shadows and punch holes live in the outer 4 %
+SHADOW_ROWS = 0.3       # a side whose outermost line is this much dark carries an edge shadow
+SHADOW_DEPTH = 0.15     # how far in from the edge a shadow is taken away (beyond MARGIN)
 
 
 # ---------------------------------------------------------------- one page
@@ -102,11 +104,30 @@ def ink_map(image: Image.Image) -> np.ndarray:
     my, mx = int(height * MARGIN), int(width * MARGIN)
     values = values[my:height - my, mx:width - mx]
     paper = int(np.percentile(values[::4, ::4], 90))
-    dark = values < paper - INK_DELTA
+    dark = _without_edge_shadows(values < paper - INK_DELTA)
     padded = np.pad(dark, 1).astype(np.uint8)
     neighbours = sum(padded[1 + dy:padded.shape[0] - 1 + dy, 1 + dx:padded.shape[1] - 1 + dx]
                      for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
     return dark & (neighbours >= 2)   # a stroke pixel has stroke neighbours; a speck of dust has none
+
+
+def _without_edge_shadows(dark: np.ndarray) -> np.ndarray:
+    """dark less the shadow a scanner lid or a sheet edge casts along a side wider than MARGIN.
+
+    A side is shadowed when more than SHADOW_ROWS of its outermost line is dark; then each row
+    (column) loses its dark run from that edge inwards, at most SHADOW_DEPTH of the page: a
+    shadow is a band touching the edge, ink never is (a form's print keeps its margins).
+    """
+    dark = dark.copy()
+    for turned in (dark, dark.T):                      # rows, then columns: views into dark
+        for side in (turned, turned[:, ::-1]):
+            if side.shape[1] == 0 or side[:, 0].mean() <= SHADOW_ROWS:
+                continue
+            depth = max(1, int(side.shape[1] * SHADOW_DEPTH))
+            band = side[:, :depth]
+            run = np.where(band.all(axis=1), depth, np.argmin(band, axis=1))
+            band[np.arange(depth)[None, :] < run[:, None]] = False
+    return dark
 
 
 def is_blank(image: Image.Image, ink_ratio: float) -> bool:
