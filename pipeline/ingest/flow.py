@@ -50,6 +50,7 @@ COVER_FORMS = ("filing-cover", "packet-cover")
 QR_DPI = 100       # first look: a 25 mm QR decodes at 100 dpi (a 200-dpi scan's JPEG is draft-decoded at 1/2)
 READ_DPI = 150     # second look at pages with no QR found: QR retry and the blank check at full detail
 State = IngestJob.State
+REVIEW_OPEN = (ReviewItem.State.WAITING, ReviewItem.State.RESERVED)   # filed or discarded items are done
 
 
 @dataclass
@@ -258,7 +259,8 @@ def reserve(work: Work) -> None:
                                       detail=entry["detail"], instance_code=entry.get("instance_code", ""),
                                       source_pages=entry["metadata"]["source_pages"],
                                       pdf=str((work.out / entry["pdf"]).relative_to(work.paths.root)),
-                                      text=entry["metadata"].get("text", ""))
+                                      text=entry["metadata"].get("text", ""),
+                                      plan={"page_numbers": entry.get("page_numbers", [])})
         job.plan, job.archival_codes = work.items, [e["archival_code"] for e in work.items]
         job.state = State.RESERVED
         job.save(update_fields=["plan", "archival_codes", "state", "updated_at"])
@@ -289,7 +291,7 @@ def index(work: Work) -> None:
 
 def release(work: Work) -> None:
     """Move the claimed file to processed/<date>/ — unless some of its pages wait for review."""
-    if work.job.reviews.exclude(state=ReviewItem.State.FILED).exists():
+    if work.job.reviews.filter(state__in=REVIEW_OPEN).exists():
         _advance(work, State.REVIEW)
         return
     job_release(paths=work.paths, job=work.job)
@@ -520,7 +522,7 @@ def _review(work: Work, number: int, grp: Group, kind: str, message: str, detail
     meta = _base_meta(work, grp, _ingest_date(work), "", text)
     return {"kind": kind, "message": message, "detail": detail, "instance_code": grp.instance_code or "",
             "pdf": f"review-{number:03d}.pdf", "source_pages_0": list(grp.page_indices), "title": work.job.source_name,
-            "number": number, "turns": _turns(work, grp),
+            "number": number, "turns": _turns(work, grp), "page_numbers": _page_numbers(work, grp),
             "text_pdf": f"ocr-{number:03d}.pdf" if (work.out / f"ocr-{number:03d}.pdf").exists() else "",
             "metadata": meta}
 
@@ -529,6 +531,15 @@ def _turns(work: Work, grp: Group) -> list[int]:
     """Per page of the group, the clockwise turn that shows it upright (from its QR or Tesseract's check)."""
     turn = {info.index: info.turn for info in work.infos}
     return [turn.get(index, 0) for index in grp.page_indices]
+
+
+def _page_numbers(work: Work, grp: Group) -> list[int]:
+    """Per page of a form group, its page number i of i/n from the QR (0 when unknown); [] for other groups."""
+    if not grp.instance_code:
+        return []
+    numbers = {info.index: next((p.page for p in info.payloads if p.instance == grp.instance_code), 0)
+               for info in work.infos}
+    return [numbers.get(index, 0) for index in grp.page_indices]
 
 
 def _ingest_date(work: Work) -> dt.date:
