@@ -1,4 +1,4 @@
-"""station watch | ingest --once | status | quarantine list|retry | review list|file."""
+"""station watch | ingest --once | status | quarantine list|retry | review list|show|file|discard|attach."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from pipeline.cli.common import JsonOption, console, emit
+from pipeline.cli.common import JsonOption, acting_user, console, emit
 from pipeline.config import get_config
 from pipeline.errors import StationError
 from pipeline.ingest.jobs import ingest_status
@@ -144,15 +144,16 @@ def quarantine_retry_(item: str = typer.Argument(..., help="隔离区中的文�
 def review_list_(as_json: bool = JsonOption) -> None:
     """列出等待人工处理的扫描页（缺页、重复页、无法判断类别…）。"""
     from pipeline.ingest.review import review_list  # here: CLI start-up time (review imports the flow)
-    rows = review_list()
+    rows = review_list(paths=data_paths())
 
     def render(data: list[dict]) -> None:
         if not data:
             console.print("没有待人工处理的项目。")
             return
-        table = Table("编号", "文件", "页", "问题", title="待人工处理")
+        table = Table("编号", "文件", "页", "问题", "页面图像", title="待人工处理")
         for row in data:
-            table.add_row(str(row["id"]), row["source_name"], "、".join(map(str, row["source_pages"])), row["message"])
+            table.add_row(str(row["id"]), row["source_name"], "、".join(map(str, row["source_pages"])), row["message"],
+                          "\n".join(row["images"]))
         console.print(table)
 
     emit(rows, as_json, render)
@@ -167,6 +168,42 @@ def review_file_(item: int = typer.Argument(..., help="待处理项编号（见 
     code = review_file(item_id=item, category=category.strip().upper(), title=title, paths=data_paths(),
                        config=get_config())
     console.print(f"[green]已归档[/]：档号 {code}")
+
+
+@review_app.command("show")
+def review_show_(item: int = typer.Argument(..., help="待处理项编号（见 station review list）"),
+                 out: Path = typer.Option(..., "--out", help="把页面图像（PNG）和 PDF 复制到此目录")) -> None:
+    """导出一个待处理项的页面图像（每页一个 PNG）和 PDF，供查看。"""
+    from pipeline.ingest.review_actions import review_show  # here: CLI start-up time (imports the flow)
+    for path in review_show(item_id=item, out=out, paths=data_paths()):
+        console.print(str(path))
+
+
+@review_app.command("discard")
+def review_discard_(item: int = typer.Argument(..., help="待处理项编号（见 station review list）"),
+                    reason: str = typer.Option(..., "--reason", help="剔除原因（记入审计日志）"),
+                    user: str = typer.Option(None, "--user", help="执行操作的用户（写入审计日志；将验证密码）")) -> None:
+    """剔除一个不需归档的待处理项：页面保存在 processed/discarded/，附原因，不删除。"""
+    from pipeline.ingest.review_actions import review_discard  # here: CLI start-up time (imports the flow)
+    target = review_discard(item_id=item, reason=reason, paths=data_paths(), actor=_actor(user))
+    console.print(f"[green]已剔除[/]：页面保存在 {target}")
+
+
+@review_app.command("attach")
+def review_attach_(item: int = typer.Argument(..., help="待处理项编号（见 station review list）"),
+                   instance: str = typer.Option(..., "--instance", help="表单编号（二维码下方的 8 位编号）"),
+                   page: int = typer.Option(None, "--page", min=1, help="此项第一页是该表单的第几页（默认：所缺的页）"),
+                   user: str = typer.Option(None, "--user", help="执行操作的用户（写入审计日志；将验证密码）")) -> None:
+    """把一个待处理项作为某张表单的页面并入，与该表单已到的页面一起归档。"""
+    from pipeline.ingest.review_actions import review_attach  # here: CLI start-up time (imports the flow)
+    code = review_attach(item_id=item, instance_code=instance, page=page, paths=data_paths(), config=get_config(),
+                         actor=_actor(user))
+    console.print(f"[green]已并入表单 {instance.strip().upper()} 并归档[/]：档号 {code}")
+
+
+def _actor(user: str | None) -> str:
+    """The user named with --user (password checked), else the generic staff actor."""
+    return acting_user(user).username if user else "staff"
 
 
 def register(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from django.db import transaction
 
 import pipeline.forms
 from pipeline.audit import audit_append
+from pipeline.catalog.instances import form_instances_supersede_earlier
 from pipeline.catalog.models import FormInstance, Round
 from pipeline.config import StationConfig, get_config
 from pipeline.domain import new_instance_code
@@ -252,6 +253,8 @@ def forms_generate_many(*, forms: list[str], round_: Round | None, subject: str 
         shutil.rmtree(print_dir, ignore_errors=True)
     with transaction.atomic():
         FormInstance.objects.bulk_create(rows, batch_size=500)
+        # a re-render for the same subject is a reprint: the earlier print is superseded, linked to it
+        form_instances_supersede_earlier(codes=[row.code for row in rows], round_=round_, actor=actor)
         audit_append(actor=actor, action="forms.generate", target=round_.code if round_ else "",
                      detail={"forms": forms, "instances": len(batch.instances), "pages": batch.pages})
     return batch

@@ -32,6 +32,7 @@ from pipeline.config import StationConfig
 from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, StationError
 from pipeline.ingest import jobs
+from pipeline.ingest.decide import group_set_aside, not_archived, reprint_conflict
 from pipeline.ingest.identify import Group, GroupingResult, Problem, group_pages, page_infos
 from pipeline.ingest.normalise import archival_pdf, original_extract
 from pipeline.ingest.ocr import ocr_pdf
@@ -49,6 +50,7 @@ COVER_FORMS = ("filing-cover", "packet-cover")
 QR_DPI = 100       # first look: a 25 mm QR decodes at 100 dpi (a 200-dpi scan's JPEG is draft-decoded at 1/2)
 READ_DPI = 150     # second look at pages with no QR found: QR retry and the blank check at full detail
 State = IngestJob.State
+REVIEW_OPEN = (ReviewItem.State.WAITING, ReviewItem.State.RESERVED)   # filed or discarded items are done
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Work:
     grouping: GroupingResult | None = None
     items: list[dict] = field(default_factory=list)       # to be filed (the plan)
     reviews: list[dict] = field(default_factory=list)     # to wait for a person
+    set_aside: list[str] = field(default_factory=list)    # groups quarantined on their own (file names)
 
     @property
     def out(self) -> Path:
@@ -78,7 +81,8 @@ def read(work: Work) -> None:
     infos = page_infos(iter_pages(work.source, QR_DPI), station, ink)
     again = {info.index for info in infos if not info.payloads}
     if again:
-        closer = {info.index: info for info in page_infos(iter_pages(work.source, READ_DPI, only=again), station, ink)}
+        closer = {info.index: info for info in page_infos(iter_pages(work.source, READ_DPI, only=again), station, ink,
+                                                          orient=True)}
         infos = [closer.get(info.index, info) for info in infos]
     work.infos = infos
 
@@ -102,29 +106,46 @@ def classify(work: Work) -> None:
     """Decide for each group what it is filed as, or why it waits for a person."""
     instances = {fi.code: fi for fi in FormInstance.objects.select_related("round").filter(
         code__in=[g.instance_code for g in work.grouping.groups if g.instance_code])}
-    unmarked = [g for g in work.grouping.groups if g.kind == "unmarked"]
+    several = len([g for g in work.grouping.groups if g.kind == "unmarked"]) > 1
     for number, grp in enumerate(work.grouping.groups, start=1):
-        problems = work.grouping.problems_for(grp.instance_code)
-        instance = instances.get(grp.instance_code or "")
-        if problems:
-            work.reviews.append(_review(work, number, grp, problems[0].kind, _problem_zh(problems, instance, grp),
-                                        "; ".join(p.detail_en for p in problems)))
-        elif grp.kind != "unmarked" and instance is None:
-            work.reviews.append(_review(work, number, grp, "unknown_instance",
-                                        f"二维码 {grp.instance_code} 在目录中找不到对应的表单（第 {_pages(grp)} 页），"
-                                        "可能来自另一套系统或已被删除。请确认文件类别和题名后手工归档。",
-                                        f"instance {grp.instance_code} not in catalog"))
-        elif instance is not None and instance.status == FormInstance.Status.FILED:
-            work.reviews.append(_review(work, number, grp, "already_filed",
-                                        f"{instance.title} 已经归档过（第 {_pages(grp)} 页是再次扫描的副本）。"
-                                        "如确需作为补充材料归档，请指定类别和题名。",
-                                        f"instance {grp.instance_code} already filed"))
-        elif instance is not None and (short := _cover_pages_short(instance, grp)):
-            work.reviews.append(_review(work, number, grp, "cover_pages", short[0], short[1]))
-        elif instance is not None:
-            work.items.append(_form_plan(work, number, grp, instance))
-        else:
-            _classify_unmarked(work, number, grp, several=len(unmarked) > 1)
+        try:
+            _classify_group(work, number, grp, instances.get(grp.instance_code or ""), several=several)
+        except Exception as exc:  # noqa: BLE001 — one group's failure is that group's only
+            _set_aside(work, number, grp.page_indices, "classify", exc)
+
+
+def _classify_group(work: Work, number: int, grp: Group, instance: FormInstance | None, *, several: bool) -> None:
+    """Decide one group: a plan to file, or a review entry with the reason."""
+    problems = work.grouping.problems_for(grp.instance_code)
+    if problems:
+        work.reviews.append(_review(work, number, grp, problems[0].kind, _problem_zh(problems, instance, grp),
+                                    "; ".join(p.detail_en for p in problems)))
+    elif grp.kind != "unmarked" and instance is None:
+        work.reviews.append(_review(work, number, grp, "unknown_instance",
+                                    f"二维码 {grp.instance_code} 在目录中找不到对应的表单（第 {_pages(grp)} 页），"
+                                    "可能来自另一套系统或已被删除。请确认文件类别和题名后手工归档。",
+                                    f"instance {grp.instance_code} not in catalog"))
+    elif instance is not None and instance.status == FormInstance.Status.FILED and not instance.superseded_by_id:
+        work.reviews.append(_review(work, number, grp, "already_filed",
+                                    f"{instance.title} 已经归档过（第 {_pages(grp)} 页是再次扫描的副本）。"
+                                    "如确需作为补充材料归档，请指定类别和题名。",
+                                    f"instance {grp.instance_code} already filed"))
+    elif instance is not None and (held := not_archived(instance, grp.page_indices)
+                                   or reprint_conflict(instance, grp.page_indices)):
+        work.reviews.append(_review(work, number, grp, held.kind, held.message, held.detail))
+    elif instance is not None and (short := _cover_pages_short(instance, grp)):
+        work.reviews.append(_review(work, number, grp, "cover_pages", short[0], short[1]))
+    elif instance is not None:
+        work.items.append(_form_plan(work, number, grp, instance))
+    else:
+        _classify_unmarked(work, number, grp, several=several)
+
+
+def _set_aside(work: Work, number: int, page_indices: list[int], stage: str, exc: Exception) -> None:
+    """Quarantine one group's pages on their own; the other groups of the stack go on."""
+    target = group_set_aside(paths=work.paths, job=work.job, source=work.source, work_dir=work.out,
+                             page_indices=list(page_indices), stage=stage, exc=exc)
+    work.set_aside.append(target.name)
 
 
 def _cover_pages_short(instance: FormInstance, grp: Group) -> tuple[str, str] | None:
@@ -164,18 +185,29 @@ def normalise(work: Work) -> None:
     work.out.mkdir(parents=True, exist_ok=True)
     split = len(work.items) + len(work.reviews) > 1
     for entry in [*work.items, *work.reviews]:
-        target = work.out / entry["pdf"]
-        if not target.exists():
-            partial = target.with_name(f".{target.name}.part")
-            text_pdf = work.out / entry["text_pdf"] if entry.get("text_pdf") else None
-            archival_pdf(work.source, entry["source_pages_0"], partial, title=entry["title"],
-                         author=work.config.station.name, subject=entry.get("subject", ""),
-                         keywords=entry.get("keywords", ""), text_layer_pdf=text_pdf)
-            os.replace(partial, target)
-        entry["metadata"]["original"] = "pages" if split else "whole"
-        if split:
-            original_pages(work.source, work.job.source_name, entry["source_pages_0"],
-                           work.out / original_dir(entry["pdf"]))
+        try:
+            _normalise_entry(work, entry, split=split)
+        except Exception as exc:  # noqa: BLE001 — one group's failure is that group's only
+            for plans in (work.items, work.reviews):
+                if entry in plans:
+                    plans.remove(entry)
+            _set_aside(work, entry.get("number", 0), entry["source_pages_0"], "normalise", exc)
+
+
+def _normalise_entry(work: Work, entry: dict, *, split: bool) -> None:
+    """One item's (or review's) archival PDF, pages upright, and its own pages of the original."""
+    target = work.out / entry["pdf"]
+    if not target.exists():
+        partial = target.with_name(f".{target.name}.part")
+        text_pdf = work.out / entry["text_pdf"] if entry.get("text_pdf") else None
+        archival_pdf(work.source, entry["source_pages_0"], partial, title=entry["title"],
+                     author=work.config.station.name, subject=entry.get("subject", ""),
+                     keywords=entry.get("keywords", ""), text_layer_pdf=text_pdf, turns=entry.get("turns"))
+        os.replace(partial, target)
+    entry["metadata"]["original"] = "pages" if split else "whole"
+    if split:
+        original_pages(work.source, work.job.source_name, entry["source_pages_0"],
+                       work.out / original_dir(entry["pdf"]))
 
 
 def original_dir(pdf_name: str) -> str:
@@ -227,7 +259,8 @@ def reserve(work: Work) -> None:
                                       detail=entry["detail"], instance_code=entry.get("instance_code", ""),
                                       source_pages=entry["metadata"]["source_pages"],
                                       pdf=str((work.out / entry["pdf"]).relative_to(work.paths.root)),
-                                      text=entry["metadata"].get("text", ""))
+                                      text=entry["metadata"].get("text", ""),
+                                      plan={"page_numbers": entry.get("page_numbers", [])})
         job.plan, job.archival_codes = work.items, [e["archival_code"] for e in work.items]
         job.state = State.RESERVED
         job.save(update_fields=["plan", "archival_codes", "state", "updated_at"])
@@ -258,7 +291,7 @@ def index(work: Work) -> None:
 
 def release(work: Work) -> None:
     """Move the claimed file to processed/<date>/ — unless some of its pages wait for review."""
-    if work.job.reviews.exclude(state=ReviewItem.State.FILED).exists():
+    if work.job.reviews.filter(state__in=REVIEW_OPEN).exists():
         _advance(work, State.REVIEW)
         return
     job_release(paths=work.paths, job=work.job)
@@ -451,6 +484,7 @@ def _entry(work: Work, number: int, grp: Group, *, category: str, retention_clas
                 retention_code=cls.code, clock_start=start.isoformat() if start else None,
                 due_date=due.isoformat() if due else None, restricted=category == "SJ")
     return {"kind": grp.kind, "number": number, "source_pages_0": list(grp.page_indices), "pdf": f"item-{number:03d}.pdf",
+            "turns": _turns(work, grp),
             "text_pdf": f"ocr-{number:03d}.pdf" if grp.kind != "form" and (work.out / f"ocr-{number:03d}.pdf").exists() else "",
             "title": title, "category": category, "year": year, "retention_code": cls.code,
             "instance_code": grp.instance_code or "", "metadata": meta,
@@ -490,8 +524,24 @@ def _review(work: Work, number: int, grp: Group, kind: str, message: str, detail
     meta = _base_meta(work, grp, _ingest_date(work), "", text)
     return {"kind": kind, "message": message, "detail": detail, "instance_code": grp.instance_code or "",
             "pdf": f"review-{number:03d}.pdf", "source_pages_0": list(grp.page_indices), "title": work.job.source_name,
+            "number": number, "turns": _turns(work, grp), "page_numbers": _page_numbers(work, grp),
             "text_pdf": f"ocr-{number:03d}.pdf" if (work.out / f"ocr-{number:03d}.pdf").exists() else "",
             "metadata": meta}
+
+
+def _turns(work: Work, grp: Group) -> list[int]:
+    """Per page of the group, the clockwise turn that shows it upright (from its QR or Tesseract's check)."""
+    turn = {info.index: info.turn for info in work.infos}
+    return [turn.get(index, 0) for index in grp.page_indices]
+
+
+def _page_numbers(work: Work, grp: Group) -> list[int]:
+    """Per page of a form group, its page number i of i/n from the QR (0 when unknown); [] for other groups."""
+    if not grp.instance_code:
+        return []
+    numbers = {info.index: next((p.page for p in info.payloads if p.instance == grp.instance_code), 0)
+               for info in work.infos}
+    return [numbers.get(index, 0) for index in grp.page_indices]
 
 
 def _ingest_date(work: Work) -> dt.date:
@@ -506,7 +556,7 @@ def _ocr_text(work: Work, number: int, grp: Group) -> str:
     work.out.mkdir(parents=True, exist_ok=True)
     plain = work.out / f"plain-{number:03d}.pdf"
     archival_pdf(work.source, list(grp.page_indices), plain, title=work.job.source_name,
-                 author=work.config.station.name)
+                 author=work.config.station.name, turns=_turns(work, grp))
     text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
     text_file.write_text(text, encoding="utf-8")
     return text

@@ -20,6 +20,7 @@ import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
 from pipeline.domain import QrPayload
+from pipeline.ingest.orient import osd_turn, qr_turn
 from pipeline.ingest.pages import PageImage
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ Progress = Callable[[int, int], None]
 _UNNUMBERED_RE = re.compile(r"^SJD1:(?P<station>[A-Z0-9]{2,8}):(?P<instance>[0-9A-Z]{8}):0/0$")
 INK_DELTA = 48          # a pixel is ink when this much darker than the paper around it
 MARGIN = 0.04           # scanner edge shadows and punch holes live in the outer 4 %
+SHADOW_ROWS = 0.3       # a side whose outermost line is this much dark carries an edge shadow
+SHADOW_DEPTH = 0.15     # how far in from the edge a shadow is taken away (beyond MARGIN)
 
 
 # ---------------------------------------------------------------- one page
@@ -43,14 +46,16 @@ def parse_payload(text: str) -> QrPayload | None:
     return QrPayload(match["station"], match["instance"], 0, 0) if match else None
 
 
-def _read(image: Image.Image, **options) -> list[QrPayload]:
-    """Decode the QR codes zxing-cpp finds in image; keep ours, in reading order, no repeats."""
-    found = []
+def _read(image: Image.Image, **options) -> tuple[list[QrPayload], int]:
+    """Decode the QR codes zxing-cpp finds in image; keep ours, in reading order, no repeats;
+    and the turn that shows the page upright, from the first of ours (0 when none)."""
+    found, turn = [], None
     for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, **options):
         payload = parse_payload(barcode.text)
         if payload is not None and payload not in found:
             found.append(payload)
-    return found
+            turn = qr_turn(barcode.orientation) if turn is None else turn
+    return found, turn or 0
 
 
 def _attempts(image: Image.Image) -> Iterable[tuple[str, Callable[[], Image.Image]]]:
@@ -74,16 +79,22 @@ def _binarise(image: Image.Image) -> Image.Image:
 
 def decode_page(image: Image.Image) -> list[QrPayload]:
     """Our QR payloads on a page image (any station): as-is first, harder looks only if none found."""
+    return decode_page_turn(image)[0]
+
+
+def decode_page_turn(image: Image.Image) -> tuple[list[QrPayload], int]:
+    """decode_page, and the clockwise turn (0/90/180/270) that shows the page upright (from its QR)."""
     gray = image if image.mode == "L" else image.convert("L")
-    found = _read(gray)
+    found, turn = _read(gray)
     if found:
-        return found
+        return found, turn
     for name, make in _attempts(gray):
-        found = _read(make(), try_downscale=False) if name == "upscale" else _read(make())
+        # the small tilts of the last attempts never change the quarter turn the angle rounds to
+        found, turn = _read(make(), try_downscale=False) if name == "upscale" else _read(make())
         if found:
             log.debug("QR found after %s", name)
-            return found
-    return []
+            return found, turn
+    return [], 0
 
 
 def ink_map(image: Image.Image) -> np.ndarray:
@@ -93,11 +104,30 @@ def ink_map(image: Image.Image) -> np.ndarray:
     my, mx = int(height * MARGIN), int(width * MARGIN)
     values = values[my:height - my, mx:width - mx]
     paper = int(np.percentile(values[::4, ::4], 90))
-    dark = values < paper - INK_DELTA
+    dark = _without_edge_shadows(values < paper - INK_DELTA)
     padded = np.pad(dark, 1).astype(np.uint8)
     neighbours = sum(padded[1 + dy:padded.shape[0] - 1 + dy, 1 + dx:padded.shape[1] - 1 + dx]
                      for dy in (-1, 0, 1) for dx in (-1, 0, 1) if dy or dx)
     return dark & (neighbours >= 2)   # a stroke pixel has stroke neighbours; a speck of dust has none
+
+
+def _without_edge_shadows(dark: np.ndarray) -> np.ndarray:
+    """dark less the shadow a scanner lid or a sheet edge casts along a side wider than MARGIN.
+
+    A side is shadowed when more than SHADOW_ROWS of its outermost line is dark; then each row
+    (column) loses its dark run from that edge inwards, at most SHADOW_DEPTH of the page: a
+    shadow is a band touching the edge, ink never is (a form's print keeps its margins).
+    """
+    dark = dark.copy()
+    for turned in (dark, dark.T):                      # rows, then columns: views into dark
+        for side in (turned, turned[:, ::-1]):
+            if side.shape[1] == 0 or side[:, 0].mean() <= SHADOW_ROWS:
+                continue
+            depth = max(1, int(side.shape[1] * SHADOW_DEPTH))
+            band = side[:, :depth]
+            run = np.where(band.all(axis=1), depth, np.argmin(band, axis=1))
+            band[np.arange(depth)[None, :] < run[:, None]] = False
+    return dark
 
 
 def is_blank(image: Image.Image, ink_ratio: float) -> bool:
@@ -126,26 +156,30 @@ class PageInfo:
     payloads: list[QrPayload]
     blank: bool
     error: str = ""          # English note when the page could not be examined (kept, never blank)
+    turn: int = 0            # clockwise degrees that show the page upright (orient.py)
 
 
-def page_info(page: PageImage, station_code: str, ink_ratio: float) -> PageInfo:
-    """Examine one page; a failure is recorded on the page, never raised."""
+def page_info(page: PageImage, station_code: str, ink_ratio: float, *, orient: bool = False) -> PageInfo:
+    """Examine one page; a failure is recorded on the page, never raised.
+    orient: ask Tesseract which way up a page without a QR is (a QR page knows it from its symbol)."""
     try:
-        payloads = decode_page(page.image)
+        payloads, turn = decode_page_turn(page.image)
         payloads.sort(key=lambda p: p.station != station_code)   # our station's first
         blank = not payloads and is_blank(page.image, ink_ratio)
-        return PageInfo(page.index, payloads, blank)
+        if orient and not payloads and not blank:
+            turn = osd_turn(page.image)
+        return PageInfo(page.index, payloads, blank, turn=turn)
     except Exception as exc:  # noqa: BLE001 — one bad page must not stop the stack
         log.warning("page %d could not be examined: %r", page.index, exc)
         return PageInfo(page.index, [], False, error=f"{type(exc).__name__}: {exc}")
 
 
 def page_infos(pages: Iterable[PageImage], station_code: str, ink_ratio: float,
-               progress: Progress | None = None, total: int = 0) -> list[PageInfo]:
+               progress: Progress | None = None, total: int = 0, *, orient: bool = False) -> list[PageInfo]:
     """Examine each page on its own (pages may be a lazy iterator, e.g. pages.iter_pages)."""
     infos = []
     for page in pages:
-        infos.append(page_info(page, station_code, ink_ratio))
+        infos.append(page_info(page, station_code, ink_ratio, orient=orient))
         if progress:
             progress(len(infos), total)
     return infos

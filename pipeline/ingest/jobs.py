@@ -238,7 +238,7 @@ def ingest_status(*, paths: DataPaths, today: dt.date | None = None) -> dict:
     active = IngestJob.objects.filter(state__in=ACTIVE)
     today = today or timezone.localdate()
     items = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED)
-    waiting = ReviewItem.objects.exclude(state=ReviewItem.State.FILED)
+    waiting = ReviewItem.objects.filter(state__in=(ReviewItem.State.WAITING, ReviewItem.State.RESERVED))
     quarantined = quarantine_list(paths)
     oldest = [dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc) for p in from_inbox]
     oldest += [job.created_at for job in active.order_by("created_at")[:1]]

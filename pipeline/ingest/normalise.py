@@ -20,6 +20,7 @@ import pikepdf.pdfa
 from PIL import Image, ImageCms, ImageSequence
 
 from pipeline.errors import StationError
+from pipeline.ingest.orient import pages_turn
 from pipeline.ingest.pages import ASSUMED_DPI, sniff_format, unreadable
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,13 @@ def srgb_profile() -> bytes:
 
 
 def archival_pdf(source: Path, page_indices: list[int], out: Path, *, title: str, author: str,
-                 subject: str = "", keywords: str = "", text_layer_pdf: Path | None = None) -> int:
+                 subject: str = "", keywords: str = "", text_layer_pdf: Path | None = None,
+                 turns: list[int] | None = None) -> int:
     """Write the chosen pages (0-based, in the given order) of source as PDF/A-2b to out; return the page count.
 
     text_layer_pdf: a PDF with the same pages in the same order (e.g. OCRmyPDF's output) whose
     text is laid invisibly over each page; its images are not copied.
+    turns: per chosen page, the clockwise turn that shows it upright (orient.py), set as /Rotate.
     """
     source, out = Path(source), Path(out)
     if not page_indices:
@@ -57,6 +60,7 @@ def archival_pdf(source: Path, page_indices: list[int], out: Path, *, title: str
     kind = sniff_format(source)
     pdf = _pdf_from_pdf(source, page_indices) if kind == "pdf" else _pdf_from_images(source, page_indices)
     with pdf:
+        pages_turn(pdf, turns or [])
         if text_layer_pdf is not None:
             with pikepdf.open(text_layer_pdf) as text_pdf:
                 graft_text_layer(pdf, text_pdf)

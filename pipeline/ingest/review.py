@@ -20,21 +20,23 @@ from pipeline.config import StationConfig
 from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, Conflict, NotFound
 from pipeline.ingest import jobs
-from pipeline.ingest.flow import catalog_item, index_codes, job_release, original_dir, originals_of
+from pipeline.ingest.flow import REVIEW_OPEN, catalog_item, index_codes, job_release, original_dir, originals_of
+from pipeline.ingest.review_pages import review_page_images
 from pipeline.numbering import item_number_allocate
 from pipeline.paths import DataPaths
 from pipeline.retention import due_date
 from pipeline.store import item_write
 
 
-def review_list() -> list[dict]:
-    """Every item waiting for a person, oldest first."""
+def review_list(*, paths: DataPaths | None = None) -> list[dict]:
+    """Every item waiting for a person, oldest first; with paths, a PNG per page of each (images)."""
     rows = []
-    for item in ReviewItem.objects.select_related("job").exclude(state=ReviewItem.State.FILED).order_by("created_at", "id"):
+    for item in ReviewItem.objects.select_related("job").filter(state__in=REVIEW_OPEN).order_by("created_at", "id"):
+        images = [str(p) for p in review_page_images(item=item, paths=paths)] if paths else []
         rows.append({"id": item.pk, "kind": item.kind, "message": item.message, "detail": item.detail,
                      "source_name": item.job.source_name, "source_pages": item.source_pages,
                      "instance_code": item.instance_code, "pdf": item.pdf, "state": item.state,
-                     "created_at": item.created_at})
+                     "created_at": item.created_at, "images": images})
     return rows
 
 
@@ -54,6 +56,13 @@ def review_file(*, item_id: int, category: str, title: str, paths: DataPaths, co
     if item.state == ReviewItem.State.FILED:
         raise Conflict(f"待处理项 {item_id} 已归档为 {item.archival_code}，无需再次归档。",
                        f"review item {item_id} already filed", code="review_filed")
+    if item.state == ReviewItem.State.RESERVED and item.plan.get("attach"):
+        raise Conflict(f"待处理项 {item_id} 正在并入表单 {item.plan['attach']} 归档，请再次执行 "
+                       f"station review attach {item_id} --instance {item.plan['attach']} 完成。",
+                       f"review item {item_id} reserved by an attach", code="review_attaching")
+    if item.state == ReviewItem.State.DISCARDED:
+        raise Conflict(f"待处理项 {item_id} 已剔除（页面保存在 processed/discarded/），不能再归档。",
+                       f"review item {item_id} discarded", code="review_discarded")
     own_pages = (paths.root / item.pdf).parent / original_dir(Path(item.pdf).name)   # a split stack's
     if item.state == ReviewItem.State.WAITING:
         plan = _plan(item, category, title.strip(), config)
@@ -73,7 +82,7 @@ def review_file(*, item_id: int, category: str, title: str, paths: DataPaths, co
                                                      resolved_at=timezone.now())
     index_codes(paths, [entry["archival_code"]])
     job = IngestJob.objects.get(pk=item.job.pk)
-    if job.state == IngestJob.State.REVIEW and not job.reviews.exclude(state=ReviewItem.State.FILED).exists():
+    if job.state == IngestJob.State.REVIEW and not job.reviews.filter(state__in=REVIEW_OPEN).exists():
         job_release(paths=paths, job=job)
     return entry["archival_code"]
 
@@ -126,5 +135,5 @@ def _reserve(item: ReviewItem, plan: dict, config: StationConfig) -> ReviewItem:
 
 def oldest_waiting() -> dt.datetime | None:
     """When the oldest item still waiting for a person arrived."""
-    first = ReviewItem.objects.exclude(state=ReviewItem.State.FILED).order_by("created_at").first()
+    first = ReviewItem.objects.filter(state__in=REVIEW_OPEN).order_by("created_at").first()
     return first.created_at if first else None
