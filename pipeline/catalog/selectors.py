@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import DatabaseError, connection
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models import Count, Q
 
 from pipeline.catalog.models import Round
@@ -15,3 +17,13 @@ def round_summary(round_: Round) -> dict:
     return {"code": round_.code, "name": round_.name, "theory_at": round_.theory_at,
             "practical_at": round_.practical_at, "candidates": round_.candidates.count(),
             "groups": list(groups)}
+
+
+def catalog_ready() -> bool:
+    """Whether the catalog database exists and every migration is applied (False before `station init`)."""
+    try:
+        connection.close()   # a fresh connection: the failed statement may have left this one aborted
+        executor = MigrationExecutor(connection)
+        return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    except DatabaseError:
+        return False
