@@ -28,6 +28,7 @@ from django.utils import timezone
 from pipeline import search
 from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Candidate, FormInstance, IngestJob, ReviewItem
+from pipeline.catalog.selectors import instance_coverage
 from pipeline.config import StationConfig
 from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, StationError
@@ -470,6 +471,7 @@ def _form_plan(work: Work, number: int, grp: Group, instance: FormInstance) -> d
     if candidate:
         meta.update(candidate_id_number=candidate.id_number, candidate_name=candidate.name,
                     ticket_number=candidate.ticket_number, occupation=candidate.occupation, level=candidate.level)
+    meta["occupations"], meta["levels"] = instance_coverage(instance=instance)   # room/round records: several
     title = instance.data.get("document_title") or instance.title
     scores_on = round_.scores_recorded_on if round_ else _ingest_date(work)
     return _entry(work, number, grp, category=category, retention_class=retention_class, title=title,
