@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline.catalog.services import round_get
-from pipeline.cli.common import JsonOption, console, emit
+from pipeline.cli.common import JsonOption, console, emit, err_console
 from pipeline.errors import BadInput
 from pipeline.forms.registry import FORMS
 
@@ -42,9 +42,10 @@ def list_(as_json: bool = JsonOption) -> None:
     emit(rows, as_json, render)
 
 
-def _progress_bar() -> Progress:
+def _progress_bar(quiet: bool = False) -> Progress:
+    """The progress bar, on stderr so that --json output stays clean."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+                    console=err_console, transient=False, disable=quiet)
 
 
 def _report(batch: Batch, out: Path, as_json: bool) -> None:
@@ -86,17 +87,22 @@ def render_(form: str, round_code: str = typer.Option(None, "--round", help="鉴
 
 
 @app.command("round")
-def round_(round_code: str, out: Path = OutOption, as_json: bool = JsonOption) -> None:
+def round_(round_code: str, out: Path = OutOption,
+           outstanding: bool = typer.Option(False, "--outstanding",
+                                            help="只补打尚未交回归档的表单（原编号、原二维码，不新建表单）"),
+           as_json: bool = JsonOption) -> None:
     """生成一期鉴定的全部一级表单，并为每种表单合并一份打印用 PDF。"""
     from pipeline.forms.service import forms_round  # here, not at module level: CLI start-up time (weasyprint)
     round_obj = round_get(round_code)
-    with _progress_bar() as bar:
+    from pipeline.forms.reprint import forms_reprint_outstanding
+    make = forms_reprint_outstanding if outstanding else forms_round
+    with _progress_bar(as_json) as bar:
         task = bar.add_task("排版生成", total=None)
 
         def progress(done: int, total: int, message: str) -> None:
             bar.update(task, completed=done, total=total, description=f"排版生成 {message}")
 
-        batch = forms_round(round_=round_obj, out=out, progress=progress)
+        batch = make(round_=round_obj, out=out, progress=progress)
     _report(batch, out, as_json)
 
 

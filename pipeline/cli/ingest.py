@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from pipeline.cli.common import JsonOption, console, emit
+from pipeline.catalog.selectors import outstanding_by_round
 from pipeline.config import get_config
 from pipeline.errors import StationError
 from pipeline.ingest.jobs import ingest_status
@@ -102,6 +103,7 @@ def ingest(once: bool = typer.Option(False, "--once", help="处理完收件箱�
 def status(as_json: bool = JsonOption) -> None:
     """收件箱与归档概况：排队、今日/累计归档、待人工处理、隔离、重复。"""
     data = ingest_status(paths=data_paths())
+    data["outstanding_forms"] = outstanding_by_round()
 
     def render(row: dict) -> None:
         oldest = row["oldest_waiting"].astimezone().strftime("%Y-%m-%d %H:%M") if row["oldest_waiting"] else "—"
@@ -109,6 +111,8 @@ def status(as_json: bool = JsonOption) -> None:
         console.print(f"今日归档：{row['filed_today']}    累计归档：{row['filed_total']}")
         console.print(f"待人工处理：{row['waiting_review']}    隔离：{row['quarantined']}    重复投递：{row['duplicates']}")
         console.print(f"最早的待处理项：{oldest}")
+        for round_code, count in row["outstanding_forms"].items():
+            console.print(f"批次 {round_code}：未交回归档的表单 {count} 份（station rounds outstanding {round_code}）")
 
     emit(data, as_json, render)
 
