@@ -118,6 +118,7 @@ def cover(category: str = typer.Option(..., "--category", help="类别代码：K
           title: str = typer.Option(..., "--title", help="题名"),
           date: str = typer.Option(..., "--date", help="文件日期 2026-12-05"),
           responsible: str = typer.Option(..., "--responsible", help="责任者（发文/形成单位）"),
+          doc_number: str = typer.Option("", "--doc-number", help="文号，如 厦人社〔2026〕12号（可选）"),
           pages: int = typer.Option(None, "--pages", help="文件页数（不含封面）"),
           round_code: str = typer.Option(None, "--round", help="所属鉴定批次（可选）"),
           out: Path = OutOption, as_json: bool = JsonOption) -> None:
@@ -125,7 +126,8 @@ def cover(category: str = typer.Option(..., "--category", help="类别代码：K
     from pipeline.forms.service import forms_generate  # here, not at module level: CLI start-up time (weasyprint)
     round_obj = round_get(round_code) if round_code else None
     batch = forms_generate(form="filing-cover", round_=round_obj, out=out, category=category.upper(),
-                           title=title, date=_parse_date(date), responsible=responsible, pages=pages, workers=1)
+                           title=title, date=_parse_date(date), responsible=responsible, pages=pages, workers=1,
+                           doc_number=doc_number)
     _report(batch, out, as_json)
 
 

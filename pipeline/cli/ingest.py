@@ -165,11 +165,13 @@ def review_list_(as_json: bool = JsonOption) -> None:
 @review_app.command("file")
 def review_file_(item: int = typer.Argument(..., help="待处理项编号（见 station review list）"),
                  category: str = typer.Option(..., "--category", help="类别代码，如 FW、KW、SJ"),
-                 title: str = typer.Option(..., "--title", help="题名")) -> None:
+                 title: str = typer.Option(..., "--title", help="题名"),
+                 responsible: str = typer.Option("", "--responsible", help="责任者（发文单位；默认本站）"),
+                 doc_number: str = typer.Option("", "--doc-number", help="文号（可选）")) -> None:
     """按指定类别和题名归档一个待处理项。"""
     from pipeline.ingest.review import review_file  # here: CLI start-up time (review imports the flow)
     code = review_file(item_id=item, category=category.strip().upper(), title=title, paths=data_paths(),
-                       config=get_config())
+                       config=get_config(), responsible=responsible.strip(), doc_number=doc_number.strip())
     console.print(f"[green]已归档[/]：档号 {code}")
 
 
