@@ -126,9 +126,10 @@ def quarantine_list_(as_json: bool = JsonOption) -> None:
         if not data:
             console.print("隔离区为空。")
             return
-        table = Table("文件", "原因", "代码", "时间", title="隔离区")
+        from pipeline.labels import local_time   # codes stay in --json; staff see the reason and local time
+        table = Table("文件", "原因", "隔离时间", title="隔离区")
         for row in data:
-            table.add_row(row["name"], row["message"], row["code"], row["time"])
+            table.add_row(row["name"], row["message"], local_time(row.get("time")))
         console.print(table)
 
     emit(rows, as_json, render)
