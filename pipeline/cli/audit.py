@@ -10,6 +10,7 @@ from pipeline.cli.common import JsonOption, console, emit
 from pipeline.errors import IntegrityProblem
 from pipeline.paths import data_paths
 from pipeline.verify import audit_check
+from pipeline.labels import local_time
 
 app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 
@@ -38,7 +39,7 @@ def list_(limit: int = typer.Option(50, "--limit", help="显示最近多少条")
     def render(data: list[dict]) -> None:
         table = Table("序号", "时间", "用户", "操作", "对象", title="审计日志")
         for row in data:
-            table.add_row(str(row["seq"]), row["at"].strftime("%Y-%m-%d %H:%M:%S"), row["actor"], row["action"],
+            table.add_row(str(row["seq"]), local_time(row["at"], fmt="%Y-%m-%d %H:%M:%S"), row["actor"], row["action"],
                           row["target"])
         console.print(table)
 

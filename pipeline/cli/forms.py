@@ -12,6 +12,7 @@ from rich.table import Table
 
 from pipeline.catalog.services import round_get
 from pipeline.cli.common import JsonOption, console, emit, err_console
+from pipeline.labels import retention_label
 from pipeline.errors import BadInput
 from pipeline.forms.registry import FORMS
 
@@ -35,7 +36,7 @@ def list_(as_json: bool = JsonOption) -> None:
     def render(data: list[dict]) -> None:
         table = Table("表单", "名称", "依据", "保管期限", "类别", "Word", "可生成", title="表单一览")
         for row in data:
-            table.add_row(row["key"], row["name"], row["article"], row["retention_class"] or ("按所选类别" if row["key"] == "filing-cover" else "不归档"),
+            table.add_row(row["key"], row["name"], row["article"], (retention_label(row["retention_class"]) if row["retention_class"] else None) or ("按所选类别" if row["key"] == "filing-cover" else "不归档"),
                           row["category"] or "—", "是" if row["docx"] else "", "是" if row["available"] else "否")
         console.print(table)
 

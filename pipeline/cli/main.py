@@ -22,12 +22,14 @@ from pipeline.cli import ingest as ingest_cli  # noqa: E402
 from pipeline.cli import forms as forms_cli  # noqa: E402
 from pipeline.cli import audit as audit_cli, retention as retention_cli, verify as verify_cli  # noqa: E402
 from pipeline.cli.common import err_console  # noqa: E402
+from pipeline.cli import zh_help  # noqa: E402
 from pipeline.catalog.selectors import catalog_ready  # noqa: E402
 from pipeline.paths import data_paths  # noqa: E402
 from django.db import DatabaseError  # noqa: E402
 from pipeline.errors import ExitCode, NotInitialised, StationError  # noqa: E402
 
 log = logging.getLogger("pipeline.cli")
+zh_help.install()   # Typer's Usage/Options/help text and usage errors in Chinese
 
 app = typer.Typer(help="职业技能鉴定站 表单与档案系统 / appraisal station forms and archive",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -75,8 +77,7 @@ def _report(exc: StationError) -> int:
     err_console.print(f"[bold red]错误[/]：{exc.message_zh}")
     for problem in exc.problems:
         err_console.print(f"  · {problem}")
-    err_console.print(f"[dim]({exc.code})[/]")
-    return int(exc.exit_code)
+    return int(exc.exit_code)           # the English code is in the log, not in front of staff
 
 
 def _not_initialised() -> NotInitialised:
