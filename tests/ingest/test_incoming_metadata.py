@@ -33,9 +33,9 @@ NOTICE = f"""<html><body style="font-family:'Noto Serif CJK SC','Noto Sans CJK S
 <p style="text-align:right">{{date}}</p></body></html>"""
 
 
-def notice_pdf(tmp_path, date_text: str):
+def notice_pdf(tmp_path, date_text: str, issuer: str = ISSUER):
     path = tmp_path / "notice.pdf"
-    weasyprint.HTML(string=NOTICE.replace("{date}", date_text)).write_pdf(path)
+    weasyprint.HTML(string=NOTICE.replace("{date}", date_text).replace(ISSUER, issuer)).write_pdf(path)
     return path
 
 
@@ -74,13 +74,14 @@ def test_ocr_filed_notice_takes_its_heading_and_issue_date_marked_as_guessed(dat
 
 
 def test_review_file_keeps_responsible_and_doc_number(data_root, tmp_path, capsys):
-    simulate([notice_pdf(tmp_path, "2026年11月5日")], data_root.inbox, ScanOptions(seed=6, sign=False))
+    # from a body no classification rule knows: it waits for a person
+    simulate([notice_pdf(tmp_path, "2026年11月5日", issuer="厦门海沧职业培训学校")], data_root.inbox, ScanOptions(seed=6, sign=False))
     ingest_once(paths=data_root, config=fast_config(0))
     (waiting,) = ReviewItem.objects.all()
     assert main(["review", "file", str(waiting.pk), "--category", "FW", "--title", "关于鉴定工作的通知",
-                 "--responsible", ISSUER, "--doc-number", "厦鉴〔2026〕12号"]) == 0
+                 "--responsible", "厦门海沧职业培训学校", "--doc-number", "厦鉴〔2026〕12号"]) == 0
     item = ArchiveItem.objects.get()
-    assert (item.responsible, item.doc_number) == (ISSUER, "厦鉴〔2026〕12号")
+    assert (item.responsible, item.doc_number) == ("厦门海沧职业培训学校", "厦鉴〔2026〕12号")
     assert _item_meta(data_root, item)["doc_number"] == "厦鉴〔2026〕12号"
 
 
