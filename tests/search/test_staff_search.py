@@ -89,3 +89,18 @@ def test_results_export_to_excel_with_id_numbers_masked_as_on_screen(filed_round
     cells = " ".join(str(c) for row in body for c in row if c)
     assert filed_round["registration"].archival_code in cells
     assert id_number(2) not in cells and id_number(2)[:6] + "********" in cells
+
+
+def test_both_engines_match_every_occupation_and_level_of_a_room_record(backend, data_root):
+    from pipeline import search as search_api
+    from pipeline.search import SearchFilters
+    from tests.search.conftest import _item, write_item
+    meta = _item("J118-WS·2026-D10-KW-0003", "2026-12 理论一室 第1场 考场情况记录表", "考场情况记录表 理论一室",
+                 "2026-12-05", form="room-record", round_code="2026-12")
+    meta.update(occupations=["电工", "焊工"], levels=[4, 5])
+    write_item(data_root.archive, meta)
+    search_api.index_items([meta])
+    for occupation, level in (("电工", 4), ("焊工", 5), ("电工", None)):
+        result = search_api.search("", SearchFilters(occupation=occupation, level=level, year=2026))
+        assert [h.archival_code for h in result.hits] == ["J118-WS·2026-D10-KW-0003"], (backend, occupation)
+    assert search_api.search("", SearchFilters(occupation="育婴员")).hits == []
