@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import random
+import re
 import sys
+import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -144,7 +147,27 @@ def write_sheet(path: Path, headers: list[str], rows: list[dict], *, title: str 
                 elif isinstance(cell.value, str) and cell.value.isdigit():
                     cell.number_format = "@"     # text: keep leading zeros and all 18 digits
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    save_deterministic(book, path)
+
+
+FIXED_TIME = dt.datetime(2026, 1, 1)
+
+
+def save_deterministic(book: Workbook, path: Path) -> None:
+    """Save the workbook so the same content gives the same bytes (no save-time stamps in the zip or docProps)."""
+    book.properties.created = book.properties.modified = FIXED_TIME
+    buffer = io.BytesIO()
+    book.save(buffer)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            data = source.read(entry.filename)
+            if entry.filename == "docProps/core.xml":   # openpyxl stamps "modified" with the save time
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", data)
+            info = zipfile.ZipInfo(entry.filename, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, data)
+    path.write_bytes(out.getvalue())
 
 
 def write_candidates(out: Path, people: list[dict], seed: int = SEED) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 LEVEL_NAMES = {1: "一级/高级技师", 2: "二级/技师", 3: "三级/高级工", 4: "四级/中级工", 5: "五级/初级工"}
@@ -101,6 +102,10 @@ def mask_id(value: str) -> str:
 
 _CODE_RE = re.compile(r"^(?P<fonds>[A-Z0-9]{1,8})-(?P<kind>[A-Z]{2})·(?P<year>\d{4})-(?P<retention>Y|D\d{1,3})"
                       r"-(?P<category>[A-Z]{2,4})-(?P<item>\d{4})$")
+_TYPED_DASHES = str.maketrans({c: "-" for c in "－‐‑‒–—―−﹣"})
+_TYPED_DOTS = str.maketrans({c: "·" for c in ".．。・･•‧∙⋅"})
+_TYPED_RE = re.compile(r"^(?P<fonds>[A-Z0-9]{1,8})[-·](?P<kind>[A-Z]{2})[-·](?P<year>\d{4})[-·](?P<retention>Y|D\d{1,3})"
+                       r"[-·](?P<category>[A-Z]{2,4})[-·](?P<item>\d{1,4})$")
 
 
 @dataclass(frozen=True, order=True)
@@ -130,6 +135,16 @@ class ArchivalCode:
     @classmethod
     def parse(cls, text: str) -> "ArchivalCode":
         match = _CODE_RE.match(text.strip())
+        if not match:
+            raise ValueError(f"“{text}”不是有效的档号（格式：全宗号-WS·年度-保管期限-类别-件号）")
+        return cls(match["fonds"], int(match["year"]), match["retention"], match["category"],
+                   int(match["item"]), match["kind"])
+
+    @classmethod
+    def parse_typed(cls, text: str) -> "ArchivalCode":
+        """A 档号 as staff type it: full-width, lower case, spaces, "-" or "." instead of "·" (ValueError if not one)."""
+        value = unicodedata.normalize("NFKC", text or "").translate(_TYPED_DASHES).translate(_TYPED_DOTS)
+        match = _TYPED_RE.match(re.sub(r"\s+", "", value).upper())
         if not match:
             raise ValueError(f"“{text}”不是有效的档号（格式：全宗号-WS·年度-保管期限-类别-件号）")
         return cls(match["fonds"], int(match["year"]), match["retention"], match["category"],

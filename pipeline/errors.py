@@ -73,3 +73,9 @@ class Refused(StationError):
 class IntegrityProblem(StationError):
     exit_code = ExitCode.INTEGRITY
     code = "integrity"
+
+
+class NotInitialised(ConfigError):
+    """The data root has no catalog database yet (or one missing migrations): run `station init`."""
+
+    code = "not_initialised"

@@ -20,13 +20,14 @@ step "1. 初始化数据目录与目录数据库"
 $S init
 
 step "2. 生成示例鉴定站数据（考生表、工作人员表、考场表、证件照）"
-.venv/bin/python examples/make_example.py
+EXAMPLES="$STATION_DATA/examples"   # generated here, so the tracked examples/*.xlsx stay untouched
+.venv/bin/python examples/make_example.py --out "$EXAMPLES"
 
 step "3. 建立鉴定批次并导入考场、工作人员、考生"
 $S rounds add $ROUND --name "2026年12月职业技能鉴定（演示）" --theory 2026-12-05T09:00 --practical 2026-12-06T08:30
-$S import rooms examples/rooms.xlsx
-$S import staff examples/staff.xlsx
-$S import candidates examples/candidates.xlsx --round $ROUND
+$S import rooms "$EXAMPLES/rooms.xlsx"
+$S import staff "$EXAMPLES/staff.xlsx"
+$S import candidates "$EXAMPLES/candidates.xlsx" --round $ROUND
 $S rounds show $ROUND
 # the first station head: init again, now that 王建国 (DH-001) is on the staff list; then accounts of
 # imported staff (胸卡编号), each added by the station head with the head's own password

@@ -7,7 +7,7 @@ from pathlib import Path
 from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.services import user_roles
-from pipeline.domain import mask_id
+from pipeline.domain import ArchivalCode, mask_id
 from pipeline.errors import NotFound, Refused
 from pipeline.paths import DataPaths
 from pipeline.store import DOCUMENT
@@ -18,6 +18,10 @@ FULL_ID_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.E
 
 def item_view(*, code: str, user, paths: DataPaths) -> dict:
     """An item's catalog card and file path; restricted items need a role and every view is audited."""
+    try:
+        code = str(ArchivalCode.parse_typed(code))   # "-" or "." for "·", full-width, spaces
+    except ValueError:
+        pass                                          # not a 档号 at all: reported as not found below
     try:
         item = ArchiveItem.objects.get(archival_code=code)
     except ArchiveItem.DoesNotExist:

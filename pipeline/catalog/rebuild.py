@@ -68,6 +68,7 @@ def item_fields(meta: dict, folder: str, config: StationConfig, scores: dict) ->
     instance = FormInstance.objects.filter(code=meta.get("form_instance") or "").first()
     return {"fonds": code.fonds, "year": code.year, "retention_code": code.retention, "category": code.category,
             "item_number": code.item, "title": meta.get("title", ""), "responsible": meta.get("responsible", ""),
+            "doc_number": meta.get("doc_number") or "",
             "doc_date": _date(meta["doc_date"]), "pages": int(meta.get("pages") or 0),
             "secrecy": meta.get("secrecy", ""), "restricted": bool(meta.get("restricted")),
             "form": meta.get("form", ""), "form_instance": instance, "round_code": meta.get("round_code", ""),

@@ -13,6 +13,7 @@ from pipeline.cli.common import JsonOption, console, emit
 from pipeline.config import get_config
 from pipeline.errors import BadInput, IntegrityProblem
 from pipeline.paths import data_paths
+from pipeline.labels import local_time
 from pipeline.privacy import mask_data, mask_personal
 from pipeline.store import write_file_atomic
 from pipeline.verify import Finding, audit_check
@@ -72,7 +73,7 @@ def list_(limit: int = typer.Option(50, "--limit", help="显示最近多少条")
     def render(data: list[dict]) -> None:
         table = Table("序号", "时间", "用户", "操作", "对象", title="审计日志")
         for row in data:
-            table.add_row(str(row["seq"]), row["at"].strftime("%Y-%m-%d %H:%M:%S"), row["actor"], row["action"],
+            table.add_row(str(row["seq"]), local_time(row["at"], fmt="%Y-%m-%d %H:%M:%S"), row["actor"], row["action"],
                           row["target"])
         console.print(table)
 

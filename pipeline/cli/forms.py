@@ -11,7 +11,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from pipeline.catalog.services import round_get
-from pipeline.cli.common import JsonOption, console, emit
+from pipeline.cli.common import JsonOption, console, emit, err_console
+from pipeline.labels import retention_label
 from pipeline.errors import BadInput
 from pipeline.forms.registry import FORMS
 
@@ -35,16 +36,17 @@ def list_(as_json: bool = JsonOption) -> None:
     def render(data: list[dict]) -> None:
         table = Table("表单", "名称", "依据", "保管期限", "类别", "Word", "可生成", title="表单一览")
         for row in data:
-            table.add_row(row["key"], row["name"], row["article"], row["retention_class"] or ("按所选类别" if row["key"] == "filing-cover" else "不归档"),
+            table.add_row(row["key"], row["name"], row["article"], (retention_label(row["retention_class"]) if row["retention_class"] else None) or ("按所选类别" if row["key"] == "filing-cover" else "不归档"),
                           row["category"] or "—", "是" if row["docx"] else "", "是" if row["available"] else "否")
         console.print(table)
 
     emit(rows, as_json, render)
 
 
-def _progress_bar() -> Progress:
+def _progress_bar(quiet: bool = False) -> Progress:
+    """The progress bar, on stderr so that --json output stays clean."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=False)
+                    console=err_console, transient=False, disable=quiet)
 
 
 def _report(batch: Batch, out: Path, as_json: bool) -> None:
@@ -86,17 +88,22 @@ def render_(form: str, round_code: str = typer.Option(None, "--round", help="鉴
 
 
 @app.command("round")
-def round_(round_code: str, out: Path = OutOption, as_json: bool = JsonOption) -> None:
+def round_(round_code: str, out: Path = OutOption,
+           outstanding: bool = typer.Option(False, "--outstanding",
+                                            help="只补打尚未交回归档的表单（原编号、原二维码，不新建表单）"),
+           as_json: bool = JsonOption) -> None:
     """生成一期鉴定的全部一级表单，并为每种表单合并一份打印用 PDF。"""
     from pipeline.forms.service import forms_round  # here, not at module level: CLI start-up time (weasyprint)
     round_obj = round_get(round_code)
-    with _progress_bar() as bar:
+    from pipeline.forms.reprint import forms_reprint_outstanding
+    make = forms_reprint_outstanding if outstanding else forms_round
+    with _progress_bar(as_json) as bar:
         task = bar.add_task("排版生成", total=None)
 
         def progress(done: int, total: int, message: str) -> None:
             bar.update(task, completed=done, total=total, description=f"排版生成 {message}")
 
-        batch = forms_round(round_=round_obj, out=out, progress=progress)
+        batch = make(round_=round_obj, out=out, progress=progress)
     _report(batch, out, as_json)
 
 
@@ -112,6 +119,7 @@ def cover(category: str = typer.Option(..., "--category", help="类别代码：K
           title: str = typer.Option(..., "--title", help="题名"),
           date: str = typer.Option(..., "--date", help="文件日期 2026-12-05"),
           responsible: str = typer.Option(..., "--responsible", help="责任者（发文/形成单位）"),
+          doc_number: str = typer.Option("", "--doc-number", help="文号，如 厦人社〔2026〕12号（可选）"),
           pages: int = typer.Option(None, "--pages", help="文件页数（不含封面）"),
           round_code: str = typer.Option(None, "--round", help="所属鉴定批次（可选）"),
           out: Path = OutOption, as_json: bool = JsonOption) -> None:
@@ -119,7 +127,8 @@ def cover(category: str = typer.Option(..., "--category", help="类别代码：K
     from pipeline.forms.service import forms_generate  # here, not at module level: CLI start-up time (weasyprint)
     round_obj = round_get(round_code) if round_code else None
     batch = forms_generate(form="filing-cover", round_=round_obj, out=out, category=category.upper(),
-                           title=title, date=_parse_date(date), responsible=responsible, pages=pages, workers=1)
+                           title=title, date=_parse_date(date), responsible=responsible, pages=pages, workers=1,
+                           doc_number=doc_number)
     _report(batch, out, as_json)
 
 

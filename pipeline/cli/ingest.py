@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from pipeline.catalog.selectors import outstanding_by_round
 from pipeline.cli.common import JsonOption, acting_user, console, emit
 from pipeline.config import get_config
 from pipeline.errors import StationError
@@ -102,6 +103,7 @@ def ingest(once: bool = typer.Option(False, "--once", help="处理完收件箱�
 def status(as_json: bool = JsonOption) -> None:
     """收件箱与归档概况：排队、今日/累计归档、待人工处理、隔离、重复。"""
     data = ingest_status(paths=data_paths())
+    data["outstanding_forms"] = outstanding_by_round()
 
     def render(row: dict) -> None:
         oldest = row["oldest_waiting"].astimezone().strftime("%Y-%m-%d %H:%M") if row["oldest_waiting"] else "—"
@@ -109,6 +111,8 @@ def status(as_json: bool = JsonOption) -> None:
         console.print(f"今日归档：{row['filed_today']}    累计归档：{row['filed_total']}")
         console.print(f"待人工处理：{row['waiting_review']}    隔离：{row['quarantined']}    重复投递：{row['duplicates']}")
         console.print(f"最早的待处理项：{oldest}")
+        for round_code, count in row["outstanding_forms"].items():
+            console.print(f"批次 {round_code}：未交回归档的表单 {count} 份（station rounds outstanding {round_code}）")
 
     emit(data, as_json, render)
 
@@ -122,9 +126,10 @@ def quarantine_list_(as_json: bool = JsonOption) -> None:
         if not data:
             console.print("隔离区为空。")
             return
-        table = Table("文件", "原因", "代码", "时间", title="隔离区")
+        from pipeline.labels import local_time   # codes stay in --json; staff see the reason and local time
+        table = Table("文件", "原因", "隔离时间", title="隔离区")
         for row in data:
-            table.add_row(row["name"], row["message"], row["code"], row["time"])
+            table.add_row(row["name"], row["message"], local_time(row.get("time")))
         console.print(table)
 
     emit(rows, as_json, render)
@@ -162,11 +167,13 @@ def review_list_(as_json: bool = JsonOption) -> None:
 @review_app.command("file")
 def review_file_(item: int = typer.Argument(..., help="待处理项编号（见 station review list）"),
                  category: str = typer.Option(..., "--category", help="类别代码，如 FW、KW、SJ"),
-                 title: str = typer.Option(..., "--title", help="题名")) -> None:
+                 title: str = typer.Option(..., "--title", help="题名"),
+                 responsible: str = typer.Option("", "--responsible", help="责任者（发文单位；默认本站）"),
+                 doc_number: str = typer.Option("", "--doc-number", help="文号（可选）")) -> None:
     """按指定类别和题名归档一个待处理项。"""
     from pipeline.ingest.review import review_file  # here: CLI start-up time (review imports the flow)
     code = review_file(item_id=item, category=category.strip().upper(), title=title, paths=data_paths(),
-                       config=get_config())
+                       config=get_config(), responsible=responsible.strip(), doc_number=doc_number.strip())
     console.print(f"[green]已归档[/]：档号 {code}")
 
 

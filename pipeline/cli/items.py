@@ -6,6 +6,7 @@ import typer
 
 from pipeline.catalog.items import item_view
 from pipeline.cli.common import JsonOption, acting_user, console, emit
+from pipeline.labels import retention_label, state_label
 from pipeline.paths import data_paths
 
 LABELS = {"archival_code": "档号", "title": "题名", "responsible": "责任者", "doc_date": "日期", "pages": "页数",
@@ -21,8 +22,10 @@ def show_command(code: str = typer.Argument(..., help="档号"),
     card = item_view(code=code, user=acting_user(user) if user else None, paths=data_paths())
 
     def render(data: dict) -> None:
+        shown = {**data, "retention_class": retention_label(data.get("retention_class") or ""),
+                 "status": state_label(data.get("status") or "")}
         for key, label in LABELS.items():
-            value = data.get(key)
+            value = shown.get(key)
             console.print(f"{label}：{'是' if value is True else '否' if value is False else value or '—'}")
 
     emit(card, as_json, render)

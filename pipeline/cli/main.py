@@ -22,9 +22,14 @@ from pipeline.cli import ingest as ingest_cli  # noqa: E402
 from pipeline.cli import forms as forms_cli  # noqa: E402
 from pipeline.cli import audit as audit_cli, retention as retention_cli, verify as verify_cli  # noqa: E402
 from pipeline.cli.common import err_console  # noqa: E402
-from pipeline.errors import ExitCode, StationError  # noqa: E402
+from pipeline.cli import zh_help  # noqa: E402
+from pipeline.catalog.selectors import catalog_ready  # noqa: E402
+from pipeline.paths import data_paths  # noqa: E402
+from django.db import DatabaseError  # noqa: E402
+from pipeline.errors import ExitCode, NotInitialised, StationError  # noqa: E402
 
 log = logging.getLogger("pipeline.cli")
+zh_help.install()   # Typer's Usage/Options/help text and usage errors in Chinese
 
 app = typer.Typer(help="职业技能鉴定站 表单与档案系统 / appraisal station forms and archive",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -51,18 +56,37 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else int(ExitCode.FAILURE if exc.code else ExitCode.OK)
     except StationError as exc:
-        log.warning("%s exit=%d detail=%s", exc.code, exc.exit_code, exc.detail)
-        err_console.print(f"[bold red]错误[/]：{exc.message_zh}")
-        for problem in exc.problems:
-            if problem not in exc.message_zh:       # a config error already lists them in its message
-                err_console.print(f"  · {problem}")
-        err_console.print(f"[dim]({exc.code})[/]")
-        return int(exc.exit_code)
+        return _report(exc)
+    except DatabaseError as exc:
+        if not catalog_ready():
+            log.warning("database error before init: %s", exc)
+            return _report(_not_initialised())
+        log.exception("unexpected database error running %s", argv)
+        err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，请联系系统维护人员。")
+        return int(ExitCode.FAILURE)
     except Exception:  # noqa: BLE001 — the edge: log the trace, tell staff what to do
         log.exception("unexpected error running %s", argv)
         err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，请联系系统维护人员。")
         return int(ExitCode.FAILURE)
     return int(ExitCode.OK)
+
+
+def _report(exc: StationError) -> int:
+    """Print a StationError for staff (the code in the log) and return its exit code."""
+    log.warning("%s exit=%d detail=%s", exc.code, exc.exit_code, exc.detail)
+    err_console.print(f"[bold red]错误[/]：{exc.message_zh}")
+    for problem in exc.problems:
+        if problem not in exc.message_zh:       # a config error already lists them in its message
+            err_console.print(f"  · {problem}")
+    return int(exc.exit_code)           # the English code is in the log, not in front of staff
+
+
+def _not_initialised() -> NotInitialised:
+    """The error for a command run on a data root without an up-to-date catalog database."""
+    root = data_paths().root
+    return NotInitialised(f"数据目录 {root} 尚未初始化（或目录数据库需要升级）：请先运行 station init"
+                          f"（可重复执行，不会改动已有数据）；若数据在别处，请设置环境变量 STATION_DATA 指向它。",
+                          f"catalog database missing or not migrated under {root}")
 
 
 def run() -> None:

@@ -10,7 +10,7 @@ from django.db.models import Count
 from rich.table import Table
 
 from pipeline.catalog.models import Round
-from pipeline.catalog.selectors import round_summary
+from pipeline.catalog.selectors import round_outstanding, round_summary
 from pipeline.catalog.services import round_add, round_get
 from pipeline.cli.common import JsonOption, console, emit
 from pipeline.config import get_config
@@ -79,3 +79,25 @@ def show(code: str, as_json: bool = JsonOption) -> None:
         console.print(f"  合计考生：{data['candidates']}")
 
     emit(summary, as_json, render)
+
+
+@app.command("outstanding")
+def outstanding(code: str, as_json: bool = JsonOption) -> None:
+    """列出本批次已生成、尚未归档的表单（按表单，逐个考生或考场）。"""
+    report = round_outstanding(round_=round_get(code))
+
+    def render(data: dict) -> None:
+        console.print(f"批次 {data['round']}：应归档表单 {data['generated']} 份，已归档 {data['filed']} 份，"
+                      f"[bold]未交回 {data['outstanding']} 份[/]")
+        for form in data["forms"]:
+            if not form["outstanding"]:
+                continue
+            table = Table("考生／考场", "表单编号", "页数",
+                          title=f"{form['name']}：未交回 {len(form['outstanding'])} / {form['generated']}")
+            for row in form["outstanding"]:
+                table.add_row(row["subject_label"], row["instance"], str(row["pages"]))
+            console.print(table)
+        if data["outstanding"]:
+            console.print(f"补打未交回的表单（同一编号、同一二维码）：station forms round {data['round']} --outstanding --out 目录")
+
+    emit(report, as_json, render)

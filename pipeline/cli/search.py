@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from pathlib import Path
 
 import typer
 from rich.markup import escape
@@ -70,7 +71,8 @@ def _render(data: dict) -> None:
 
 
 def search_command(
-        query: str = typer.Argument(..., help="检索词：空格=并且，OR=或者，-词=排除，\"短语\"，字段:值"),
+        query: str = typer.Argument("", show_default=False,
+                                    help="检索词：空格=并且，OR=或者，-词=排除，\"短语\"，字段:值（只用筛选条件时可省略）"),
         category: str = typer.Option(None, "--category", help="类别代码或名称，如 KW 或 考务"),
         form: str = typer.Option(None, "--form", help="表单，如 registration"),
         occupation: str = typer.Option(None, "--occupation", help="工种，如 电工"),
@@ -81,6 +83,7 @@ def search_command(
         limit: int = typer.Option(20, "--limit", min=1, max=500, help="最多显示条数"),
         show_id: bool = typer.Option(False, "--show-id", help="显示完整身份证号（须 --user，且有权限，将记入审计日志）"),
         user: str = typer.Option(None, "--user", help="查看完整身份证号的用户名（验证密码）"),
+        xlsx: Path = typer.Option(None, "--xlsx", help="另把结果导出为 Excel 文件（身份证号与屏幕上一样打码）"),
         as_json: bool = JsonOption) -> None:
     """检索档案：姓名、身份证号、准考证号、档号、工种或正文中的任何词语。"""
     # here, not at module level: CLI start-up time (jieba, tantivy)
@@ -107,7 +110,12 @@ def search_command(
     if as_json:
         for hit in data["hits"]:
             hit["snippet"] = _plain(hit["snippet"])
+    if xlsx is not None:
+        from pipeline.search.export import results_export_xlsx
+        results_export_xlsx(result=data, path=xlsx)
     emit(data, as_json, _render)
+    if xlsx is not None and not as_json:
+        console.print(f"[green]已导出[/] {len(data['hits'])} 条到 {xlsx}")
 
 
 def reindex_command(as_json: bool = JsonOption) -> None:

@@ -159,7 +159,7 @@ def _no_role(record: str) -> list[str]:
 @register("filing-cover")
 def build_filing_cover(round_: Round | None, subject: str | None = None, *, category: str = "",
                        title: str = "", date: dt.date | None = None, responsible: str = "",
-                       pages: int | None = None, **opts) -> list[InstanceData]:
+                       pages: int | None = None, doc_number: str = "", **opts) -> list[InstanceData]:
     """归档封面 of any document: its category, title, date, responsible body, pages."""
     if not category and not title:
         return []   # only made on request (`station cover`), never as part of a round
@@ -175,6 +175,7 @@ def build_filing_cover(round_: Round | None, subject: str | None = None, *, cate
                "title": require("filing-cover", record, "题名", title),
                "date": zh_date(date), "date_iso": date.isoformat() if date else "",
                "responsible": require("filing-cover", record, "责任者", responsible),
+               "doc_number": (doc_number or "").strip(),
                "pages": pages or "", "round_code": round_.code if round_ else ""}
     return [InstanceData(form="filing-cover", subject=f"{category}:{title}"[:100], subject_label=title,
                          title=title, doc_date=date or dt.date.today(), context=context,
@@ -194,7 +195,7 @@ def build_archive_catalogue(round_: Round | None, subject: str | None = None, *,
     instances = []
     for code in categories:
         items = ArchiveItem.objects.filter(year=year, category=code).order_by("retention_code", "item_number")
-        rows = [{"number": i + 1, "archival_code": item.archival_code, "doc_number": "",
+        rows = [{"number": i + 1, "archival_code": item.archival_code, "doc_number": item.doc_number,
                  "responsible": item.responsible, "title": item.title, "date": item.doc_date.isoformat(),
                  "secrecy": item.secrecy, "pages": item.pages, "note": ""} for i, item in enumerate(items)]
         label = config.categories[code].label

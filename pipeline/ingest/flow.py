@@ -28,6 +28,8 @@ from django.utils import timezone
 from pipeline import search
 from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Candidate, FormInstance, IngestJob, ReviewItem
+from pipeline.catalog.selectors import instance_coverage
+from pipeline.ingest import docmeta
 from pipeline.config import StationConfig
 from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, StationError
@@ -408,6 +410,7 @@ def catalog_item(*, paths: DataPaths, entry: dict, actor: str, action: str) -> A
     item, created = ArchiveItem.objects.get_or_create(archival_code=str(code), defaults=dict(
         fonds=code.fonds, year=code.year, retention_code=code.retention, category=code.category,
         item_number=code.item, title=meta["title"], responsible=meta["responsible"],
+        doc_number=meta.get("doc_number") or "",
         doc_date=dt.date.fromisoformat(meta["doc_date"]), pages=meta["pages"], secrecy=meta["secrecy"],
         restricted=meta["restricted"], form=meta["form"], form_instance=instance,
         round_code=meta["round_code"], candidate_id_number=meta["candidate_id_number"],
@@ -464,7 +467,7 @@ def _problem_zh(problems: list[Problem], instance: FormInstance | None, grp: Gro
 
 
 def _base_meta(work: Work, grp: Group, doc_date: dt.date, retention_class: str, text: str) -> dict:
-    return {"responsible": work.config.station.name, "doc_date": doc_date.isoformat(),
+    return {"responsible": work.config.station.name, "doc_number": "", "doc_date": doc_date.isoformat(),
             "pages": len(grp.page_indices), "secrecy": "", "restricted": False, "form": "",
             "form_instance": "", "round_code": "", "candidate_id_number": "", "candidate_name": "",
             "ticket_number": "", "occupation": "", "level": None, "retention_class": retention_class,
@@ -501,11 +504,15 @@ def _form_plan(work: Work, number: int, grp: Group, instance: FormInstance) -> d
         text = "\n".join(filter(None, [text, _ocr_text(work, number, grp)]))
     meta = _base_meta(work, grp, instance.doc_date, retention_class, text)
     meta.update(form=instance.form, form_instance=instance.code, round_code=round_.code if round_ else "")
+    if instance.form == "filing-cover":     # an incoming document: its own issuer and 文号, as the cover names them
+        meta.update(responsible=instance.data.get("responsible") or meta["responsible"],
+                    doc_number=instance.data.get("doc_number") or "")
     candidate = (Candidate.objects.filter(round=round_, id_number=instance.subject).first()
                  if round_ and instance.subject else None)
     if candidate:
         meta.update(candidate_id_number=candidate.id_number, candidate_name=candidate.name,
                     ticket_number=candidate.ticket_number, occupation=candidate.occupation, level=candidate.level)
+    meta["occupations"], meta["levels"] = instance_coverage(instance=instance)   # room/round records: several
     title = instance.data.get("document_title") or instance.title
     scores_on = round_.scores_recorded_on if round_ else _ingest_date(work)
     return _entry(work, number, grp, category=category, retention_class=retention_class, title=title,
@@ -513,11 +520,18 @@ def _form_plan(work: Work, number: int, grp: Group, instance: FormInstance) -> d
 
 
 def _plain_plan(work: Work, number: int, grp: Group, category: str, title: str, text: str) -> dict:
-    """An unmarked document classified by folder or rule: dated and clocked by its filing day."""
+    """An unmarked document classified by folder or rule: titled by its heading and dated by its 成文日期
+    when the OCR text shows them (marked as guessed), else by the file name and the filing day."""
     retention_class = work.config.categories[category].retention
-    meta = _base_meta(work, grp, _ingest_date(work), retention_class, text)
-    return _entry(work, number, grp, category=category, retention_class=retention_class, title=title,
-                  meta=meta, scores_on=_ingest_date(work))
+    found_title, found_date = docmeta.heading(text), docmeta.issue_date(text)
+    if found_date and found_date > _ingest_date(work):
+        found_date = None                   # a misread: a document is not issued after it arrived
+    meta = _base_meta(work, grp, found_date or _ingest_date(work), retention_class, text)
+    guessed = [name for name, value in (("title", found_title), ("doc_date", found_date)) if value]
+    if guessed:
+        meta["guessed"] = guessed
+    return _entry(work, number, grp, category=category, retention_class=retention_class,
+                  title=found_title or title, meta=meta, scores_on=_ingest_date(work))
 
 
 def _review(work: Work, number: int, grp: Group, kind: str, message: str, detail: str, text: str = "") -> dict:

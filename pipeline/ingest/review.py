@@ -50,7 +50,7 @@ def review_get(item_id: int) -> ReviewItem:
 
 
 def review_file(*, item_id: int, category: str, title: str, paths: DataPaths, config: StationConfig,
-                actor: str = "staff") -> str:
+                actor: str = "staff", responsible: str = "", doc_number: str = "") -> str:
     """File a waiting item under category with title; return its 档号 (resumable if interrupted)."""
     item = review_get(item_id)
     if item.state == ReviewItem.State.FILED:
@@ -66,6 +66,7 @@ def review_file(*, item_id: int, category: str, title: str, paths: DataPaths, co
     own_pages = (paths.root / item.pdf).parent / original_dir(Path(item.pdf).name)   # a split stack's
     if item.state == ReviewItem.State.WAITING:
         plan = _plan(item, category, title.strip(), config)
+        plan["metadata"].update(responsible=responsible or plan["metadata"]["responsible"], doc_number=doc_number)
         plan["metadata"]["original"] = "pages" if own_pages.is_dir() else "whole"
         item = _reserve(item, plan, config)
     source = jobs.job_source(paths, item.job)

@@ -95,6 +95,14 @@ _INSTANCE = re.compile(r"^(?=.*\d)(?=.*[A-Z])[0-9A-HJKMNP-TV-Z]{8}$")
 _TICKET = re.compile(r"^(?=.*\d)[0-9A-Z][0-9A-Z-]{5,31}$")
 
 
+def _typed_code(value: str) -> str:
+    """A 档号 as typed → its canonical form (unchanged when it is not one)."""
+    try:
+        return str(ArchivalCode.parse_typed(value))
+    except ValueError:
+        return normalise_id(value)
+
+
 def classify_ident(token: str, notices: list[str]) -> Ident | None:
     """The identifier token stands for, or None; a wrong ID check digit adds a notice."""
     value = normalise_id(token)
@@ -106,7 +114,7 @@ def classify_ident(token: str, notices: list[str]) -> Ident | None:
             return Ident("id_prefix", value[:17], token)
         return Ident("id", value, token)
     try:
-        return Ident("archival_code", str(ArchivalCode.parse(value)), token)
+        return Ident("archival_code", str(ArchivalCode.parse_typed(token)), token)
     except ValueError:
         pass
     if _DIGITS.match(value):
@@ -195,7 +203,7 @@ def _field_node(name: str, value: str, filters: dict, notices: list[str]):
     elif kind == "ticket":
         return Exact("ticket_number", normalise_id(value))
     elif kind == "code":
-        return Exact("archival_code", normalise_id(value))
+        return Exact("archival_code", _typed_code(value))
     elif kind == "title":
         return Word(normalise(value), field="title")
     return None

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Protocol
 from pipeline.domain import normalise_id
 from pipeline.search.analyzer import Analysed, analyse, normalise
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2   # 2: occupations/levels multi-valued (room and round records cover several)
 Progress = Callable[[int, int], None]   # (done, total)
 
 
@@ -37,6 +37,8 @@ class SearchDoc:
     instance_code: str = ""
     candidate_name: str = ""
     round_code: str = ""
+    occupations: tuple[str, ...] = ()   # every occupation the record covers (filter field)
+    levels: tuple[str, ...] = ()        # every level the record covers (filter field)
 
     @property
     def day(self) -> int:
@@ -52,16 +54,26 @@ class IndexDoc:
     analysed: Analysed
 
 
+def _covered(meta: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The occupations and levels an item covers: a room or round record lists several, a candidate's one."""
+    occupations = [str(o) for o in meta.get("occupations") or [] if o] or [str(meta.get("occupation") or "")]
+    levels = [str(v) for v in meta.get("levels") or [] if v not in (None, "")]
+    if not levels and meta.get("level") not in (None, ""):
+        levels = [str(meta["level"])]
+    return (tuple(sorted({normalise(o) for o in occupations if o})), tuple(sorted(set(levels))))
+
+
 def doc_from_meta(meta: dict) -> SearchDoc:
     """The search document of one metadata.json dict (CONTRACTS §3)."""
     level = meta.get("level")
+    occupations, levels = _covered(meta)
     return SearchDoc(
         archival_code=str(meta["archival_code"]),
         title=str(meta.get("title") or ""),
         text=str(meta.get("text") or ""),
         category=str(meta.get("category") or "").upper(),
         form=str(meta.get("form") or ""),
-        occupation=normalise(str(meta.get("occupation") or "")),
+        occupation=normalise(str(meta.get("occupation") or "")) or "、".join(occupations),
         level="" if level in (None, "") else str(level),
         year=int(meta.get("year") or 0),
         doc_date=str(meta.get("doc_date") or "")[:10],
@@ -72,6 +84,7 @@ def doc_from_meta(meta: dict) -> SearchDoc:
         instance_code=str(meta.get("form_instance") or "").upper(),
         candidate_name=normalise(str(meta.get("candidate_name") or "")).replace(" ", ""),
         round_code=str(meta.get("round_code") or ""),
+        occupations=occupations, levels=levels,
     )
 
 

@@ -21,6 +21,7 @@ EXACT_FIELDS = ("archival_code", "category", "form", "occupation", "level", "doc
                 "status", "id_number", "ticket_number", "instance_code", "candidate_name", "round_code")
 STORED_FIELDS = ("archival_code", "title_display", "doc_date", "category", "form", "occupation", "level",
                  "candidate_name", "id_number")
+MULTI_FIELDS = ("occupations", "levels")   # several values per document: what the filters match
 HEAP_BYTES = 128_000_000
 
 
@@ -32,6 +33,8 @@ def build_schema() -> tantivy.Schema:
     builder.add_text_field("title_display", stored=True, tokenizer_name="raw", index_option="basic")
     for name in EXACT_FIELDS:
         builder.add_text_field(name, stored=name in STORED_FIELDS, tokenizer_name="raw", index_option="basic")
+    for name in MULTI_FIELDS:
+        builder.add_text_field(name, stored=False, tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("year", indexed=True, fast=True)
     builder.add_integer_field("day", indexed=True, fast=True)
     return builder.build()
@@ -45,6 +48,7 @@ def _register(index: tantivy.Index) -> tantivy.Index:
 def _document(item: IndexDoc) -> tantivy.Document:
     doc, an = item.doc, item.analysed
     values = {name: getattr(doc, name) for name in EXACT_FIELDS}
+    values.update({name: list(getattr(doc, name)) for name in MULTI_FIELDS})
     values.update(title=an.title, text=an.text, grams=an.grams, title_display=doc.title,
                   year=doc.year, day=doc.day)
     return tantivy.Document(**values)
@@ -130,9 +134,9 @@ class TantivyBackend:
     def compile_filters(self, filters: SearchFilters) -> list[tantivy.Query]:
         """Exact-field restrictions."""
         terms = [tantivy.Query.term_query(self.schema, name, value) for name, value in (
-            ("category", filters.category), ("form", filters.form), ("occupation", filters.occupation),
+            ("category", filters.category), ("form", filters.form), ("occupations", filters.occupation),
             ("status", filters.status), ("round_code", filters.round_code),
-            ("level", None if filters.level is None else str(filters.level))) if value]
+            ("levels", None if filters.level is None else str(filters.level))) if value]
         if filters.year is not None:
             terms.append(tantivy.Query.term_query(self.schema, "year", filters.year))
         if filters.date_from or filters.date_to:

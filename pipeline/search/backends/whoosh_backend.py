@@ -13,7 +13,7 @@ from typing import Iterable
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.fields import ID, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.index import EmptyIndexError
 from whoosh.scoring import BM25F
 
@@ -34,7 +34,8 @@ def build_schema() -> Schema:
         category=ID(stored=True), form=ID(stored=True), occupation=ID(stored=True),
         level=ID(stored=True), year=ID, doc_date=ID(stored=True, sortable=True),
         retention_class=ID, status=ID, id_number=ID(stored=True), ticket_number=ID,
-        instance_code=ID, candidate_name=ID(stored=True), round_code=ID)
+        instance_code=ID, candidate_name=ID(stored=True), round_code=ID,
+        occupations=KEYWORD(commas=True), levels=KEYWORD(commas=True))
 
 
 def _fields(item: IndexDoc) -> dict:
@@ -45,7 +46,7 @@ def _fields(item: IndexDoc) -> dict:
             "doc_date": doc.doc_date, "retention_class": doc.retention_class, "status": doc.status,
             "id_number": doc.id_number, "ticket_number": doc.ticket_number,
             "instance_code": doc.instance_code, "candidate_name": doc.candidate_name,
-            "round_code": doc.round_code}
+            "round_code": doc.round_code, "occupations": ",".join(doc.occupations), "levels": ",".join(doc.levels)}
 
 
 def compile_query(node) -> wq.Query:
@@ -70,10 +71,10 @@ def compile_query(node) -> wq.Query:
 def compile_filters(filters: SearchFilters) -> list[wq.Query]:
     """Exact-field restrictions."""
     terms = [wq.Term(name, value) for name, value in (
-        ("category", filters.category), ("form", filters.form), ("occupation", filters.occupation),
+        ("category", filters.category), ("form", filters.form), ("occupations", filters.occupation),
         ("status", filters.status), ("round_code", filters.round_code)) if value]
     if filters.level is not None:
-        terms.append(wq.Term("level", str(filters.level)))
+        terms.append(wq.Term("levels", str(filters.level)))
     if filters.year is not None:
         terms.append(wq.Term("year", str(filters.year)))
     if filters.date_from or filters.date_to:

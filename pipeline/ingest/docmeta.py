@@ -1,0 +1,59 @@
+"""What an incoming document says about itself, read from its OCR text: its heading (题名) and the
+date it was issued (成文日期, written near the end: "二〇二六年十一月五日" or "2026年11月5日").
+Pure functions: no Django, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_ZH_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "O": 0, "o": 0, "○": 0, "Ｏ": 0}
+_ZH_YEAR = "〇○零OoＯ一二三四五六七八九"
+_DATE_RE = re.compile(rf"(?P<y>\d{{4}}|[{_ZH_YEAR}]{{4}})\s*年\s*(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月"
+                      rf"\s*(?P<d>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*日")
+# a heading: 关于…的通知/通报/决定/意见/函/批复/报告/请示/办法/规定/方案/纪要/公告…
+_HEADING_END = re.compile(r"(通知|通报|决定|意见|函|批复|报告|请示|办法|规定|方案|纪要|公告|通告|细则|计划|总结|任务书|合同|协议)$")
+_NOISE = re.compile(r"[\s|_~`'\"“”‘’·.。,，:：;；\-—]+")
+
+
+def _zh_number(text: str) -> int:
+    """一 … 三十一 → 1 … 31 (Chinese numerals as used in dates)."""
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, units = text.partition("十")
+        return (_ZH_DIGITS.get(tens, 1) if tens else 1) * 10 + (_ZH_DIGITS.get(units, 0) if units else 0)
+    return _ZH_DIGITS.get(text, 0)
+
+
+def _year(text: str) -> int:
+    return int(text) if text.isdigit() else int("".join(str(_ZH_DIGITS.get(c, 0)) for c in text))
+
+
+def issue_date(text: str) -> dt.date | None:
+    """The 成文日期: the last well-formed date in the text (it stands under the signature), or None."""
+    found = None
+    for match in _DATE_RE.finditer(text or ""):
+        try:
+            found = dt.date(_year(match["y"]), _zh_number(match["m"]), _zh_number(match["d"]))
+        except ValueError:
+            continue
+    return found
+
+
+def heading(text: str) -> str | None:
+    """The document's heading: the first lines of its first page up to one ending like a heading, or None."""
+    lines = [_NOISE.sub("", line) for line in (text or "").splitlines()]
+    lines = [line for line in lines if line][:12]
+    for end, line in enumerate(lines):
+        if _HEADING_END.search(line):
+            start = end
+            # a heading broken over two or three lines: join the lines before it that begin with 关于
+            for back in range(end, max(-1, end - 3), -1):
+                if lines[back].startswith("关于"):
+                    start = back
+                    break
+            title = "".join(lines[start:end + 1])
+            if 4 <= len(title) <= 120:
+                return title
+    return None
