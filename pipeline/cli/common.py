@@ -57,3 +57,16 @@ def read_password(prompt: str = "密码: ") -> str:
 def acting_user(username: str):
     """The station user named on the command line, proven by their password."""
     return user_authenticate(username=username, password=read_password(f"{username} 的密码: "))
+
+
+REPRINT_STATUS = {"superseded": "已作废，请重印", "filed": "已归档，请重印更正件并归档", "void": "已作废，无需重印"}
+
+
+def render_reprints(reprints: list[dict]) -> None:
+    """The printed forms a change made wrong, and the command that prints each again."""
+    if not reprints:
+        return
+    console.print(f"[yellow]以下 {len(reprints)} 份已打印的表单受此更改影响：[/]")
+    for r in reprints:
+        command = f"  → {r['command']}" if r["command"] else ""
+        console.print(f"  《{r['form_zh']}》{r['label']}（{r['code']}）{REPRINT_STATUS[r['status']]}{command}")

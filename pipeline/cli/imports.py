@@ -56,8 +56,13 @@ def _render_candidates(report: ImportReport) -> None:
 def candidates(file: Path = FileArgument,
                round_code: str = typer.Option(..., "--round", help="批次代码（先用 station rounds add 建立）"),
                skip_invalid: bool = typer.Option(False, "--skip-invalid", help="跳过有问题的行，只导入无误的行"),
+               update: bool = typer.Option(False, "--update", help="更正已导入的名单：按身份证号更新考生，新行加入"),
+               dry_run: bool = typer.Option(False, "--dry-run", help="与 --update 一起：只列出将要做的更改"),
                as_json: bool = JsonOption) -> None:
     """导入考生名单：逐行检查，分配准考证号，规范化照片。"""
+    if update or dry_run:
+        _update(file, round_code, dry_run, as_json)
+        return
     with Progress(TextColumn("规范化照片"), BarColumn(), MofNCompleteColumn(), console=err_console,
                   transient=True, disable=as_json or not err_console.is_terminal) as bar:
         task = bar.add_task("photos", total=None)
@@ -65,6 +70,23 @@ def candidates(file: Path = FileArgument,
                                                 progress=lambda done, total: bar.update(task, completed=done,
                                                                                          total=total)), as_json)
     emit(report.as_dict(), as_json, lambda _: _render_candidates(report))
+
+
+def _update(file: Path, round_code: str, dry_run: bool, as_json: bool) -> None:
+    from pipeline.catalog.corrections import candidates_update
+    from pipeline.cli.corrections import render_changes
+    report = _run(lambda: candidates_update(path=file, round_code=round_code, dry_run=dry_run), as_json)
+
+    def render(_data) -> None:
+        render_changes(report, f"批次 {report.target} 名单更正")
+        verb = "将" if dry_run else "已"
+        console.print(f"[green]{verb}更新 {report.updated} 名、新增 {report.added} 名考生[/]；"
+                      f"{report.unchanged} 名无变化。" + ("加 --update 不带 --dry-run 执行。" if dry_run else ""))
+        if report.not_in_sheet:
+            console.print(f"[yellow]{len(report.not_in_sheet)} 名考生不在此表中，保留未动"
+                          f"（如需删除用 station candidates remove）：[/]{'、'.join(report.not_in_sheet)}")
+
+    emit(report.as_dict(), as_json, render)
 
 
 @app.command("staff")
