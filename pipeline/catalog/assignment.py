@@ -6,6 +6,7 @@ transaction, records the seed on the Round and appends an audit entry.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -95,6 +96,8 @@ def assignment_make(*, round_: Round, seed: int | None = None, actor: str = SYST
     assignment_lock_check(round_=round_, replan=replan, reason=reason)
     problem = assignment_problem(round_=round_, config=config or get_config())
     plan = assign.make_plan(problem, seed=seed, progress=progress)
+    plan = dataclasses.replace(plan, warnings=tuple(
+        w.replace("station assign 批次代码", f"station assign {round_.code}") for w in plan.warnings))
     with transaction.atomic():
         Round.objects.select_for_update().get(pk=round_.pk)
         assignment_lock_check(round_=round_, replan=replan, reason=reason)

@@ -244,7 +244,7 @@ def candidate_edit(*, ref: str, values: dict[str, str], round_code: str | None =
     row = Row(candidate.sheet_row or 0, cells, headers, "")
     record = _candidate(row, config.occupations, [])
     if row.problems or record is None:
-        raise BadInput("修改未执行：" + "；".join(p.message for p in row.problems), "edit rejected",
+        raise BadInput("修改未执行，请改正以下问题后重试：", "edit rejected",
                        code="edit_invalid", problems=[f"{p.column}：{p.message}" for p in row.problems])
     if "id_number" in values and Candidate.objects.filter(round=candidate.round, id_number=record.id_number) \
             .exclude(pk=candidate.pk).exists():
