@@ -72,6 +72,41 @@ def _staff_cells(member: Staff) -> dict:
             "certificate": member.certificate}
 
 
+STAFF_LABELS = {"name": "姓名", "roles": "角色", "id_number": "身份证号", "phone": "联系电话", "occupations": "考评工种",
+                "certificate": "考评员证号"}
+PRINTED_STAFF_FIELDS = {"name", "roles", "occupations", "certificate"}     # printed on badges and plans
+
+
+def _staff_values(record) -> dict:
+    return {"name": record.name, "roles": list(record.roles), "id_number": record.id_number, "phone": record.phone,
+            "occupations": list(record.occupations), "certificate": record.certificate}
+
+
+def _printed(member: Staff, new: dict) -> bool:
+    return any(getattr(member, k) != new[k] for k in PRINTED_STAFF_FIELDS)
+
+
+def staff_changes(member: Staff, new: dict) -> list[Change]:
+    """The fields new changes on member, as shown to staff (ID and phone masked)."""
+    shown = {"id_number": mask_id, "phone": mask_phone, "roles": lambda v: "、".join(ROLE_ZH[r] for r in v),
+             "occupations": "、".join}
+    changes = []
+    for name, value in new.items():
+        old = getattr(member, name)
+        if old != value:
+            show = shown.get(name, str)
+            changes.append(Change(f"{member.name}（{member.badge_number}）", STAFF_LABELS[name],
+                                  show(old) if old else "", show(value) if value else ""))
+    return changes
+
+
+def staff_supersede(*, badge: str, needles: set[str], reason: str) -> list[dict]:
+    """Supersede the open badges and plans naming this staff member; what to reprint."""
+    instances = [i for i in forms_affected(round_=None, subjects={badge}, needles=needles)
+                 if i.form in STAFF_FORMS and i.status != "filed"]
+    return [r.as_dict() for r in forms_supersede(instances=instances, reason=reason)]
+
+
 def staff_edit(*, badge: str, values: dict[str, str], add_roles: list[str] = (), actor: str = SYSTEM_ACTOR,
                config: StationConfig | None = None) -> CorrectionReport:
     """Change one staff member (name, roles, ID, phone, occupations, certificate), checked like the sheet."""
@@ -85,34 +120,21 @@ def staff_edit(*, badge: str, values: dict[str, str], add_roles: list[str] = (),
     record = _staff(row, config.occupations, ROLE_LABELS)
     if record is None:
         raise _invalid(row)
-    new = {"name": record.name, "roles": list(record.roles), "id_number": record.id_number, "phone": record.phone,
-           "occupations": list(record.occupations), "certificate": record.certificate}
-    report = CorrectionReport("staff", member.badge_number)
-    shown = {"id_number": mask_id, "phone": mask_phone, "roles": lambda v: "、".join(ROLE_ZH[r] for r in v),
-             "occupations": "、".join}
-    labels = {"name": "姓名", "roles": "角色", "id_number": "身份证号", "phone": "联系电话", "occupations": "考评工种",
-              "certificate": "考评员证号"}
-    for name, value in new.items():
-        old = getattr(member, name)
-        if old != value:
-            show = shown.get(name, str)
-            report.changes.append(Change(f"{member.name}（{member.badge_number}）", labels[name],
-                                         show(old) if old else "", show(value) if value else ""))
+    new = _staff_values(record)
+    report = CorrectionReport("staff", member.badge_number, changes=staff_changes(member, new))
     if not report.changes:
         report.unchanged = 1
         return report
     with transaction.atomic():
-        printed = {"name", "roles", "occupations", "certificate"} & {k for k in new if getattr(member, k) != new[k]}
         needles = {member.badge_number, member.name}
+        printed = _printed(member, new)
         for name, value in new.items():
             setattr(member, name, value)
         member.save()
         report.updated = 1
         if printed:
-            instances = [i for i in forms_affected(round_=None, subjects={member.badge_number}, needles=needles)
-                         if i.form in STAFF_FORMS]
-            report.reprints = [r.as_dict() for r in forms_supersede(
-                instances=instances, reason=f"工作人员信息更正：{'、'.join(c.field for c in report.changes)}")]
+            report.reprints = staff_supersede(badge=member.badge_number, needles=needles,
+                                              reason=f"工作人员信息更正：{'、'.join(c.field for c in report.changes)}")
         audit_append(actor=actor, action="staff.edit", target=member.badge_number,
                      detail={"changes": [asdict(c) for c in report.changes],
                              "superseded": [r["code"] for r in report.reprints]})
@@ -150,6 +172,26 @@ def room_get(code: str) -> Room:
                        code="room_not_found") from None
 
 
+ROOM_LABELS = {"name": "考场名称", "kind": "类型", "capacity": "容量", "location": "地点", "occupations": "适用工种"}
+STRUCTURAL_ROOM = ("类型", "容量", "适用工种", "工位")     # the stored plan no longer fits: plan again
+
+
+def _room_values(record) -> dict:
+    return {"name": record.name, "kind": record.kind, "capacity": record.capacity, "location": record.location,
+            "occupations": ",".join(record.occupations)}
+
+
+def room_changes(room: Room, record) -> list[Change]:
+    """What a room record changes on a stored room, workstations included."""
+    who = f"{room.name}（{room.code}）"
+    changes = [Change(who, ROOM_LABELS[k], str(getattr(room, k)), str(v))
+               for k, v in _room_values(record).items() if getattr(room, k) != v]
+    stations = list(room.workstations.values_list("number", flat=True))
+    if list(record.workstations) != stations:
+        changes.append(Change(who, "工位", f"{len(stations)} 个", f"{len(record.workstations)} 个"))
+    return changes
+
+
 def room_edit(*, code: str, values: dict[str, str], actor: str = SYSTEM_ACTOR,
               config: StationConfig | None = None) -> CorrectionReport:
     """Change one room (name, kind, capacity, location, occupations, workstations), checked like the sheet."""
@@ -165,39 +207,36 @@ def room_edit(*, code: str, values: dict[str, str], actor: str = SYSTEM_ACTOR,
     record = _room(row, config.occupations)
     if record is None:
         raise _invalid(row)
-    new = {"name": record.name, "kind": record.kind, "capacity": record.capacity, "location": record.location,
-           "occupations": ",".join(record.occupations)}
-    labels = {"name": "考场名称", "kind": "类型", "capacity": "容量", "location": "地点", "occupations": "适用工种"}
-    report = CorrectionReport("room", room.code, changes=[
-        Change(f"{room.name}（{room.code}）", labels[k], str(getattr(room, k)), str(v))
-        for k, v in new.items() if getattr(room, k) != v])
-    if list(record.workstations) != stations:
-        report.changes.append(Change(f"{room.name}（{room.code}）", "工位", f"{len(stations)} 个",
-                                     f"{len(record.workstations)} 个"))
+    report = CorrectionReport("room", room.code, changes=room_changes(room, record))
     if not report.changes:
         report.unchanged = 1
         return report
-    structural = any(c.field in ("类型", "容量", "适用工种", "工位") for c in report.changes)
     with transaction.atomic():
-        reason = f"考场信息更正：{'、'.join(c.field for c in report.changes)}"
-        if structural:
-            _replan_rounds(_rounds_using(room=room), reason, report)
-        else:
-            from pipeline.catalog.assignment import REPLAN_FORMS
-            instances = [i for i in forms_affected(round_=None, needles={room.name})
-                         if i.status != "filed" and i.form in REPLAN_FORMS]
-            report.reprints = [r.as_dict() for r in forms_supersede(instances=instances, reason=reason)]
-        for name, value in new.items():
-            setattr(room, name, value)
-        room.save()
-        room.workstations.exclude(number__in=record.workstations).delete()
-        have = set(room.workstations.values_list("number", flat=True))
-        Workstation.objects.bulk_create(Workstation(room=room, number=n) for n in record.workstations if n not in have)
+        room_write(room, record, report.changes, report)
         report.updated = 1
         audit_append(actor=actor, action="room.edit", target=room.code,
                      detail={"changes": [asdict(c) for c in report.changes],
                              "superseded": [r["code"] for r in report.reprints]})
     return report
+
+
+def room_write(room: Room, record, changes: list[Change], report: CorrectionReport) -> None:
+    """Store record on room (inside the caller's transaction): a structural change un-plans the rounds
+    that use the room, any other supersedes the open forms naming it."""
+    reason = f"考场 {room.name} 信息更正：{'、'.join(c.field for c in changes)}"
+    if any(c.field in STRUCTURAL_ROOM for c in changes):
+        _replan_rounds(_rounds_using(room=room), reason, report)
+    else:
+        from pipeline.catalog.assignment import REPLAN_FORMS
+        instances = [i for i in forms_affected(round_=None, needles={room.name})
+                     if i.status != "filed" and i.form in REPLAN_FORMS]
+        report.reprints += [r.as_dict() for r in forms_supersede(instances=instances, reason=reason)]
+    for name, value in _room_values(record).items():
+        setattr(room, name, value)
+    room.save()
+    room.workstations.exclude(number__in=record.workstations).delete()
+    have = set(room.workstations.values_list("number", flat=True))
+    Workstation.objects.bulk_create(Workstation(room=room, number=n) for n in record.workstations if n not in have)
 
 
 def room_remove(*, code: str, reason: str, actor: str = SYSTEM_ACTOR) -> CorrectionReport:

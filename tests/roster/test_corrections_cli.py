@@ -137,3 +137,51 @@ def test_rounds_remove_only_while_nothing_is_filed(tmp_path, data_root, round_20
     path = write_xlsx(tmp_path / "again.xlsx", [person(1)])
     assert main(["import", "candidates", str(path), "--round", "2026-12"]) == 0
     assert Candidate.objects.get().ticket_number == only.ticket_number
+
+
+def test_staff_and_rooms_sheets_changing_known_records_need_update_and_list_each_change(
+        tmp_path, example_dir, data_root, capsys):
+    from openpyxl import load_workbook
+
+    from pipeline.catalog.models import Room, Staff
+    assert main(["import", "staff", str(example_dir / "staff.xlsx")]) == 0
+    assert main(["import", "rooms", str(example_dir / "rooms.xlsx")]) == 0
+    assert main(["forms", "render", "badge", "--subject", "DH-002", "--out", str(tmp_path / "o")]) == 0
+    badge = FormInstance.objects.get(form="badge")
+    book = load_workbook(example_dir / "staff.xlsx")
+    book["工作人员"]["B3"] = "林秀瑛"                       # DH-002 renamed
+    book["工作人员"]["F2"] = "13912345678"                  # DH-001's phone
+    book.save(tmp_path / "staff.xlsx")
+    capsys.readouterr()
+    assert main(["import", "staff", str(tmp_path / "staff.xlsx")]) == ExitCode.CONFLICT
+    err = _flat(capsys.readouterr().err)
+    assert "会修改2名已有工作人员的信息" in err and "--dry-run" in err and "13912345678" not in err
+    assert main(["import", "staff", str(tmp_path / "staff.xlsx"), "--dry-run"]) == 0
+    out = _flat(capsys.readouterr().out)
+    assert "“林秀英”→“林秀瑛”" in out and "139****5678" in out and "预览，未执行" in out
+    assert Staff.objects.get(badge_number="DH-002").name == "林秀英"
+    assert main(["import", "staff", str(tmp_path / "staff.xlsx"), "--update"]) == 0
+    out = _flat(capsys.readouterr().out)
+    assert "更新2人" in out and "《工作人员胸卡》" in out and "stationformsrenderbadge--subjectDH-002" in out
+    assert Staff.objects.get(badge_number="DH-002").name == "林秀瑛"
+    badge.refresh_from_db()
+    assert badge.status == FormInstance.Status.SUPERSEDED
+    assert AuditEntry.objects.filter(action="staff.update").count() == 1
+    rooms = load_workbook(example_dir / "rooms.xlsx")
+    rooms.active["D5"] = 18
+    rooms.active["G5"] = "H01-H18"
+    rooms.save(tmp_path / "rooms.xlsx")
+    assert main(["import", "rooms", str(tmp_path / "rooms.xlsx"), "--update", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {(c["field"], c["old"], c["new"]) for c in data["corrections"]["changes"]} == {
+        ("容量", "16", "18"), ("工位", "16 个", "18 个")}
+    assert Room.objects.get(code="SC02").workstations.count() == 18
+
+
+def test_import_guide_says_what_happens_without_photos_and_how_to_add_them():
+    from pipeline.paths import REPO_ROOT
+    guide = (REPO_ROOT / "docs" / "import.md").read_text(encoding="utf-8")
+    assert "The 照片 column is optional" in guide and "station candidates photos 2026-12" in guide
+    for command in ("--update --dry-run", "station candidates edit", "station candidates remove",
+                    "station rounds remove", "station staff edit", "station rooms edit"):
+        assert command in guide, command
