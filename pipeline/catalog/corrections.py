@@ -75,6 +75,7 @@ class CorrectionReport:
     removed: int = 0
     unchanged: int = 0
     not_in_sheet: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)             # what staff must do next (plan again …)
     reprints: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -147,6 +148,13 @@ def _apply(candidate: Candidate, record: CandidateRecord, photo: Path | None, re
     candidate.save()
 
 
+def _seating_note(round_: Round, report: CorrectionReport) -> None:
+    """A planned round whose candidates were added or moved to another occupation must be planned again."""
+    if round_.seats.exists():
+        report.notes.append(f"批次 {round_.code} 已安排考场：新增或改了工种的考生还没有座位/工位，请重新运行 "
+                            f"station assign {round_.code}（安排表已打印时加 --replan --reason “考生名单更正”）。")
+
+
 def _supersede_for(candidates: list[tuple[str, str, bool]], round_: Round, reason: str,
                    removed: set[str] = frozenset()) -> list[dict]:
     """Supersede the forms naming these (id_number, ticket, structural change) candidates."""
@@ -207,6 +215,8 @@ def _update_write(round_: Round, changed, fresh, staged, report: CorrectionRepor
                              ImportReport("candidates", "", round_code=round_.code), actor, sha)
             touched.append(("", "", True))
         report.reprints = _supersede_for(touched, round_, f"考生名单更正（{len(changed)} 人更新，{len(fresh)} 人新增）")
+        if fresh or any(c.field == "工种" for c in report.changes):
+            _seating_note(round_, report)
         audit_append(actor=actor, action="candidates.update", target=round_.code,
                      detail={"sha256": sha, "updated": len(changed), "added": len(fresh),
                              "changes": [asdict(c) for c in report.changes],
@@ -260,6 +270,8 @@ def candidate_edit(*, ref: str, values: dict[str, str], round_code: str | None =
                       record.occupation, record.level, record.is_retake))
         _apply(candidate, record, None, report)
         report.updated = 1
+        if any(c.field == "工种" for c in report.changes):
+            _seating_note(candidate.round, report)
         report.reprints = _supersede_for([before, (candidate.id_number, candidate.ticket_number, False)],
                                          candidate.round, f"考生信息更正：{'、'.join(c.field for c in report.changes)}")
         audit_append(actor=actor, action="candidate.edit", target=candidate.ticket_number,

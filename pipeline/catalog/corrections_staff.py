@@ -46,7 +46,7 @@ def _replan_rounds(rounds: list[Round], reason: str, report: CorrectionReport) -
         round_.duties.all().delete()
         report.reprints += [r.as_dict() for r in forms_supersede(
             instances=forms_affected(round_=round_, forms=REPLAN_FORMS), reason=reason)]
-        report.not_in_sheet.append(f"批次 {round_.code} 的考场安排已撤销，请重新安排：station assign {round_.code}")
+        report.notes.append(f"批次 {round_.code} 的考场安排已撤销，请重新安排：station assign {round_.code}")
 
 
 def _invalid(row: Row) -> BadInput:

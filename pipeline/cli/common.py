@@ -7,6 +7,7 @@ import decimal
 import getpass
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -67,6 +68,15 @@ def render_reprints(reprints: list[dict]) -> None:
     if not reprints:
         return
     console.print(f"[yellow]以下 {len(reprints)} 份已打印的表单受此更改影响：[/]")
+    by_form: dict[tuple[str, str], list[dict]] = {}
     for r in reprints:
-        command = f"  → {r['command']}" if r["command"] else ""
-        console.print(f"  《{r['form_zh']}》{r['label']}（{r['code']}）{REPRINT_STATUS[r['status']]}{command}")
+        by_form.setdefault((r["form"], r["status"]), []).append(r)
+    for (form, status), rows in by_form.items():
+        if len(rows) > 3:      # e.g. every admission ticket of a re-planned round: one line, one command
+            command = re.sub(r" --subject \S+$", "", rows[0]["command"])
+            arrow = f"  → {command}" if command and status != "void" else ""
+            console.print(f"  《{rows[0]['form_zh']}》{len(rows)} 份 {REPRINT_STATUS[status]}{arrow}")
+            continue
+        for r in rows:
+            arrow = f"  → {r['command']}" if r["command"] else ""
+            console.print(f"  《{r['form_zh']}》{r['label']}（{r['code']}）{REPRINT_STATUS[status]}{arrow}")

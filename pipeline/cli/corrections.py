@@ -29,6 +29,8 @@ def render_changes(report: CorrectionReport, title: str) -> None:
     elif not report.reprints:
         console.print("没有需要更改的内容。")
     render_reprints(report.reprints)
+    for line in report.notes:
+        console.print(f"[yellow]{line}[/]")
 
 
 @app.command("photos")
@@ -47,6 +49,8 @@ def photos(round_code: str = typer.Argument(..., help="批次代码"),
         if report.unchanged:
             console.print(f"[yellow]仍有 {report.unchanged} 名考生没有照片。[/]")
         render_reprints(report.reprints)
+    for line in report.notes:
+        console.print(f"[yellow]{line}[/]")
 
     emit(report.as_dict(), as_json, render)
 

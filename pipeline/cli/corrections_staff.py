@@ -16,7 +16,7 @@ ReasonOpt = typer.Option(..., "--reason", help="删除原因（记入审计日�
 
 def _show(report: CorrectionReport, title: str) -> None:
     render_changes(report, title)
-    for line in report.not_in_sheet:
+    for line in report.notes:
         console.print(f"[yellow]{line}[/]")
 
 

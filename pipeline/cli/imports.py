@@ -105,7 +105,7 @@ def _sheet_update(action, noun: str, unit: str, as_json: bool) -> None:
                           f"{report.unchanged} {unit}无变化[/]" + (f"；回避关系 {imported.recusals} 条" if noun == "工作人员" else
                                                        f"；工位 {imported.workstations} 个") + f"（来自 {imported.source}）")
             _render_common(imported)
-        for line in report.not_in_sheet:
+        for line in report.notes:
             console.print(f"[yellow]{line}[/]")
 
     emit({**(imported.as_dict() if imported else {}), "corrections": report.as_dict()}, as_json, render)

@@ -64,3 +64,22 @@ def test_no_replan_once_scores_are_imported_or_seating_forms_filed(tmp_path, dat
     assert main(["assign", "2026-12", "--replan", "--reason", "再排一次", "--json"]) == ExitCode.CONFLICT
     assert "已录入12名考生的成绩" in _flat(capsys.readouterr().err)
     assert not AuditEntry.objects.filter(action="assignment.replan").exists()
+
+
+def test_candidate_moved_to_another_occupation_voids_their_seating_forms_and_says_to_plan_again(
+        tmp_path, data_root, capsys):
+    make_round(12)
+    assert main(["assign", "2026-12", "--seed", "7"]) == 0
+    assert main(["forms", "render", "seating-plan", "--round", "2026-12", "--out", str(tmp_path)]) == 0
+    moved = Candidate.objects.get(ticket_number="T26120000")                     # 焊工
+    Candidate.objects.filter(pk=moved.pk).update(gender="女")                   # as her ID number says
+    sitting = SeatAssignment.objects.get(candidate=moved, room__kind="practical")
+    capsys.readouterr()
+    assert main(["candidates", "edit", "T26120000", "--name", "考生甲", "--occupation", "电工"]) == 0
+    out = _flat(capsys.readouterr().out)
+    assert "“焊工”→“电工”" in out and "“T26120000”→“202612DG40001”" in out
+    assert "已安排考场" in out and "stationassign2026-12（安排表已打印时加--replan--reason" in out
+    voided = FormInstance.objects.filter(status=FormInstance.Status.SUPERSEDED)
+    assert [i.subject for i in voided] == [f"{sitting.room.code}@practical-{sitting.sitting}"]
+    assert FormInstance.objects.filter(status=FormInstance.Status.GENERATED).exists()   # the other sittings stay
+    assert main(["assign", "2026-12", "--replan", "--reason", "考生改报电工"]) == 0
