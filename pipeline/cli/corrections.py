@@ -24,8 +24,10 @@ def render_changes(report: CorrectionReport, title: str) -> None:
     if report.changes:
         console.print(f"[bold]{title}[/]（{'预览，未执行' if report.dry_run else '已执行'}）：")
         for change in report.changes:
-            arrow = f"“{change.old}” → “{change.new}”" if change.old or change.new else ""
-            console.print(f"  {change.who} {change.field} {arrow}")
+            if change.field.startswith(("新增", "删除")):
+                console.print(f"  {change.who} {change.field}" + (f"（{change.new}）" if change.new else ""))
+            else:
+                console.print(f"  {change.who} {change.field}：“{change.old}” → “{change.new}”")
     elif not report.reprints:
         console.print("没有需要更改的内容。")
     render_reprints(report.reprints)

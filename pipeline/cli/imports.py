@@ -98,7 +98,7 @@ def _sheet_update(action, noun: str, unit: str, as_json: bool) -> None:
     imported, report = _run(action, as_json)
 
     def render(_data) -> None:
-        if report.changes:
+        if report.updated or report.dry_run:
             render_changes(report, f"{noun}名单更正")
         if imported is not None:
             console.print(f"[green]{noun}：新增 {imported.imported} {unit}，更新 {report.updated} {unit}，"

@@ -66,7 +66,7 @@ def test_room_edit_after_printing_unplans_the_round_and_lists_reprints(tmp_path,
     assert "容量“abc”应为正整数" in _flat(capsys.readouterr().err)
     assert main(["rooms", "edit", "P1", "--workstations", "D01-D06", "--capacity", "6"]) == 0
     out = _flat(capsys.readouterr().out)
-    assert "工位“10个”→“6个”" in out and "批次2026-12的考场安排已撤销" in out and "stationassign2026-12" in out
+    assert "工位：“10个”→“6个”" in out and "批次2026-12的考场安排已撤销" in out and "stationassign2026-12" in out
     assert not SeatAssignment.objects.exists()
     assert set(FormInstance.objects.values_list("status", flat=True)) == {FormInstance.Status.SUPERSEDED}
     assert Workstation.objects.filter(room__code="P1").count() == 6
