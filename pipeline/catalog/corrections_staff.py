@@ -102,8 +102,7 @@ def staff_changes(member: Staff, new: dict) -> list[Change]:
 
 def staff_supersede(*, badge: str, needles: set[str], reason: str) -> list[dict]:
     """Supersede the open badges and plans naming this staff member; what to reprint."""
-    instances = [i for i in forms_affected(round_=None, subjects={badge}, needles=needles)
-                 if i.form in STAFF_FORMS and i.status != "filed"]
+    instances = forms_affected(round_=None, subjects={badge}, needles=needles, among=STAFF_FORMS, open_only=True)
     return [r.as_dict() for r in forms_supersede(instances=instances, reason=reason)]
 
 
@@ -150,9 +149,9 @@ def staff_remove(*, badge: str, reason: str, actor: str = SYSTEM_ACTOR) -> Corre
     report = CorrectionReport("staff", member.badge_number, removed=1, changes=[Change(who, "删除工作人员", "", reason)])
     with transaction.atomic():
         _replan_rounds(_rounds_using(staff=member), f"工作人员 {who} 已删除：{reason}", report)
-        badges = forms_affected(round_=None, subjects={member.badge_number}, forms=())
+        badges = forms_affected(round_=None, subjects={member.badge_number}, among=("badge",), only_subject=True)
         report.reprints += [r.as_dict() for r in forms_supersede(
-            instances=[i for i in badges if i.form == "badge"], reason=f"工作人员已删除：{reason}",
+            instances=badges, reason=f"工作人员已删除：{reason}",
             removed={member.badge_number})]
         member.delete()
         audit_append(actor=actor, action="staff.remove", target=member.badge_number,
@@ -228,8 +227,7 @@ def room_write(room: Room, record, changes: list[Change], report: CorrectionRepo
         _replan_rounds(_rounds_using(room=room), reason, report)
     else:
         from pipeline.catalog.assignment import REPLAN_FORMS
-        instances = [i for i in forms_affected(round_=None, needles={room.name})
-                     if i.status != "filed" and i.form in REPLAN_FORMS]
+        instances = forms_affected(round_=None, needles={room.name}, among=REPLAN_FORMS, open_only=True)
         report.reprints += [r.as_dict() for r in forms_supersede(instances=instances, reason=reason)]
     for name, value in _room_values(record).items():
         setattr(room, name, value)

@@ -42,12 +42,15 @@ def _text(instance: FormInstance) -> str:
 
 
 def forms_affected(*, round_: Round | None, subjects: Iterable[str] = (), needles: Iterable[str] = (),
-                   forms: Iterable[str] = (), only_subject: bool = False) -> list[FormInstance]:
-    """Instances not yet superseded whose subject is one of subjects, whose printed values contain a
-    needle (unless only_subject), or whose form is one of forms (a whole-round form)."""
+                   forms: Iterable[str] = (), only_subject: bool = False, among: Iterable[str] | None = None,
+                   open_only: bool = False) -> list[FormInstance]:
+    """Instances not yet superseded (of the forms among, if given; not filed, if open_only) whose subject is
+    one of subjects, whose printed values contain a needle (unless only_subject), or whose form is in forms."""
     subjects, needles, forms = set(subjects), [n for n in needles if n], set(forms)
-    rows = FormInstance.objects.exclude(status=FormInstance.Status.SUPERSEDED)
+    rows = FormInstance.objects.filter(status__in=OPEN) if open_only else FormInstance.objects.exclude(
+        status=FormInstance.Status.SUPERSEDED)
     rows = rows.filter(round=round_) if round_ is not None else rows
+    rows = rows.filter(form__in=list(among)) if among is not None else rows
     found = []
     for instance in rows.order_by("form", "subject_label", "code"):
         if (instance.subject in subjects or instance.form in forms
@@ -61,9 +64,9 @@ def _command(instance: FormInstance, *, removed: set[str]) -> tuple[str, str]:
     spec = FORMS.get(instance.form)
     per = spec.per if spec else "round"
     round_part = f" --round {instance.round.code}" if instance.round_id else ""
+    if instance.subject in removed and per in ("candidate", "staff"):
+        return "void", ""
     if per == "candidate":
-        if instance.subject in removed:
-            return "void", ""
         ticket = Candidate.objects.filter(round_id=instance.round_id, id_number=instance.subject).values_list(
             "ticket_number", flat=True).first() or ""
         return "", f"station forms render {instance.form}{round_part} --subject {ticket}"
