@@ -22,7 +22,7 @@ from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.catalog.supersede import ROUND_FORMS, forms_affected, forms_supersede
 from pipeline.config import StationConfig, get_config
 from pipeline.domain import LEVEL_SHORT, mask_id
-from pipeline.errors import BadInput, NotFound
+from pipeline.errors import BadInput, Conflict, NotFound
 from pipeline.paths import data_paths
 from pipeline.roster import (CANDIDATE_COLUMNS, CandidateRecord, Row, _candidate, assign_tickets, normalise_id,
                              parse_candidates, read_tables, round_digits)
@@ -155,13 +155,13 @@ def _seating_note(round_: Round, report: CorrectionReport) -> None:
                             f"station assign {round_.code}（安排表已打印时加 --replan --reason “考生名单更正”）。")
 
 
-def _supersede_for(candidates: list[tuple[str, str, bool]], round_: Round, reason: str,
+def _supersede_for(candidates: list[tuple[str, tuple[str, ...], bool]], round_: Round, reason: str,
                    removed: set[str] = frozenset()) -> list[dict]:
-    """Supersede the forms naming these (id_number, ticket, structural change) candidates."""
+    """Supersede the forms of these (ID number, numbers printed on other forms, structural change) candidates."""
     if not candidates:
         return []
     subjects = {c[0] for c in candidates if c[0]}
-    needles = {n for c in candidates for n in c[:2]}
+    needles = {n for c in candidates for n in c[1]}
     whole = ROUND_FORMS if any(c[2] for c in candidates) else ()
     instances = forms_affected(round_=round_, subjects=subjects, needles=needles, forms=whole)
     return [r.as_dict() for r in forms_supersede(instances=instances, reason=reason, removed=removed)]
@@ -207,13 +207,15 @@ def _update_write(round_: Round, changed, fresh, staged, report: CorrectionRepor
         for candidate, record in changed:
             structural = (candidate.occupation, candidate.level, candidate.is_retake) != (
                 record.occupation, record.level, record.is_retake)
-            touched.append((candidate.id_number, candidate.ticket_number, structural))
+            photo_only = not candidate_diff(candidate, record)        # only the photo forms change
+            numbers = () if photo_only else (candidate.id_number, candidate.ticket_number)
+            touched.append((candidate.id_number, numbers, structural))
             _apply(candidate, record, staged.get(record.row), report)
-            touched.append((candidate.id_number, candidate.ticket_number, structural))
+            touched.append((candidate.id_number, () if photo_only else (candidate.ticket_number,), structural))
         if fresh:
             _save_candidates(round_, fresh, staged, data_paths().photos / round_.code,
                              ImportReport("candidates", "", round_code=round_.code), actor, sha)
-            touched.append(("", "", True))
+            touched.append(("", (), True))
         report.reprints = _supersede_for(touched, round_, f"考生名单更正（{len(changed)} 人更新，{len(fresh)} 人新增）")
         if fresh or any(c.field == "工种" for c in report.changes):
             _seating_note(round_, report)
@@ -265,14 +267,14 @@ def candidate_edit(*, ref: str, values: dict[str, str], round_code: str | None =
         report.unchanged = 1
         return report
     with transaction.atomic():
-        before = (candidate.id_number, candidate.ticket_number,
+        before = (candidate.id_number, (candidate.id_number, candidate.ticket_number),
                   (candidate.occupation, candidate.level, candidate.is_retake) != (
                       record.occupation, record.level, record.is_retake))
         _apply(candidate, record, None, report)
         report.updated = 1
         if any(c.field == "工种" for c in report.changes):
             _seating_note(candidate.round, report)
-        report.reprints = _supersede_for([before, (candidate.id_number, candidate.ticket_number, False)],
+        report.reprints = _supersede_for([before, (candidate.id_number, (candidate.ticket_number,), False)],
                                          candidate.round, f"考生信息更正：{'、'.join(c.field for c in report.changes)}")
         audit_append(actor=actor, action="candidate.edit", target=candidate.ticket_number,
                      detail={"round": candidate.round.code, "changes": [asdict(c) for c in report.changes],
@@ -288,23 +290,23 @@ def candidate_remove(*, ref: str, reason: str, round_code: str | None = None,
     if not reason.strip():
         raise BadInput("请用 --reason 写明删除原因（记入审计日志）。", "no reason", code="reason_missing")
     if Score.objects.filter(candidate=candidate).exists():
-        raise BadInput(f"考生 {_who(candidate)} 已录入成绩，不能删除。", "candidate has scores", code="candidate_scored")
+        raise Conflict(f"考生 {_who(candidate)} 已录入成绩，不能删除。", "candidate has scores", code="candidate_scored")
     filed = ArchiveItem.objects.filter(round_code=candidate.round.code, candidate_id_number=candidate.id_number)
     if filed.exists():
         codes = "、".join(filed.values_list("archival_code", flat=True)[:5])
-        raise BadInput(f"考生 {_who(candidate)} 已有归档材料（{codes}），不能删除；如报名有误请在档案中另行说明。",
+        raise Conflict(f"考生 {_who(candidate)} 已有归档材料（{codes}），不能删除；如报名有误请在档案中另行说明。",
                        "candidate has filed items", code="candidate_filed")
     report = CorrectionReport("candidate", candidate.ticket_number, removed=1,
                               changes=[Change(_who(candidate), "删除考生", "", reason)])
     with transaction.atomic():
-        key = (candidate.id_number, candidate.ticket_number, True)
+        key = (candidate.id_number, (candidate.id_number, candidate.ticket_number), True)
         round_ = candidate.round
         if candidate.photo:
             photo = data_paths().photos / candidate.photo
             transaction.on_commit(lambda: photo.unlink(missing_ok=True))
         candidate.delete()
         report.reprints = _supersede_for([key], round_, f"考生已删除：{reason}", removed={key[0]})
-        audit_append(actor=actor, action="candidate.remove", target=key[1],
+        audit_append(actor=actor, action="candidate.remove", target=candidate.ticket_number,
                      detail={"round": round_.code, "name": report.changes[0].who, "reason": reason,
                              "superseded": [r["code"] for r in report.reprints]})
     return report

@@ -89,3 +89,19 @@ def test_staff_and_room_remove_need_a_reason_and_refuse_once_the_plan_is_in_use(
     assert main(["staff", "remove", "E01", "--reason", "调离"]) == ExitCode.CONFLICT
     assert Staff.objects.filter(badge_number="E01").exists()
     assert [e.detail["reason"] for e in AuditEntry.objects.filter(action="staff.remove")] == ["调离"]
+
+
+def test_practical_shortage_names_occupations_rooms_and_the_shortfall():
+    from pipeline.assign_diagnose import shortage
+    from tests.forms.test_assign import problem, staff
+
+    p = problem(40, people=staff(examiners=5))
+    slots = [("理论考试", [("theory", "", "理论一室")]),
+             ("实操第 1 场", [("practical", "电工", "实操一室"), ("practical", "焊工", "实操二室")])]
+    found = shortage(p, slots)
+    text = found.message_zh
+    assert found.code == "staff_short" and text.startswith("考评员不够：实操第 1 场同时开考 2 个实操考场")
+    assert "电工 1 个（实操一室）" in text and "共需考评员 6 名" in text and "只有 5 人" in text and "还差 1 名" in text
+    assert "station staff edit 胸卡编号 --add-role 考评员 --occupations" in text
+    assert found.problems == ["实操第 1 场：考评员 需要 6，可用 5，差 1"]
+    assert shortage(problem(40), slots) is None

@@ -63,6 +63,8 @@ def test_no_replan_once_scores_are_imported_or_seating_forms_filed(tmp_path, dat
     capsys.readouterr()
     assert main(["assign", "2026-12", "--replan", "--reason", "再排一次", "--json"]) == ExitCode.CONFLICT
     assert "已录入12名考生的成绩" in _flat(capsys.readouterr().err)
+    assert main(["candidates", "remove", "T26120001", "--reason", "重复报名"]) == ExitCode.CONFLICT
+    assert "已录入成绩，不能删除" in _flat(capsys.readouterr().err) and Candidate.objects.count() == 12
     assert not AuditEntry.objects.filter(action="assignment.replan").exists()
 
 

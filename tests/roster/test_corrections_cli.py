@@ -185,3 +185,34 @@ def test_import_guide_says_what_happens_without_photos_and_how_to_add_them():
     for command in ("--update --dry-run", "station candidates edit", "station candidates remove",
                     "station rounds remove", "station staff edit", "station rooms edit"):
         assert command in guide, command
+
+
+def test_a_new_photo_in_the_corrected_sheet_voids_only_the_forms_that_print_it(tmp_path, data_root, round_2026,
+                                                                                 capsys):
+    from tests.roster.conftest import HEADERS
+    rows = [person(1), person(2)]
+    first, second = _imported(tmp_path, rows, capsys)
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.jpg").write_bytes(jpeg_bytes((480, 640)))
+    assert main(["candidates", "photos", "2026-12", str(tmp_path / "photos")]) == 0   # a.jpg matches nobody
+    assert "a.jpg" in _flat(capsys.readouterr().out)
+    (tmp_path / "photos" / "a.jpg").rename(tmp_path / "photos" / f"{first.ticket_number}.jpg")
+    assert main(["candidates", "photos", "2026-12", str(tmp_path / "photos")]) == 0
+    out = tmp_path / "out"
+    for form in ("registration", "roster"):
+        assert main(["forms", "render", form, "--round", "2026-12", "--subject", first.ticket_number, "--out",
+                     str(out)] if form == "registration" else ["forms", "render", form, "--round", "2026-12",
+                                                              "--out", str(out)]) == 0
+    rows[0]["照片"] = "new.jpg"
+    rows[1]["照片"] = "second.jpg"
+    (tmp_path / "new.jpg").write_bytes(jpeg_bytes((600, 800), (0, 200, 0)))
+    (tmp_path / "second.jpg").write_bytes(jpeg_bytes((600, 800), (0, 0, 200)))
+    path = write_xlsx(tmp_path / "with-photos.xlsx", rows, headers=HEADERS)
+    capsys.readouterr()
+    assert main(["import", "candidates", str(path), "--round", "2026-12", "--update"]) == 0
+    text = _flat(capsys.readouterr().out)
+    assert "照片：“有”→“新照片”" in text and "照片：“无”→“新照片”" in text and "已更新2名" in text
+    assert dict(FormInstance.objects.values_list("form", "status")) == {
+        "registration": FormInstance.Status.SUPERSEDED, "roster": FormInstance.Status.GENERATED}
+    with Image.open(data_root.photos / Candidate.objects.get(pk=second.pk).photo) as photo:
+        assert photo.size == (295, 413)
