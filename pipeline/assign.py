@@ -22,7 +22,7 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from pipeline.assign_diagnose import infeasible, minimal_core, precheck
+from pipeline.assign_diagnose import chief_missing, infeasible, minimal_core, precheck, shortage
 from pipeline.assign_model import (  # noqa: F401  (re-exported: callers import them from here)
     CHIEF, DUTY_ZH, EXAM_AFFAIRS, EXAMINER, INVIGILATOR, PRACTICAL, THEORY, CandidateIn, Duty, Plan, Problem,
     Ratio, RecusalIn, RoomIn, Seat, Sitting, StaffIn, Timing)
@@ -92,8 +92,9 @@ def _parallel_limits(problem: Problem, by_occ: dict[str, int]) -> dict[str, int]
         if len(certified) < need:
             names = "、".join(s.name for s in certified) or "无"
             raise Conflict(f"“{occupation}”实操每个考场需要 {need} 名考评员，但具备该工种考评资格的只有 "
-                           f"{len(certified)} 人（{names}）。请补充考评员或修改 config/occupations.toml 中的"
-                           "examiners_per_room。",
+                           f"{len(certified)} 人（{names}），还差 {need - len(certified)} 名。请为工作人员登记考评员角色与考评工种"
+                           f"（station staff edit 胸卡编号 --add-role 考评员 --occupations {occupation}），"
+                           "或改小 config/occupations.toml 中的 examiners_per_room。",
                            f"{occupation}: {len(certified)} certified examiners < {need}",
                            code="examiners_short")
         limits[occupation] = min(len(rooms), len(certified) // need)
@@ -334,7 +335,12 @@ def _still_infeasible(problem: Problem, groups: list[_Group], order: list[int], 
 def _infeasible(problem: Problem, groups: list[_Group], order: list[int], seed: int, core: list[int]) -> Conflict:
     """The error for a failed solve: a minimal set of clashing recusals, else the sittings to staff."""
     if not core:
-        return infeasible(problem, [], Counter((g.kind == THEORY, g.occupation) for g in groups))
+        slots = defaultdict(list)
+        for g in groups:
+            label = "理论考试" if g.kind == THEORY else f"实操第 {g.index} 场"
+            slots[label].append((g.kind, g.occupation, g.room.name))
+        return shortage(problem, list(slots.items())) or infeasible(
+            problem, [], Counter((g.kind == THEORY, g.occupation) for g in groups))
     keep = minimal_core(core, lambda trial: _still_infeasible(problem, groups, order, seed, trial))
     built = _build(problem, groups, order)
     return infeasible(problem, [built.recusal_lits[i] for i in keep], {})
@@ -383,7 +389,7 @@ def _extract(problem: Problem, built: _Model, solver, seed: int) -> Plan:
     rng = random.Random(seed)
     cands, staff, timing = problem.candidates, problem.staff, problem.timing
     sittings, seats, duties, warnings = [], [], [], []
-    members_of = _members(built, solver)
+    members_of, staff_names = _members(built, solver), {s.key: s.name for s in staff}
     for g, group in enumerate(built.groups):
         members = [cands[c] for c in members_of[g]]
         if not members:
@@ -395,7 +401,8 @@ def _extract(problem: Problem, built: _Model, solver, seed: int) -> Plan:
         seats += [Seat(c.key, group.kind, group.room.code, group.index, place) for place, c in placed]
         held = [(staff[s].key, d) for (s, g2, d), v in built.y.items() if g2 == g and solver.value(v)]
         duties += [Duty(key, group.kind, group.room.code, group.index, d) for key, d in sorted(held)]
-        warnings += _group_warnings(group, sitting, placed, {d for _k, d in held})
+        names = [(key, staff_names[key]) for key, d in sorted(held) if d == EXAMINER]
+        warnings += _group_warnings(group, sitting, placed, {d for _k, d in held}, names)
     sittings.sort(key=lambda s: (s.kind != THEORY, s.index, s.room_code))
     return Plan(seed, tuple(sittings), tuple(seats), tuple(duties), tuple(warnings))
 
@@ -414,14 +421,15 @@ def _members(built: _Model, solver) -> dict[int, list[int]]:
     return out
 
 
-def _group_warnings(group: _Group, sitting: Sitting, placed, duties: set[str]) -> list[str]:
+def _group_warnings(group: _Group, sitting: Sitting, placed, duties: set[str],
+                    examiners: list[tuple[str, str]]) -> list[str]:
     out = []
     if group.kind == PRACTICAL:
         clashes = adjacent_clashes(placed, group.room)
         if clashes:
             out.append(f"{sitting.label}：有 {clashes} 对相邻工位是同班级或同单位考生（人数所限无法避免）")
         if CHIEF not in duties:
-            out.append(f"{sitting.label}：没有可安排的考评组长，请指定一名考评员代行")
+            out.append(chief_missing(sitting.label, examiners))
     if EXAM_AFFAIRS not in duties:
         out.append(f"{sitting.label}：未安排考务人员（人数不足）")
     return out
@@ -434,6 +442,9 @@ def make_plan(problem: Problem, seed: int | None = None, progress: Progress | No
     seed = secrets.randbelow(2 ** 31) if seed is None else seed
     say = progress or (lambda _msg: None)
     theory = _theory_groups(problem)
+    short = shortage(problem, [("理论考试", [(THEORY, "", g.room.name) for g in theory])])
+    if short:
+        raise short
     _parallel_limits(problem, Counter(c.occupation for c in problem.candidates))
     precheck(problem, [s for s in problem.staff if s.can(INVIGILATOR)],
              lambda occupation: [s for s in problem.staff if s.can(EXAMINER, occupation)])
@@ -443,7 +454,8 @@ def make_plan(problem: Problem, seed: int | None = None, progress: Progress | No
     problem_now = problem
     while True:
         groups = theory + _practical_groups(problem_now, cap)
-        say(f"求解：{len(groups)} 个考场场次，并行上限 {cap}")
+        at_once = max(Counter(g.index for g in groups if g.kind == PRACTICAL).values(), default=0)
+        say(f"正在计算：{len(groups)} 个考场场次，实操每场至多 {at_once} 个考场同时开考")
         built = _build(problem, groups, order)
         solver, status = _solve(built, seed)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
+from pipeline.assign_model import EXAMINER, INVIGILATOR, THEORY
 from pipeline.errors import Conflict
 
 if TYPE_CHECKING:   # annotations only
@@ -38,7 +39,9 @@ def precheck(problem: Problem, invigilators: Sequence[StaffIn],
     if len(invigilators) < need_inv:
         names = "、".join(s.name for s in invigilators) or "无"
         raise Conflict(f"每个理论考场需要 {need_inv} 名监考，但具有监考角色的只有 {len(invigilators)} 人（{names}）。"
-                       "请为更多工作人员登记监考角色。", "too few invigilators", code="invigilators_short")
+                       f"还差 {need_inv - len(invigilators)} 名：请为工作人员加上监考角色"
+                       "（station staff edit 胸卡编号 --add-role 监考）。",
+                       "too few invigilators", code="invigilators_short")
     for candidate in problem.candidates:
         need = problem.ratio(candidate.occupation).examiners
         checks = ((f"“{candidate.occupation}”实操每个考场", "考评员", need,
@@ -79,6 +82,75 @@ def infeasible(problem: Problem, recusals: list[RecusalIn],
                         f"infeasible under recusals {[(r.staff_key, r.candidate_key) for r in recusals]}",
                         code="recusal_unsatisfiable", problems=texts)
     texts = [f"{'理论' if theory else occupation} 共 {n} 个考场场次" for (theory, occupation), n in sittings.items()]
-    return Conflict("无法安排工作人员：同一时间需要的考评员/监考多于可用人员（一人不能同时在两个考场）。"
-                    "请增加工作人员、减少同时开考的考场或修改每考场人数配置。",
+    return Conflict("无法安排工作人员：某一场同时开考的考场所需的考评员或监考，超过了能同时到场的人数"
+                    "（一人不能同时在两个考场）。请为更多工作人员登记考评员或监考角色（station staff edit 胸卡编号 "
+                    "--add-role 监考），或减少同时开考的考场，或改小 config/occupations.toml 中每考场的人数。",
                     "staffing infeasible even one practical group at a time", code="staff_short", problems=texts)
+
+
+# a sitting as the diagnosis sees it: its label ("理论考试", "实操第2场") and its rooms (kind, occupation, room name)
+Slot = tuple[str, list[tuple[str, str, str]]]
+
+
+def _names(people: Sequence[StaffIn]) -> str:
+    shown = "、".join(f"{s.name}（{s.key}）" for s in people[:8])
+    return (shown + ("等" if len(people) > 8 else "")) or "无"
+
+
+def _theory_short(problem: Problem, label: str, rooms: list[str]) -> Conflict | None:
+    per = max((problem.ratio(c.occupation).invigilators for c in problem.candidates), default=2)
+    need, pool = per * len(rooms), [s for s in problem.staff if s.can(INVIGILATOR)]
+    if len(pool) >= need:
+        return None
+    short = need - len(pool)
+    return Conflict(
+        f"监考不够：{label}同时开考 {len(rooms)} 个理论考场（{'、'.join(rooms)}），每个考场需要 {per} 名监考，"
+        f"共需 {need} 名；登记了监考角色的只有 {len(pool)} 人（{_names(pool)}），还差 {short} 名。"
+        f"可以：① 为 {short} 名工作人员加上监考角色：station staff edit 胸卡编号 --add-role 监考；"
+        "② 扩大理论考场容量，让考生坐进更少的考场：station rooms edit 考场编号 --capacity 人数；"
+        "③ 改小 config/occupations.toml 中的 invigilators_per_room。改好后重新运行 station assign。",
+        f"{label}: {need} invigilators needed for {len(rooms)} theory rooms, {len(pool)} available",
+        code="staff_short", problems=[f"{label}：监考 需要 {need}，可用 {len(pool)}，差 {short}"])
+
+
+def _practical_short(problem: Problem, label: str, rooms: list[tuple[str, str]]) -> Conflict | None:
+    by_occupation = defaultdict(list)
+    for occupation, room in rooms:
+        by_occupation[occupation].append(room)
+    need = {o: problem.ratio(o).examiners * len(r) for o, r in by_occupation.items()}
+    pools = {o: [s for s in problem.staff if s.can(EXAMINER, o)] for o in by_occupation}
+    union = {s.key: s for pool in pools.values() for s in pool}
+    total = sum(need.values())
+    for occupation, pool in sorted(pools.items()):
+        if len(pool) < need[occupation] or len(union) < total:
+            short = max(need[occupation] - len(pool), total - len(union))
+            where = "、".join(f"{o} {len(r)} 个（{'、'.join(r)}）" for o, r in sorted(by_occupation.items()))
+            return Conflict(
+                f"考评员不够：{label}同时开考 {len(rooms)} 个实操考场：{where}，共需考评员 {total} 名"
+                f"（{occupation}每考场 {problem.ratio(occupation).examiners} 名），能同时到场的只有 {len(union)} 人"
+                f"（{_names(list(union.values()))}），还差 {short} 名。可以：① 为 {short} 名工作人员登记考评员"
+                f"角色与考评工种：station staff edit 胸卡编号 --add-role 考评员 --occupations {occupation}；"
+                "② 改小 config/occupations.toml 中的 examiners_per_room。改好后重新运行 station assign。",
+                f"{label}: {total} examiners needed, {len(union)} available", code="staff_short",
+                problems=[f"{label}：考评员 需要 {total}，可用 {len(union)}，差 {short}"])
+    return None
+
+
+def shortage(problem: Problem, slots: Sequence[Slot]) -> Conflict | None:
+    """The first sitting whose rooms need more invigilators or examiners than can be there at once."""
+    for label, groups in slots:
+        theory = [room for kind, _occ, room in groups if kind == THEORY]
+        practical = [(occ, room) for kind, occ, room in groups if kind != THEORY]
+        found = (_theory_short(problem, label, theory) if theory else None) or (
+            _practical_short(problem, label, practical) if practical else None)
+        if found:
+            return found
+    return None
+
+
+def chief_missing(label: str, examiners: Sequence[tuple[str, str]], round_hint: str = "批次代码") -> str:
+    """The warning for a practical sitting without a 考评组长, naming who could act and the command."""
+    people = "、".join(f"{name}（{key}）" for key, name in examiners) or "本场考评员"
+    first = examiners[0][0] if examiners else "胸卡编号"
+    return (f"{label}：没有登记为考评组长的考评员。请指定本场一名考评员（{people}）担任："
+            f"station staff edit {first} --add-role 考评组长，然后重新运行 station assign {round_hint}")

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
-from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
+from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console, render_reprints
 from pipeline.config import get_config
 
 if TYPE_CHECKING:
@@ -58,10 +58,13 @@ def assign_cmd(round_code: str = typer.Argument(..., help="鉴定批次代码"),
                seed: int = typer.Option(None, "--seed", min=0, max=2 ** 31 - 1,
                                         help="随机种子：同一种子得到同一安排（默认随机并记录在批次上）"),
                user: str = typer.Option(None, "--user", help="执行操作的用户（写入审计日志；将验证密码）"),
+               replan: bool = typer.Option(False, "--replan", help="安排表已打印后仍要重新安排（须同时给出 --reason）"),
+               reason: str = typer.Option("", "--reason", help="重新安排的原因（记入审计日志）"),
                as_json: bool = JsonOption) -> None:
     """安排考场：考生→考场/场次/工位，考评员/监考/考务→考场（遵守回避），结果保存并可打印安排表。"""
     from pipeline.catalog.assignment import assignment_make  # here: CLI start-up time (ortools)
     actor = acting_user(user).username if user else SYSTEM_ACTOR
-    result = assignment_make(round_=round_get(round_code), seed=seed, actor=actor,
+    result = assignment_make(round_=round_get(round_code), seed=seed, actor=actor, replan=replan, reason=reason,
                              progress=None if as_json else (lambda msg: err_console.print(f"[dim]{msg}[/]")))
-    emit(_summary(result), as_json, _render)
+    summary = {**_summary(result), "reprints": list(result.reprints)}
+    emit(summary, as_json, lambda data: (_render(data), render_reprints(data["reprints"])))

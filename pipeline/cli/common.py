@@ -89,3 +89,25 @@ def read_new_password(username: str) -> str:
 def acting_user(username: str, *, two_person: bool = False):
     """The station user named on the command line, proven by their own password."""
     return user_authenticate(username=username, password=read_password_for(username, two_person=two_person))
+
+
+REPRINT_STATUS = {"superseded": "已作废，请重印", "filed": "已归档，请重印更正件并归档", "void": "已作废，无需重印"}
+
+
+def render_reprints(reprints: list[dict]) -> None:
+    """The printed forms a change made wrong, and the command that prints each again."""
+    if not reprints:
+        return
+    console.print(f"[yellow]以下 {len(reprints)} 份已打印的表单受此更改影响：[/]")
+    by_form: dict[tuple[str, str], list[dict]] = {}
+    for r in reprints:
+        by_form.setdefault((r["form"], r["status"]), []).append(r)
+    for (form, status), rows in by_form.items():
+        if len(rows) > 3:      # e.g. every admission ticket of a re-planned round: one line, one command
+            command = re.sub(r" --subject \S+$", "", rows[0]["command"])
+            arrow = f"  → {command}" if command and status != "void" else ""
+            console.print(f"  《{rows[0]['form_zh']}》{len(rows)} 份 {REPRINT_STATUS[status]}{arrow}")
+            continue
+        for r in rows:
+            arrow = f"  → {r['command']}" if r["command"] else ""
+            console.print(f"  《{r['form_zh']}》{r['label']}（{r['code']}）{REPRINT_STATUS[status]}{arrow}")

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from pipeline.catalog.importing import ImportReport, candidates_import, rooms_import, staff_import
+from pipeline.catalog.importing import ImportReport, candidates_import
 from pipeline.cli.common import JsonOption, console, emit, err_console
 from pipeline.errors import StationError
 
@@ -56,8 +56,13 @@ def _render_candidates(report: ImportReport) -> None:
 def candidates(file: Path = FileArgument,
                round_code: str = typer.Option(..., "--round", help="批次代码（先用 station rounds add 建立）"),
                skip_invalid: bool = typer.Option(False, "--skip-invalid", help="跳过有问题的行，只导入无误的行"),
+               update: bool = typer.Option(False, "--update", help="更正已导入的名单：按身份证号更新考生，新行加入"),
+               dry_run: bool = typer.Option(False, "--dry-run", help="与 --update 一起：只列出将要做的更改"),
                as_json: bool = JsonOption) -> None:
     """导入考生名单：逐行检查，分配准考证号，规范化照片。"""
+    if update or dry_run:
+        _update(file, round_code, dry_run, as_json)
+        return
     with Progress(TextColumn("规范化照片"), BarColumn(), MofNCompleteColumn(), console=err_console,
                   transient=True, disable=as_json or not err_console.is_terminal) as bar:
         task = bar.add_task("photos", total=None)
@@ -67,27 +72,56 @@ def candidates(file: Path = FileArgument,
     emit(report.as_dict(), as_json, lambda _: _render_candidates(report))
 
 
+def _update(file: Path, round_code: str, dry_run: bool, as_json: bool) -> None:
+    from pipeline.catalog.corrections import candidates_update
+    from pipeline.cli.corrections import render_changes
+    report = _run(lambda: candidates_update(path=file, round_code=round_code, dry_run=dry_run), as_json)
+
+    def render(_data) -> None:
+        render_changes(report, f"批次 {report.target} 名单更正")
+        verb = "将" if dry_run else "已"
+        console.print(f"[green]{verb}更新 {report.updated} 名、新增 {report.added} 名考生[/]；"
+                      f"{report.unchanged} 名无变化。" + ("加 --update 不带 --dry-run 执行。" if dry_run else ""))
+        if report.not_in_sheet:
+            console.print(f"[yellow]{len(report.not_in_sheet)} 名考生不在此表中，保留未动"
+                          f"（如需删除用 station candidates remove）：[/]{'、'.join(report.not_in_sheet)}")
+
+    emit(report.as_dict(), as_json, render)
+
+
+UpdateOpt = typer.Option(False, "--update", help="名单修改了已有记录时须加：列出每项更改后执行")
+DryRunOpt = typer.Option(False, "--dry-run", help="只列出将要做的更改，不导入")
+
+
+def _sheet_update(action, noun: str, unit: str, as_json: bool) -> None:
+    from pipeline.cli.corrections import render_changes
+    imported, report = _run(action, as_json)
+
+    def render(_data) -> None:
+        if report.updated or report.dry_run:
+            render_changes(report, f"{noun}名单更正")
+        if imported is not None:
+            console.print(f"[green]{noun}：新增 {imported.imported} {unit}，更新 {report.updated} {unit}，"
+                          f"{report.unchanged} {unit}无变化[/]" + (f"；回避关系 {imported.recusals} 条" if noun == "工作人员" else
+                                                       f"；工位 {imported.workstations} 个") + f"（来自 {imported.source}）")
+            _render_common(imported)
+        for line in report.notes:
+            console.print(f"[yellow]{line}[/]")
+
+    emit({**(imported.as_dict() if imported else {}), "corrections": report.as_dict()}, as_json, render)
+
+
 @app.command("staff")
-def staff(file: Path = FileArgument, as_json: bool = JsonOption) -> None:
-    """导入工作人员名单（按胸卡编号新增或更新）及回避关系。"""
-    report = _run(lambda: staff_import(path=file), as_json)
-
-    def render(data: ImportReport) -> None:
-        console.print(f"[green]工作人员：新增 {data.imported} 人，更新 {data.updated} 人[/]；"
-                      f"回避关系 {data.recusals} 条（来自 {data.source}）")
-        _render_common(data)
-
-    emit(report.as_dict(), as_json, lambda _: render(report))
+def staff(file: Path = FileArgument, update: bool = UpdateOpt, dry_run: bool = DryRunOpt,
+          as_json: bool = JsonOption) -> None:
+    """导入工作人员名单（按胸卡编号新增；修改已有人员须加 --update）及回避关系。"""
+    from pipeline.catalog.corrections_sheets import staff_update
+    _sheet_update(lambda: staff_update(path=file, dry_run=dry_run, update=update), "工作人员", "人", as_json)
 
 
 @app.command("rooms")
-def rooms(file: Path = FileArgument, as_json: bool = JsonOption) -> None:
-    """导入考场（按考场编号新增或更新）及实操工位。"""
-    report = _run(lambda: rooms_import(path=file), as_json)
-
-    def render(data: ImportReport) -> None:
-        console.print(f"[green]考场：新增 {data.imported} 个，更新 {data.updated} 个[/]；"
-                      f"工位 {data.workstations} 个（来自 {data.source}）")
-        _render_common(data)
-
-    emit(report.as_dict(), as_json, lambda _: render(report))
+def rooms(file: Path = FileArgument, update: bool = UpdateOpt, dry_run: bool = DryRunOpt,
+          as_json: bool = JsonOption) -> None:
+    """导入考场（按考场编号新增；修改已有考场须加 --update）及实操工位。"""
+    from pipeline.catalog.corrections_sheets import rooms_update
+    _sheet_update(lambda: rooms_update(path=file, dry_run=dry_run, update=update), "考场", "个", as_json)

@@ -16,6 +16,7 @@ from pipeline.cli import scansim  # noqa: E402
 from pipeline.cli import search as search_cli  # noqa: E402
 from pipeline.cli import items as items_cli  # noqa: E402
 from pipeline.cli import imports  # noqa: E402
+from pipeline.cli import corrections as corrections_cli, corrections_staff  # noqa: E402
 from pipeline.cli import results as results_cli  # noqa: E402
 from pipeline.cli.assign import assign_cmd  # noqa: E402
 from pipeline.cli import ingest as ingest_cli  # noqa: E402
@@ -46,6 +47,9 @@ app.add_typer(users.app, name="users")
 app.command("scansim")(scansim.scansim)
 app.command("assign")(assign_cmd)
 app.add_typer(imports.app, name="import")
+app.add_typer(corrections_cli.app, name="candidates")
+app.add_typer(corrections_staff.staff_app, name="staff")
+app.add_typer(corrections_staff.rooms_app, name="rooms")
 app.add_typer(results_cli.app, name="results")
 
 

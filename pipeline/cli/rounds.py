@@ -101,3 +101,14 @@ def outstanding(code: str, as_json: bool = JsonOption) -> None:
             console.print(f"补打未交回的表单（同一编号、同一二维码）：station forms round {data['round']} --outstanding --out 目录")
 
     emit(report, as_json, render)
+
+
+@app.command("remove")
+def remove(code: str, reason: str = typer.Option(..., "--reason", help="删除原因（记入审计日志）"),
+           user: str = typer.Option(None, "--user", help="执行操作的用户（写入审计日志；将验证密码）")) -> None:
+    """删除误建或导错的批次（连同考生、照片、考场安排、未回收的表单）；已有材料归档或回收时拒绝。"""
+    from pipeline.catalog.round_remove import round_remove
+    from pipeline.cli.corrections import actor_of
+    counts = round_remove(code=code, reason=reason, actor=actor_of(user))
+    console.print(f"[green]已删除批次[/] {code}：考生 {counts['candidates']} 名，表单记录 {counts['forms']} 份，"
+                  f"座位 {counts['seats']} 个，工作人员安排 {counts['duties']} 项。")

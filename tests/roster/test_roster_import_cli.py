@@ -126,7 +126,7 @@ def test_staff_and_rooms_of_the_example_station(example_dir, data_root, capsys):
     assert set(Recusal.objects.values_list("staff__badge_number", "relation")) == {
         ("DH-101", "relative"), ("DH-102", "student"), ("DH-104", "apprentice"), ("DH-201", "relative")}
     assert main(["import", "staff", str(example_dir / "staff.xlsx")]) == 0        # again: update, no duplicates
-    assert "更新22人" in _flat(capsys.readouterr().out) and Recusal.objects.count() == 4
+    assert "22人无变化" in _flat(capsys.readouterr().out) and Recusal.objects.count() == 4
     assert main(["import", "rooms", str(example_dir / "rooms.xlsx")]) == 0
     assert "新增5个" in _flat(capsys.readouterr().out)
     assert Room.objects.get(code="SC03").workstations.count() == 12
