@@ -53,11 +53,6 @@ def same_person(first: str, second: str) -> bool:
     return first == second or user_person(first) == user_person(second)
 
 
-def _person_label(username: str) -> str:
-    staff = Staff.objects.filter(user__username=username).first()
-    return f"{staff.name}（{username}）" if staff and staff.name else username
-
-
 # ---------------------------------------------------------------- what the audit log accounts for
 
 @dataclass
