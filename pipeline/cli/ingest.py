@@ -155,11 +155,14 @@ def review_list_(as_json: bool = JsonOption) -> None:
         if not data:
             console.print("没有待人工处理的项目。")
             return
-        table = Table("编号", "文件", "页", "问题", "页面图像", title="待人工处理")
+        table = Table("编号", "文件", "页", "问题", title="待人工处理")
         for row in data:
-            table.add_row(str(row["id"]), row["source_name"], "、".join(map(str, row["source_pages"])), row["message"],
-                          "\n".join(row["images"]))
+            table.add_row(str(row["id"]), row["source_name"], "、".join(map(str, row["source_pages"])), row["message"])
         console.print(table)
+        console.print("页面图像（每页一个 PNG；station review show 编号 --out 目录 可导出）：")
+        for row in data:
+            for number, image in enumerate(row["images"], start=1):
+                console.print(f"  {row['id']} 第 {number} 页：{image}", soft_wrap=True)
 
     emit(rows, as_json, render)
 
