@@ -113,6 +113,8 @@ def classify(work: Work) -> None:
         try:
             _classify_group(work, number, grp, instances.get(grp.instance_code or ""), several=several)
         except Exception as exc:  # noqa: BLE001 — one group's failure is that group's only
+            if len(work.grouping.groups) == 1:
+                raise                   # the whole file is that group: quarantine the file as received
             _set_aside(work, number, grp.page_indices, "classify", exc)
 
 
@@ -190,6 +192,8 @@ def normalise(work: Work) -> None:
         try:
             _normalise_entry(work, entry, split=split)
         except Exception as exc:  # noqa: BLE001 — one group's failure is that group's only
+            if len(work.grouping.groups) == 1:
+                raise
             for plans in (work.items, work.reviews):
                 if entry in plans:
                     plans.remove(entry)
