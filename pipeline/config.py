@@ -51,6 +51,8 @@ class IngestSettings(BaseModel):
 class SearchSettings(BaseModel):
     model_config = FROZEN
     backend: Literal["whoosh", "tantivy"] = "whoosh"
+    # what a user without the role sees of a restricted item: its title and 档号, or nothing
+    restricted_hits: Literal["title", "hidden"] = "title"
 
 
 class RetentionClass(BaseModel):
@@ -79,6 +81,19 @@ class Category(BaseModel):
     label: str
     retention: str
     inbox_folder: str = Field(min_length=1)
+    # open: anyone; restricted: content only to the roles that handle it (search shows title and 档号);
+    # secret: restricted, and encrypted at rest with no text indexed until released (第二十七条)
+    access: Literal["open", "restricted", "secret"] = "open"
+
+    @property
+    def restricted(self) -> bool:
+        """True for restricted and secret categories."""
+        return self.access != "open"
+
+    @property
+    def secret(self) -> bool:
+        """True when items of this category are encrypted at rest until released."""
+        return self.access == "secret"
 
 
 class TextRule(BaseModel):

@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Protocol
 from pipeline.domain import normalise_id
 from pipeline.search.analyzer import Analysed, analyse, normalise
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2        # 2: the access field (open / restricted / secret)
 Progress = Callable[[int, int], None]   # (done, total)
 
 
@@ -37,6 +37,7 @@ class SearchDoc:
     instance_code: str = ""
     candidate_name: str = ""
     round_code: str = ""
+    access: str = "open"        # open, restricted (content for permitted roles only) or secret (no text)
 
     @property
     def day(self) -> int:
@@ -53,12 +54,13 @@ class IndexDoc:
 
 
 def doc_from_meta(meta: dict) -> SearchDoc:
-    """The search document of one metadata.json dict (CONTRACTS §3)."""
+    """The search document of one metadata.json dict (CONTRACTS §3); a secret item indexes no text."""
     level = meta.get("level")
+    access = "secret" if meta.get("secret") else "restricted" if meta.get("restricted") else "open"
     return SearchDoc(
         archival_code=str(meta["archival_code"]),
         title=str(meta.get("title") or ""),
-        text=str(meta.get("text") or ""),
+        text="" if access == "secret" else str(meta.get("text") or ""),
         category=str(meta.get("category") or "").upper(),
         form=str(meta.get("form") or ""),
         occupation=normalise(str(meta.get("occupation") or "")),
@@ -72,6 +74,7 @@ def doc_from_meta(meta: dict) -> SearchDoc:
         instance_code=str(meta.get("form_instance") or "").upper(),
         candidate_name=normalise(str(meta.get("candidate_name") or "")).replace(" ", ""),
         round_code=str(meta.get("round_code") or ""),
+        access=access,
     )
 
 
@@ -129,6 +132,8 @@ class Hit:
     snippet: str            # highlighted with <b>…</b>; the rest HTML-escaped
     score: float
     matched: str            # "exact" (identifier field) or "text"
+    restricted: bool = False  # a restricted or secret item
+    withheld: bool = False    # restricted, and the searcher may not see it: only 档号 and title shown
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
