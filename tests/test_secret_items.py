@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 
 import pytest
 from django.utils import timezone
@@ -14,10 +15,12 @@ from django.utils import timezone
 from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance, IngestJob, Round
 from pipeline.catalog.services import user_add
 from pipeline.cli.main import main
+from pipeline.config import get_config
 from pipeline.domain import new_instance_code
 from pipeline.errors import ExitCode
 from pipeline.ingest.flow import ingest_once
 from pipeline.keys import MAGIC, KeyMissing, key_load
+from pipeline.paths import config_dir
 from pipeline.sealed import TEXT, item_plain
 from pipeline.store import DOCUMENT, item_verify, metadata_read
 from pipeline.verify import verify_all
@@ -167,9 +170,6 @@ def test_hidden_mode_leaves_restricted_items_out_of_an_ordinary_search(
     assert main(["release", "2026-06", "--user", "head"]) == 0
     capsys.readouterr()
     folder = tmp_path / "config"
-    import shutil
-    from pipeline.config import get_config
-    from pipeline.paths import config_dir
     shutil.copytree(config_dir(), folder)
     station = folder / "station.toml"
     station.write_text(station.read_text(encoding="utf-8").replace(
