@@ -8,6 +8,7 @@ from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.sealing import secret_authorise
 from pipeline.catalog.services import user_roles
+from pipeline.config import get_config
 from pipeline.domain import mask_id
 from pipeline.errors import NotFound, Refused
 from pipeline.paths import DataPaths
@@ -15,6 +16,12 @@ from pipeline.store import DOCUMENT
 
 RESTRICTED_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.PAPER_CUSTODIAN.value})
 FULL_ID_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.EXAM_AFFAIRS.value})
+
+
+def _category_restricted(code: str) -> bool:
+    """True when today's config makes the item's category restricted (it may have been open at filing)."""
+    category = get_config().categories.get(code)
+    return bool(category and category.restricted)
 
 
 def item_view(*, code: str, user, paths: DataPaths) -> dict:
@@ -28,7 +35,7 @@ def item_view(*, code: str, user, paths: DataPaths) -> dict:
     if item.secret:
         secret_authorise(user=user, code=code, action_zh="查看")
         audit_append(actor=user.username, action="item.view_secret", target=code)
-    elif item.restricted:
+    elif item.restricted or _category_restricted(item.category):
         if not roles & RESTRICTED_ROLES:
             allowed = "、".join(Role(role).label for role in sorted(RESTRICTED_ROLES))
             who = f"用户“{user.username}”" if user else "未指明用户（--user）"
