@@ -1,7 +1,7 @@
 """Crash test of `station keys rotate`: SIGKILL the rotation at random moments, 20 times.
 
-Answer sheets are filed through ingest (a real subprocess, real scans) under key 1, then many
-more items are written by the store under key 1, and a first rotation to key 2 runs to the end
+Answer sheets are filed through ingest (a real subprocess, real scans) under key 1, then 40
+more items are written by the store under key 1 (the same scans; catalogued by rebuild-catalog), and a first rotation to key 2 runs to the end
 (its duration sets the kill window). Then a rotation key 2 → key 3 is killed 20 times: after
 every kill every item folder is complete and decrypts under exactly one of the two keys; a last
 run finishes the rest, everything is under key 3 and verify passes without any key.
@@ -31,6 +31,7 @@ from pathlib import Path
 from django.utils import timezone
 from pipeline import django_setup; django_setup.setup()
 from pipeline.catalog.models import FormInstance, Round
+from pipeline.catalog.rebuild import catalog_rebuild
 from pipeline.catalog.services import user_add
 from pipeline.config import get_config
 from pipeline.domain import ArchivalCode, new_instance_code
@@ -56,10 +57,11 @@ first = filed[0]
 meta = metadata_read(first)
 pdf = (made / "stack.pdf")
 key = key_configured()
-for number in range(100, 100 + extra):
+for number in range(len(filed) + 1, len(filed) + 1 + extra):
     code = ArchivalCode.parse(meta["archival_code"].rsplit("-", 1)[0] + f"-{number:04d}")
     item_write(paths=paths, code=code, pdf=pdf, originals=[pdf], metadata={**meta, "item_number": number},
                key=key, extra={"text.txt": "正反转控制线路".encode()})
+catalog_rebuild(paths=paths, config=get_config(), actor="seed")     # the store-written items into the catalog
 print(json.dumps({"items": len(filed) + extra}))
 """
 
