@@ -119,8 +119,9 @@ def key_require(purpose_zh: str) -> ArchiveKey:
 
 
 def key_check_start() -> None:
-    """At start-up: a configured key file must exist and be owner-only (ConfigError, exit 3, otherwise)."""
-    if os.environ.get(KEY_FILE_ENV):
+    """At start-up: a configured key file must be owner-only and outside the data root (ConfigError,
+    exit 3, otherwise). One not made yet is reported when a command needs it (`keys new` makes it)."""
+    if os.environ.get(KEY_FILE_ENV) and Path(os.environ[KEY_FILE_ENV]).expanduser().exists():
         key_file_check(Path(os.environ[KEY_FILE_ENV]))
 
 
