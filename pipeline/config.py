@@ -61,6 +61,8 @@ class IngestSettings(BaseModel):
 class SearchSettings(BaseModel):
     model_config = FROZEN
     backend: Literal["whoosh", "tantivy"] = "whoosh"
+    # what a user without the role sees of a restricted item: its title and 档号, or nothing
+    restricted_hits: Literal["title", "hidden"] = "title"
 
 
 class RetentionClass(BaseModel):
@@ -89,6 +91,8 @@ class Category(BaseModel):
     label: str
     retention: str
     inbox_folder: str = Field(min_length=1)
+    # open: anyone; restricted: content only to the roles that handle it (search shows title and 档号);
+    # secret: restricted, and encrypted at rest with no text indexed until released (第二十七条)
     access: Literal["open", "restricted", "secret"] = "open"
 
     @field_validator("inbox_folder")
@@ -98,6 +102,16 @@ class Category(BaseModel):
             raise ValueError(f"“{value}”不是收件箱 inbox/ 之下的一个文件夹名：只能写一个文件夹名（如 考务），"
                              "不能含 /、\\、..、盘符或绝对路径，数据目录之外的文件夹一律不允许")
         return value
+
+    @property
+    def restricted(self) -> bool:
+        """True for restricted and secret categories."""
+        return self.access != "open"
+
+    @property
+    def secret(self) -> bool:
+        """True when items of this category are encrypted at rest until released."""
+        return self.access == "secret"
 
 
 class TextRule(BaseModel):

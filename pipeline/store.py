@@ -18,6 +18,7 @@ from typing import Iterator
 
 from pipeline.domain import ArchivalCode
 from pipeline.errors import Conflict
+from pipeline.keys import ArchiveKey, encrypt
 from pipeline.paths import DataPaths
 
 MANIFEST = "manifest-sha256.txt"
@@ -133,22 +134,27 @@ def make_writable(folder: Path) -> None:
 
 
 def item_write(*, paths: DataPaths, code: ArchivalCode, pdf: bytes | Path, originals: list[Path],
-               metadata: dict) -> Path:
+               metadata: dict, key: ArchiveKey | None = None, extra: dict[str, bytes] | None = None) -> Path:
     """Write an archive item atomically; idempotent when the same item is already in place.
 
     Temp folder → fsync every file → rename into place → read-only. A second call with the same
-    content returns the existing folder; with different content it raises Conflict.
+    content returns the existing folder; with different content it raises Conflict. With a key
+    (a secret item) every content file — document.pdf, original/*, the extra files — is written as
+    AES-256-GCM ciphertext; metadata.json records their plaintext SHA-256 (files_sha256) and the
+    manifest the ciphertext's, so verify needs no key.
     """
     final = item_folder(paths, code)
     tmp = paths.archive / ".tmp" / uuid.uuid4().hex
     try:
-        _write_bytes(tmp / DOCUMENT, pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes())
-        known = {}
-        for source in originals:
-            digest = _place_original(source, tmp / "original" / source.name)
-            if digest:
-                known[f"original/{source.name}"] = digest
-        body = {**metadata, "archival_code": str(code), "schema": SCHEMA}
+        known, body = {}, {**metadata, "archival_code": str(code), "schema": SCHEMA}
+        if key is None:
+            _write_bytes(tmp / DOCUMENT, pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes())
+            for source in originals:
+                digest = _place_original(source, tmp / "original" / source.name)
+                if digest:
+                    known[f"original/{source.name}"] = digest
+        else:
+            body.update(encrypted=True, files_sha256=_write_sealed(tmp, key, pdf, originals, extra or {}))
         _write_bytes(tmp / METADATA, json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True,
                                                 default=str).encode("utf-8"))
         lines = manifest_lines(tmp, known)
@@ -162,7 +168,8 @@ def item_write(*, paths: DataPaths, code: ArchivalCode, pdf: bytes | Path, origi
         os.rename(tmp, final)
         fsync_dir(final.parent)
         _make_read_only(final)
-        _remember_originals(final, originals, lines)
+        if key is None:
+            _remember_originals(final, originals, lines)
         return final
     finally:
         if tmp.exists():
@@ -176,8 +183,25 @@ def _remember_originals(final: Path, originals: list[Path], lines: list[str]) ->
         _ARCHIVED_ORIGINALS[_source_key(source)] = (archived, digests[f"original/{source.name}"])
 
 
+def _write_sealed(tmp: Path, key: ArchiveKey, pdf: bytes | Path, originals: list[Path],
+                  extra: dict[str, bytes]) -> dict[str, str]:
+    """Encrypt each content file into tmp; return relative path → plaintext SHA-256."""
+    plain = {}
+    contents = [(DOCUMENT, lambda: pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes()),
+                *((f"original/{s.name}", s.read_bytes) for s in originals),
+                *((rel, (lambda d=data: d)) for rel, data in sorted(extra.items()))]
+    for rel, read in contents:
+        data = read()
+        plain[rel] = hashlib.sha256(data).hexdigest()
+        _write_bytes(tmp / rel, encrypt(key, data, rel))
+    return plain
+
+
 def _same_or_conflict(final: Path, tmp: Path, code: ArchivalCode) -> Path:
     if (final / MANIFEST).read_bytes() == (tmp / MANIFEST).read_bytes():
+        return final
+    # an encrypted item written again (a resumed job): fresh nonces, same plaintext → same metadata
+    if metadata_read(tmp).get("encrypted") and (final / METADATA).read_bytes() == (tmp / METADATA).read_bytes():
         return final
     raise Conflict(f"档号 {code} 的档案文件夹已存在且内容不同，未覆盖。请运行 station verify 检查。",
                    f"archive folder {final} exists with different content", code="item_exists")

@@ -16,7 +16,11 @@ password() { .venv/bin/python -c 'import secrets; print("demo-" + secrets.token_
 DEMO_USERS="head archivist custodian witness1 witness2"
 for u in $DEMO_USERS; do export "STATION_PASSWORD_${u^^}=$(password)"; done
 
-step "1. 初始化数据目录与目录数据库"
+step "1. 初始化数据目录与目录数据库；生成档案密钥（试卷加密用，放在数据目录之外，权限 600）"
+KEYS=${STATION_KEYS:-out/demo-keys}
+rm -rf "$KEYS"
+$S keys new --out "$KEYS/archive.key"
+export STATION_KEY_FILE="$KEYS/archive.key"
 $S init
 
 step "2. 生成示例鉴定站数据（考生表、工作人员表、考场表、证件照）"
@@ -53,6 +57,8 @@ step "7. 模拟签字后的扫描件（旋转、噪点、JPEG、多份叠扫、�
 $S scansim "$STATION_DATA"/forms/registration/*.pdf --out "$STATION_DATA/inbox" --stack --shuffle --seed 7
 $S scansim "$STATION_DATA"/forms/room-record/*.pdf "$STATION_DATA"/forms/score-register/*.pdf \
     "$STATION_DATA"/forms/report/*.pdf --out "$STATION_DATA/inbox" --seed 8
+PAPERS=("$STATION_DATA"/forms/packet-cover/*.pdf)       # 答卷封面（类别 SJ，保密：归档即加密）
+$S scansim "${PAPERS[@]:0:2}" --out "$STATION_DATA/inbox" --seed 9
 
 step "8. 归档收件箱中的扫描件"
 $S ingest --once
@@ -62,6 +68,7 @@ step "9. 检索"
 $S search "电工 报名登记表" --limit 5
 $S search "焊工" --form registration --year 2026 --limit 5
 $S search "考场记录" --limit 3
+$S search "答卷" --category SJ --limit 2          # 保密档案：无权限者只看到档号与题名
 
 step "10. 完整性校验；导出审计链锚点到数据目录以外（U 盘），并用它证明日志未被改写"
 $S verify

@@ -43,9 +43,16 @@ def test_restricted_item_refused_without_a_role_and_audited_with_one(people, cap
 
 
 def test_open_item_shows_without_a_user_with_the_id_masked(people, capsys):
-    _item("J118-WS·2026-D3-SJ-0002")
-    assert main(["show", "J118-WS·2026-D3-SJ-0002", "--json"]) == 0
+    _item("J118-WS·2026-D10-KW-0002")          # an open category (SJ is restricted by config)
+    assert main(["show", "J118-WS·2026-D10-KW-0002", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["candidate_id_number"] == "110105********002X"
-    assert main(["show", "J118-WS·2026-D3-SJ-0002", "--user", "clerk", "--json"]) == 0
+    assert main(["show", "J118-WS·2026-D10-KW-0002", "--user", "clerk", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["candidate_id_number"] == "11010519491231002X"
     assert main(["show", "J118-WS·2026-D3-SJ-0099"]) == ExitCode.NOT_FOUND
+
+
+def test_an_item_filed_open_is_restricted_once_config_restricts_its_category(people, capsys):
+    code = "J118-WS·2026-D3-SJ-0003"
+    _item(code, restricted=False)             # filed before SJ was restricted in classification.toml
+    assert main(["show", code, "--user", "clerk"]) == ExitCode.REFUSED
+    assert main(["show", code, "--user", "keeper", "--json"]) == 0

@@ -71,6 +71,8 @@ def item_fields(meta: dict, folder: str, config: StationConfig, scores: dict) ->
             "doc_number": meta.get("doc_number") or "",
             "doc_date": _date(meta["doc_date"]), "pages": int(meta.get("pages") or 0),
             "secrecy": meta.get("secrecy", ""), "restricted": bool(meta.get("restricted")),
+            "secret": bool(meta.get("secret")), "encrypted": bool(meta.get("encrypted")),
+            "files_sha256": meta.get("files_sha256") or {},
             "form": meta.get("form", ""), "form_instance": instance, "round_code": meta.get("round_code", ""),
             "candidate_id_number": meta.get("candidate_id_number", ""),
             "candidate_name": meta.get("candidate_name", ""), "ticket_number": meta.get("ticket_number", ""),

@@ -22,6 +22,8 @@ from pipeline.cli.assign import assign_cmd  # noqa: E402
 from pipeline.cli import ingest as ingest_cli  # noqa: E402
 from pipeline.cli import forms as forms_cli  # noqa: E402
 from pipeline.cli import audit as audit_cli, retention as retention_cli, verify as verify_cli  # noqa: E402
+from pipeline.cli import keys as keys_cli  # noqa: E402
+from pipeline.keys import key_check_start  # noqa: E402
 from pipeline.cli.common import err_console  # noqa: E402
 from pipeline.cli import zh_help  # noqa: E402
 from pipeline.catalog.selectors import catalog_ready  # noqa: E402
@@ -51,11 +53,13 @@ app.add_typer(corrections_cli.app, name="candidates")
 app.add_typer(corrections_staff.staff_app, name="staff")
 app.add_typer(corrections_staff.rooms_app, name="rooms")
 app.add_typer(results_cli.app, name="results")
+keys_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with argv; return the exit code instead of exiting (used by tests)."""
     try:
+        key_check_start()       # a key file with loose permissions stops every command (exit 3)
         app(args=argv, prog_name="station")  # standalone: usage errors exit 2 by themselves
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else int(ExitCode.FAILURE if exc.code else ExitCode.OK)

@@ -65,6 +65,10 @@ def _render(data: dict) -> None:
                       f"{hit['category']}  {escape(hit['occupation'])}{level}  "
                       f"得分 {hit['score']:.2f}{exact}", soft_wrap=True)
         console.print(f"   {escape(hit['title'])}", soft_wrap=True)
+        if hit.get("withheld"):
+            console.print("   [yellow]限制利用档案[/]：仅显示档号与题名；内容须由站长、档案管理员或试卷保密人员用 --user 检索或查看。",
+                          soft_wrap=True)
+            continue
         if hit["id_number"]:
             console.print(f"   身份证号：{hit['id_number']}", soft_wrap=True)
         console.print(f"   {_rich(hit['snippet'])}", soft_wrap=True)
@@ -82,28 +86,23 @@ def search_command(
         date_to: str = typer.Option(None, "--to", help="文件日期止 2024-12-31"),
         limit: int = typer.Option(20, "--limit", min=1, max=500, help="最多显示条数"),
         show_id: bool = typer.Option(False, "--show-id", help="显示完整身份证号（须 --user，且有权限，将记入审计日志）"),
-        user: str = typer.Option(None, "--user", help="查看完整身份证号的用户名（验证密码）"),
+        user: str = typer.Option(None, "--user", help="检索人（验证密码）：站长、档案管理员、试卷保密人员可看到限制利用档案的内容，记入审计日志"),
         xlsx: Path = typer.Option(None, "--xlsx", help="另把结果导出为 Excel 文件（身份证号与屏幕上一样打码）"),
         as_json: bool = JsonOption) -> None:
     """检索档案：姓名、身份证号、准考证号、档号、工种或正文中的任何词语。"""
     # here, not at module level: CLI start-up time (jieba, tantivy)
-    from pipeline.search import SearchFilters, ensure_index, search
-    from pipeline.search.access import catalog_words, show_id_audit, show_id_authorise
+    from pipeline.search import SearchFilters, ensure_index
+    from pipeline.search.access import catalog_words, search_for
     filters = SearchFilters(category=category, form=form, occupation=occupation, level=_level(level),
                             year=year, date_from=_date(date_from, "--from"), date_to=_date(date_to, "--to"))
-    acting = None
-    if show_id:
-        if not user:
-            raise BadInput("--show-id 需要同时用 --user 指明查看人（将验证密码并记入审计日志）。",
-                           "--show-id without --user", code="show_id_user")
-        acting = acting_user(user)
-        show_id_authorise(user=acting)
+    if show_id and not user:
+        raise BadInput("--show-id 需要同时用 --user 指明查看人（将验证密码并记入审计日志）。",
+                       "--show-id without --user", code="show_id_user")
+    acting = acting_user(user) if user else None
     message = ensure_index(extra_words=catalog_words())
     if message:
         err_console.print(f"[yellow]{message}[/]")
-    result = search(query, filters, limit, show_id=acting is not None)
-    if acting is not None:
-        show_id_audit(user=acting, result=result)
+    result = search_for(user=acting, query=query, filters=filters, limit=limit, show_id=show_id)
     data = result.as_dict()
     if acting is None:           # a query by ID or phone number is not echoed in clear
         data["query"], data["notices"] = mask_personal(data["query"]), mask_personal_all(data["notices"])

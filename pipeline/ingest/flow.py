@@ -12,6 +12,7 @@ file is released (moved to processed/<date>/) last.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import os
@@ -41,10 +42,12 @@ from pipeline.ingest.ocr import ocr_pdf
 from pipeline.ingest.pages import iter_pages, sniff_format
 from pipeline.ingest.quarantine import free_name, quarantine_file
 from pipeline.ingest.watch import StableTracker, category_hint, inbox_files
+from pipeline.keys import decrypt, encrypt, key_require
 from pipeline.numbering import item_number_allocate
 from pipeline.paths import DataPaths
 from pipeline.retention import due_date
-from pipeline.store import archived_hashes, fsync_dir, item_folder, item_write, metadata_read
+from pipeline.sealed import TEXT
+from pipeline.store import archived_hashes, fsync_dir, item_folder, item_write, metadata_read, write_file_atomic
 
 log = logging.getLogger("pipeline.ingest.flow")
 
@@ -276,9 +279,29 @@ def reserve(work: Work) -> None:
 def write(work: Work) -> None:
     """Write every planned archive item (idempotent: identical content already in place is fine)."""
     for entry in work.job.plan:
-        item_write(paths=work.paths, code=ArchivalCode.parse(entry["archival_code"]), pdf=work.out / entry["pdf"],
-                   originals=originals_of(work.out / original_dir(entry["pdf"]), work.source),
-                   metadata=entry["metadata"])
+        entry_write(paths=work.paths, entry=entry, pdf=work.out / entry["pdf"],
+                    originals=originals_of(work.out / original_dir(entry["pdf"]), work.source))
+
+
+def entry_write(*, paths: DataPaths, entry: dict, pdf: Path, originals: list[Path]) -> Path:
+    """item_write of one plan entry; a secret item's files encrypted, its sealed text beside them."""
+    key, extra = None, None
+    if entry["metadata"].get("secret"):
+        key = key_require(f"归档保密档案 {entry['archival_code']}")
+        extra = {TEXT: decrypt([key], base64.b64decode(entry.get("sealed_text", "")), TEXT)}
+    return item_write(paths=paths, code=ArchivalCode.parse(entry["archival_code"]), pdf=pdf, originals=originals,
+                      metadata=entry["metadata"], key=key, extra=extra)
+
+
+def entry_seal(entry: dict) -> dict:
+    """A secret entry keeps no text in clear (not in the plan, metadata.json, catalog or index):
+    the text is sealed under the archive key (KeyMissing → the file is quarantined with the reason)."""
+    meta = entry["metadata"]
+    if meta.get("secret"):
+        key = key_require(f"归档保密档案（{meta['category']} 类，{meta['title']}）")
+        entry["sealed_text"] = base64.b64encode(encrypt(key, meta["text"].encode("utf-8"), TEXT)).decode("ascii")
+        meta["text"] = ""
+    return entry
 
 
 def commit(work: Work) -> None:
@@ -388,13 +411,21 @@ def job_release(*, paths: DataPaths, job: IngestJob) -> Path:
     if not job.released_path:
         folder = jobs.processed_folder(paths, job.ingest_time or timezone.now())
         folder.mkdir(parents=True, exist_ok=True)
-        job.released_path = str((folder / free_name(folder, job.source_name, job.sha256)).relative_to(paths.root))
+        name = free_name(folder, job.source_name, job.sha256)
+        if any(entry["metadata"].get("secret") for entry in job.plan or []):
+            name += ".enc"
+        job.released_path = str((folder / name).relative_to(paths.root))
         IngestJob.objects.filter(pk=job.pk).update(released_path=job.released_path)
     target = paths.root / job.released_path
     source = jobs.job_source(paths, job)
     if source is not None and not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(source, target)
+        if any(entry["metadata"].get("secret") for entry in job.plan or []):
+            # the scan holds exam papers: it is kept only as ciphertext outside the archive too
+            key = key_require(f"保存含保密档案的扫描件 {job.source_name}")
+            write_file_atomic(target, encrypt(key, source.read_bytes(), target.name))
+        else:
+            os.rename(source, target)
         fsync_dir(target.parent)
     IngestJob.objects.filter(pk=job.pk).update(state=State.FILED, updated_at=timezone.now())
     job.state = State.FILED
@@ -410,8 +441,11 @@ def catalog_item(*, paths: DataPaths, entry: dict, actor: str, action: str) -> A
     meta = entry["metadata"]
     code = ArchivalCode.parse(entry["archival_code"])
     instance = FormInstance.objects.filter(code=meta["form_instance"]).first() if meta["form_instance"] else None
-    files = archived_hashes(item_folder(paths, code))
+    sealed = metadata_read(item_folder(paths, code)) if meta.get("secret") else {}
+    # the plaintext's hashes: a secret item's manifest holds its ciphertext's, its metadata the plaintext's
+    files = sealed.get("files_sha256") or archived_hashes(item_folder(paths, code))
     item, created = ArchiveItem.objects.get_or_create(archival_code=str(code), defaults=dict(
+        secret=bool(meta.get("secret")), encrypted=bool(sealed.get("encrypted")),
         fonds=code.fonds, year=code.year, retention_code=code.retention, category=code.category,
         item_number=code.item, title=meta["title"], responsible=meta["responsible"],
         doc_number=meta.get("doc_number") or "",
@@ -489,13 +523,14 @@ def _entry(work: Work, number: int, grp: Group, *, category: str, retention_clas
     year = doc_date.year
     meta.update(title=title, category=category, fonds=work.config.station.fonds_code, year=year,
                 retention_code=cls.code, clock_start=start.isoformat() if start else None,
-                due_date=due.isoformat() if due else None, restricted=category == "SJ")
-    return {"kind": grp.kind, "number": number, "source_pages_0": list(grp.page_indices), "pdf": f"item-{number:03d}.pdf",
+                due_date=due.isoformat() if due else None, restricted=work.config.categories[category].restricted,
+                secret=work.config.categories[category].secret)
+    return entry_seal({"kind": grp.kind, "number": number, "source_pages_0": list(grp.page_indices), "pdf": f"item-{number:03d}.pdf",
             "turns": _turns(work, grp),
             "text_pdf": f"ocr-{number:03d}.pdf" if grp.kind != "form" and (work.out / f"ocr-{number:03d}.pdf").exists() else "",
             "title": title, "category": category, "year": year, "retention_code": cls.code,
             "instance_code": grp.instance_code or "", "metadata": meta,
-            "subject": meta["form"], "keywords": " ".join(filter(None, [meta["candidate_name"], meta["round_code"]]))}
+            "subject": meta["form"], "keywords": " ".join(filter(None, [meta["candidate_name"], meta["round_code"]]))})
 
 
 def _form_plan(work: Work, number: int, grp: Group, instance: FormInstance) -> dict:

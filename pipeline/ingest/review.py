@@ -17,15 +17,14 @@ from django.utils import timezone
 
 from pipeline.catalog.models import FormInstance, IngestJob, ReviewItem
 from pipeline.config import StationConfig
-from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, Conflict, NotFound
 from pipeline.ingest import jobs
-from pipeline.ingest.flow import REVIEW_OPEN, catalog_item, index_codes, job_release, original_dir, originals_of
+from pipeline.ingest.flow import (REVIEW_OPEN, catalog_item, entry_seal, entry_write, index_codes, job_release,
+                                  original_dir, originals_of)
 from pipeline.ingest.review_pages import review_page_images
 from pipeline.numbering import item_number_allocate
 from pipeline.paths import DataPaths
 from pipeline.retention import due_date
-from pipeline.store import item_write
 
 
 def review_list(*, paths: DataPaths | None = None) -> list[dict]:
@@ -75,8 +74,7 @@ def review_file(*, item_id: int, category: str, title: str, paths: DataPaths, co
                        "请运行 station verify 并联系系统维护人员。", f"job {item.job.pk} source missing",
                        code="review_source_missing")
     entry = item.plan
-    item_write(paths=paths, code=ArchivalCode.parse(entry["archival_code"]), pdf=paths.root / item.pdf,
-               originals=originals_of(own_pages, source), metadata=entry["metadata"])
+    entry_write(paths=paths, entry=entry, pdf=paths.root / item.pdf, originals=originals_of(own_pages, source))
     with transaction.atomic():
         catalog_item(paths=paths, entry=entry, actor=actor, action="review.file")
         ReviewItem.objects.filter(pk=item.pk).update(state=ReviewItem.State.FILED, resolved_by=actor,
@@ -107,7 +105,8 @@ def _plan(item: ReviewItem, category: str, title: str, config: StationConfig) ->
     scores_on = instance.round.scores_recorded_on if instance and instance.round else ingest_day
     start, due = due_date(cls, doc_date, scores_on)
     meta = {"title": title, "responsible": config.station.name, "doc_date": doc_date.isoformat(),
-            "pages": len(item.source_pages), "secrecy": "", "restricted": category == "SJ",
+            "pages": len(item.source_pages), "secrecy": "", "restricted": config.categories[category].restricted,
+            "secret": config.categories[category].secret,
             "form": instance.form if instance else "", "form_instance": instance.code if instance else "",
             "round_code": instance.round.code if instance and instance.round else "",
             "candidate_id_number": "", "candidate_name": "", "ticket_number": "", "occupation": "",
@@ -116,7 +115,7 @@ def _plan(item: ReviewItem, category: str, title: str, config: StationConfig) ->
             "clock_start": start.isoformat() if start else None, "due_date": due.isoformat() if due else None,
             "source_name": job.source_name, "source_sha256": job.sha256, "source_pages": item.source_pages,
             "ingest_time": job.ingest_time.isoformat(), "text": item.text}
-    return {"category": category, "year": doc_date.year, "retention_code": cls.code, "metadata": meta}
+    return entry_seal({"category": category, "year": doc_date.year, "retention_code": cls.code, "metadata": meta})
 
 
 def _reserve(item: ReviewItem, plan: dict, config: StationConfig) -> ReviewItem:

@@ -19,7 +19,7 @@ from pipeline.paths import data_paths
 from pipeline.search import analyzer
 from pipeline.search.indexer import (IndexHome, IndexUnusable, analyse_all, index_lock, metadata_path,
                                      read_archive, teach_words)
-from pipeline.search.query import Exact, Ident, Phrase, Word, parse, plan
+from pipeline.search.query import Exact, Ident, Phrase, QOr, QTerm, Word, access_plan, parse, plan
 from pipeline.search.schema import Hit, Progress, RawHit, SearchFilters, SearchResult
 from pipeline.search.snippets import make_snippet, mask_ids
 
@@ -126,6 +126,21 @@ def _negated(iso_date: str) -> tuple:
     return tuple(-ord(c) for c in iso_date)
 
 
+def _restricted_clause(categories: set[str]):
+    """Index documents that are restricted: by the access they were filed with, or their category's today."""
+    return QOr((QTerm("access", "restricted"), QTerm("access", "secret"),
+                *(QTerm("category", code) for code in sorted(categories))))
+
+
+def _withheld(raw: RawHit, restricted: bool) -> Hit:
+    """A restricted item for a user without the right: its 档号 and title, nothing of its content."""
+    stored = raw.stored
+    return Hit(archival_code=raw.archival_code, title=mask_ids(stored.get("title", "")), doc_date=stored.get("doc_date", ""),
+               category=stored.get("category", ""), form="", occupation="", level="", candidate_name="",
+               id_number="", snippet="", score=round(raw.score, 4), matched="title", restricted=restricted,
+               withheld=True)
+
+
 def _hit(raw: RawHit, matched: str, needles: list[str], show_id: bool) -> Hit:
     stored = raw.stored
     text = _text_of(raw.archival_code) or stored.get("title", "")
@@ -141,10 +156,13 @@ def _hit(raw: RawHit, matched: str, needles: list[str], show_id: bool) -> Hit:
 
 
 def search(query: str, filters: SearchFilters | None = None, limit: int = 20,
-           show_id: bool = False) -> SearchResult:
+           show_id: bool = False, *, see_restricted: bool = False) -> SearchResult:
     """Ranked hits for what staff typed; identifiers are matched in their exact fields first.
 
-    show_id=True returns ID numbers unmasked: the caller must have checked the user's role.
+    show_id=True returns ID numbers unmasked; see_restricted=True matches and shows restricted items'
+    content: the caller must have checked the user's role for each. Otherwise a restricted item is
+    matched by its title and exact fields only and shows its 档号 and title (or, with [search]
+    restricted_hits = "hidden", not at all).
     """
     prepare()
     started = time.perf_counter()
@@ -155,18 +173,30 @@ def search(query: str, filters: SearchFilters | None = None, limit: int = 20,
         raise BadInput("请输入检索词或筛选条件（例如：张伟、电工、身份证号、准考证号、档号）。",
                        "empty query", code="query_empty")
     backend = _home().open()
+    config = get_config()
+    closed = {code for code, category in config.categories.items() if category.restricted}
+    clause = _restricted_clause(closed)
+    guard = (lambda node: node) if see_restricted else (
+        lambda node: access_plan(node, clause, hidden=config.search.restricted_hits == "hidden"))
     raw: list[tuple[RawHit, str]] = []
     if parsed.has_ident:
-        raw = [(h, "exact") for h in backend.search(plan(parsed.tree, exact_only=True), filters, limit)]
+        raw = [(h, "exact") for h in backend.search(guard(plan(parsed.tree, exact_only=True)), filters, limit)]
     seen = {h.archival_code for h, _ in raw}
     if len(raw) < limit:
-        more = backend.search(plan(parsed.tree), filters, limit + len(raw))
+        more = backend.search(guard(plan(parsed.tree)), filters, limit + len(raw))
         raw += [(h, "text") for h in more if h.archival_code not in seen][:limit - len(raw)]
     # equal scores (a filter-only query) → newest first, then by 档号, whatever the engine's order
     raw.sort(key=lambda pair: (pair[1] != "exact", -round(pair[0].score, 4),
                                _negated(pair[0].stored.get("doc_date", "")), pair[0].archival_code))
     needles = _needles(parsed.tree)
-    result = SearchResult(query=query, notices=list(parsed.notices), backend=backend.name,
-                          hits=[_hit(h, matched, needles, show_id) for h, matched in raw])
+    hits = []
+    for h, matched in raw:
+        restricted = h.stored.get("access", "open") != "open" or h.stored.get("category", "") in closed
+        if restricted and not see_restricted:
+            hits.append(_withheld(h, restricted))
+        else:
+            hits.append(_hit(h, matched, needles, show_id))
+            hits[-1].restricted = restricted
+    result = SearchResult(query=query, notices=list(parsed.notices), backend=backend.name, hits=hits)
     result.elapsed_ms = (time.perf_counter() - started) * 1000
     return result

@@ -423,3 +423,34 @@ def _plan_and(node: And, exact_only: bool):
     must = [plan(i, exact_only=exact_only) for i in node.items if not isinstance(i, Not)]
     must_not = [plan(i.item) for i in node.items if isinstance(i, Not)]
     return QAnd(tuple(must or [QAll()]), tuple(must_not))
+
+
+CONTENT_FIELDS = frozenset({"text", "grams"})   # words of the document itself (grams hold the title's too)
+
+
+def content_free(node):
+    """The plan with every clause on the document's own words removed, or None when nothing is left.
+
+    What a user without the right may match a restricted item by: its title and exact fields. A
+    removed AND-clause makes the whole AND unmatchable; a removed NOT-clause is dropped, so the
+    answer never depends on the words inside the item (no guessing them by NOT).
+    """
+    if isinstance(node, (QTerm, QPhrase, QPrefix)):
+        return None if node.field in CONTENT_FIELDS else node
+    if isinstance(node, QAll):
+        return node
+    if isinstance(node, QOr):
+        return _one(QOr, [content_free(item) for item in node.items])
+    must = [content_free(item) for item in node.must]
+    if any(item is None for item in must):
+        return None
+    must_not = tuple(item for item in (content_free(i) for i in node.must_not) if item is not None)
+    return QAnd(tuple(must), must_not)
+
+
+def access_plan(node, restricted: object, *, hidden: bool):
+    """node for a user who may not see restricted items' content: open items as usual; restricted
+    ones (those matching the restricted clause) only by content_free(node), or not at all (hidden)."""
+    open_part = QAnd((node,), (restricted,))
+    free = None if hidden else content_free(node)
+    return open_part if free is None else QOr((open_part, QAnd((free, restricted))))

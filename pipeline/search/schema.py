@@ -13,7 +13,7 @@ from typing import Callable, Iterable, Protocol
 from pipeline.domain import normalise_id
 from pipeline.search.analyzer import Analysed, analyse, normalise
 
-SCHEMA_VERSION = 2   # 2: occupations/levels multi-valued (room and round records cover several)
+SCHEMA_VERSION = 3   # 2: occupations/levels multi-valued (room and round records cover several); 3: + access field
 Progress = Callable[[int, int], None]   # (done, total)
 
 
@@ -39,6 +39,7 @@ class SearchDoc:
     round_code: str = ""
     occupations: tuple[str, ...] = ()   # every occupation the record covers (filter field)
     levels: tuple[str, ...] = ()        # every level the record covers (filter field)
+    access: str = "open"        # open, restricted (content for permitted roles only) or secret (no text)
 
     @property
     def day(self) -> int:
@@ -64,13 +65,14 @@ def _covered(meta: dict) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def doc_from_meta(meta: dict) -> SearchDoc:
-    """The search document of one metadata.json dict (CONTRACTS §3)."""
+    """The search document of one metadata.json dict (CONTRACTS §3); a secret item indexes no text."""
     level = meta.get("level")
     occupations, levels = _covered(meta)
+    access = "secret" if meta.get("secret") else "restricted" if meta.get("restricted") else "open"
     return SearchDoc(
         archival_code=str(meta["archival_code"]),
         title=str(meta.get("title") or ""),
-        text=str(meta.get("text") or ""),
+        text="" if access == "secret" else str(meta.get("text") or ""),
         category=str(meta.get("category") or "").upper(),
         form=str(meta.get("form") or ""),
         occupation=normalise(str(meta.get("occupation") or "")) or "、".join(occupations),
@@ -85,6 +87,7 @@ def doc_from_meta(meta: dict) -> SearchDoc:
         candidate_name=normalise(str(meta.get("candidate_name") or "")).replace(" ", ""),
         round_code=str(meta.get("round_code") or ""),
         occupations=occupations, levels=levels,
+        access=access,
     )
 
 
@@ -142,6 +145,8 @@ class Hit:
     snippet: str            # highlighted with <b>…</b>; the rest HTML-escaped
     score: float
     matched: str            # "exact" (identifier field) or "text"
+    restricted: bool = False  # a restricted or secret item
+    withheld: bool = False    # restricted, and the searcher may not see it: only 档号 and title shown
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

@@ -28,6 +28,8 @@ from pipeline.domain import QrPayload, id_check_digit, new_instance_code
 from pipeline.ingest.flow import ingest_once, ingest_path
 from pipeline.ingest.scansim import jpeg_bytes, stack_pdf, synthetic_page
 from pipeline.ingest.watch import InboxWatcher
+from pipeline.keys import key_configured
+from pipeline.sealed import item_plain
 from pipeline.store import item_verify, metadata_read
 
 DPI = 200
@@ -268,7 +270,8 @@ def test_a_file_still_being_written_is_not_taken_early(data_root, tmp_path):
 
 
 @pytest.mark.django_db
-def test_subfolder_classifies_unmarked_scans_and_polling_observer_sees_them(data_root, tmp_path):
+def test_subfolder_classifies_unmarked_scans_and_polling_observer_sees_them(data_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("STATION_KEY", "QUJD" * 10 + "QUI=")     # papers (SJ) are secret
     page = text_page(["第一题 答：电流的方向", "第二题 答：欧姆定律"])
     with Watching(data_root, fast_config(), poll=True) as watching:
         drop(data_root.inbox / "试卷" / "答卷01.jpg", page)
@@ -278,7 +281,8 @@ def test_subfolder_classifies_unmarked_scans_and_polling_observer_sees_them(data
     assert item.category == "SJ" and item.retention_code == "D3" and item.restricted
     assert item.title.startswith("试卷与评分表")
     meta = metadata_read(data_root.archive / item.folder)
-    assert meta["retention_class"] == "exam-papers" and "电流的方向" in meta["text"]   # OCR text kept for search
+    assert meta["retention_class"] == "exam-papers" and meta["text"] == ""      # secret: OCR text sealed
+    assert "电流的方向" in item_plain(data_root.archive / item.folder, [key_configured()])["text.txt"].decode()
 
 
 @pytest.mark.django_db

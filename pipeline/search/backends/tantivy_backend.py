@@ -18,9 +18,9 @@ from pipeline.search.schema import IndexDoc, RawHit, SearchFilters
 
 TOKENIZER = "station_ws"
 EXACT_FIELDS = ("archival_code", "category", "form", "occupation", "level", "doc_date", "retention_class",
-                "status", "id_number", "ticket_number", "instance_code", "candidate_name", "round_code")
+                "status", "id_number", "ticket_number", "instance_code", "candidate_name", "round_code", "access")
 STORED_FIELDS = ("archival_code", "title_display", "doc_date", "category", "form", "occupation", "level",
-                 "candidate_name", "id_number")
+                 "candidate_name", "id_number", "access")
 MULTI_FIELDS = ("occupations", "levels")   # several values per document: what the filters match
 HEAP_BYTES = 128_000_000
 

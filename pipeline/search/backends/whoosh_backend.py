@@ -23,7 +23,7 @@ from pipeline.search.schema import IndexDoc, RawHit, SearchFilters
 INDEX_NAME = "station"
 _SPACE = SpaceSeparatedTokenizer()
 STORED_FIELDS = ("archival_code", "title", "doc_date", "category", "form", "occupation", "level",
-                 "candidate_name", "id_number")
+                 "candidate_name", "id_number", "access")
 
 
 def build_schema() -> Schema:
@@ -34,7 +34,7 @@ def build_schema() -> Schema:
         category=ID(stored=True), form=ID(stored=True), occupation=ID(stored=True),
         level=ID(stored=True), year=ID, doc_date=ID(stored=True, sortable=True),
         retention_class=ID, status=ID, id_number=ID(stored=True), ticket_number=ID,
-        instance_code=ID, candidate_name=ID(stored=True), round_code=ID,
+        instance_code=ID, candidate_name=ID(stored=True), round_code=ID, access=ID(stored=True),
         occupations=KEYWORD(commas=True), levels=KEYWORD(commas=True))
 
 
@@ -46,7 +46,8 @@ def _fields(item: IndexDoc) -> dict:
             "doc_date": doc.doc_date, "retention_class": doc.retention_class, "status": doc.status,
             "id_number": doc.id_number, "ticket_number": doc.ticket_number,
             "instance_code": doc.instance_code, "candidate_name": doc.candidate_name,
-            "round_code": doc.round_code, "occupations": ",".join(doc.occupations), "levels": ",".join(doc.levels)}
+            "round_code": doc.round_code, "access": doc.access,
+            "occupations": ",".join(doc.occupations), "levels": ",".join(doc.levels)}
 
 
 def compile_query(node) -> wq.Query:
