@@ -11,6 +11,20 @@ import pytest
 # Before Django reads settings: runtime data of the test session goes to a temporary root.
 os.environ.setdefault("STATION_DATA", tempfile.mkdtemp(prefix="station-test-"))
 
+
+def _session_key() -> None:
+    """Exam papers are filed encrypted under a key kept outside the data root: one for the test session
+    (the tests of a missing or badly kept key unset or replace it)."""
+    if os.environ.get("STATION_KEY_FILE") or os.environ.get("STATION_KEY"):
+        return
+    from pipeline.keys import key_new
+    path = Path(tempfile.mkdtemp(prefix="station-test-key-")) / "archive.key"
+    key_new(path)
+    os.environ["STATION_KEY_FILE"] = str(path)
+
+
+_session_key()
+
 SAMPLES = Path(__file__).parent / "samples"
 
 
