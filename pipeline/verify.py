@@ -28,6 +28,7 @@ TOMBSTONES = ".tombstones"
 ANCHOR = "audit-anchor.json"
 SKIP_TOP = {".tmp", TOMBSTONES}
 FILING_ACTIONS = ("item.file", "review.file")    # audit actions that record an item's archived-file hashes
+REHASH_ACTIONS = ("item.release",)   # audited rewrites of a filed item that record its new files' hashes
 
 
 @dataclass(frozen=True)
@@ -176,11 +177,16 @@ def catalog_check(codes: dict[str, list[str]], tombstones: dict[str, dict]) -> l
 
 
 def filing_hashes() -> dict[str, dict | None]:
-    """档号 → files_sha256 of its first filing audit entry (None: filed before hashes were recorded)."""
+    """档号 → files_sha256 of its first filing audit entry, or of a later lawful rewrite of the item (a
+    release decrypts it); None: filed before hashes were recorded."""
     found: dict[str, dict | None] = {}
-    for target, detail in AuditEntry.objects.filter(action__in=FILING_ACTIONS).order_by("seq").values_list(
-            "target", "detail"):
-        found.setdefault(target, (detail or {}).get("files_sha256"))
+    for action, target, detail in AuditEntry.objects.filter(
+            action__in=FILING_ACTIONS + REHASH_ACTIONS).order_by("seq").values_list("action", "target", "detail"):
+        hashes = (detail or {}).get("files_sha256")
+        if action in REHASH_ACTIONS and target in found:
+            found[target] = hashes
+        else:
+            found.setdefault(target, hashes)
     return found
 
 

@@ -31,8 +31,8 @@ from pathlib import Path
 from django.utils import timezone
 from pipeline import django_setup; django_setup.setup()
 from pipeline.catalog.models import FormInstance, Round
+from pipeline.audit import audit_append
 from pipeline.catalog.rebuild import catalog_rebuild
-from pipeline.catalog.services import user_add
 from pipeline.config import get_config
 from pipeline.domain import ArchivalCode, new_instance_code
 from pipeline.ingest.flow import ingest_once
@@ -42,7 +42,8 @@ from pipeline.store import item_folder, item_write, metadata_read
 from tests.ingest.test_flow import form_pages, stack_bytes
 made, extra = Path(sys.argv[1]), int(sys.argv[2])
 paths = data_paths()
-user_add(username="head", password="correct-horse-1", roles=["station_head"])
+from tests.people import first_head
+head = first_head("head", password="correct-horse-1")
 round_ = Round.objects.create(code="2026-06", name="鉴定", theory_at=timezone.now() - dt.timedelta(days=1))
 pages = []
 for serial in range(1, 4):
@@ -61,7 +62,9 @@ for number in range(len(filed) + 1, len(filed) + 1 + extra):
     code = ArchivalCode.parse(meta["archival_code"].rsplit("-", 1)[0] + f"-{number:04d}")
     item_write(paths=paths, code=code, pdf=pdf, originals=[pdf], metadata={**meta, "item_number": number},
                key=key, extra={"text.txt": "正反转控制线路".encode()})
-catalog_rebuild(paths=paths, config=get_config(), actor="seed")     # the store-written items into the catalog
+    audit_append(actor="ingest", action="item.file", target=str(code),     # filed lawfully: in the audit log
+                 detail={"files_sha256": metadata_read(item_folder(paths, code))["files_sha256"]})
+catalog_rebuild(paths=paths, config=get_config(), actor=head)     # the store-written items into the catalog
 print(json.dumps({"items": len(filed) + extra}))
 """
 
@@ -96,7 +99,7 @@ def test_rotation_killed_at_random_moments_leaves_every_item_under_exactly_one_k
     for number in (1, 2, 3):
         subprocess.run([PY, "-m", "pipeline", "keys", "new", "--out", str(keys / f"k{number}.key")], env=env,
                        cwd=REPO_ROOT, check=True, capture_output=True)
-    env = {**env, "STATION_KEY_FILE": str(keys / "k1.key"), "STATION_PASSWORD": "correct-horse-1"}
+    env = {**env, "STATION_KEY_FILE": str(keys / "k1.key"), "STATION_PASSWORD_HEAD": "correct-horse-1"}
     made = tmp_path / "made"
     made.mkdir()
     seeded = subprocess.run([PY, "-c", SEED, str(made), "40"], env=env, cwd=REPO_ROOT, check=True,

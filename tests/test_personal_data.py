@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from pipeline.catalog.models import ArchiveItem, AuditEntry, Candidate
-from pipeline.catalog.services import user_add
 from pipeline.cli.main import main
 from pipeline.domain import id_check_digit, mask_id
 from pipeline.privacy import MaskingFormatter, mask_personal, mask_phone
+from tests.people import login_env, make_users
 from tests.ingest.test_flow import drop, stack_bytes, text_page
 from tests.roster.conftest import HEADERS, example_dir, jpeg_bytes, make_example, person, write_xlsx  # noqa: F401 (fixture)
 
@@ -83,9 +83,8 @@ def _log_files(data_root) -> list[Path]:
 @pytest.mark.django_db
 def test_no_id_or_phone_number_in_clear_outside_permitted_views(tmp_path, data_root, capsys, monkeypatch,
                                                                  example_dir):
-    monkeypatch.setenv("STATION_PASSWORD", PASSWORD)
-    user_add(username="da", password=PASSWORD, roles=["archivist"])
-    user_add(username="kp", password=PASSWORD, roles=["examiner"])
+    made = make_users({"da": ["archivist"], "kp": ["examiner"]}, password=PASSWORD)
+    login_env(monkeypatch, made, password=PASSWORD)
     station = Session(capsys)
     sheet, rows = _candidate_sheet(tmp_path / "sheet")
     staff_rows, recusals = make_example.demo_staff(make_example.demo_candidates())

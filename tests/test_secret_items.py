@@ -13,7 +13,6 @@ import pytest
 from django.utils import timezone
 
 from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance, IngestJob, Round
-from pipeline.catalog.services import user_add
 from pipeline.cli.main import main
 from pipeline.config import get_config
 from pipeline.domain import new_instance_code
@@ -24,6 +23,7 @@ from pipeline.paths import config_dir
 from pipeline.sealed import TEXT, item_plain
 from pipeline.store import DOCUMENT, item_verify, metadata_read
 from pipeline.verify import verify_all
+from tests.people import login_env, make_users
 from tests.ingest.test_flow import drop, fast_config, form_pages, stack_bytes
 
 pytestmark = pytest.mark.django_db
@@ -33,10 +33,9 @@ PHRASE = "三相异步电动机正反转控制线路"
 
 @pytest.fixture
 def people(monkeypatch):
-    monkeypatch.setenv("STATION_PASSWORD", PASSWORD)
-    for name, role in [("clerk", "exam_affairs"), ("archivist", "archivist"), ("keeper", "paper_custodian"),
-                       ("head", "station_head"), ("examiner", "examiner")]:
-        user_add(username=name, password=PASSWORD, roles=[role])
+    made = make_users({"head": ["station_head"], "clerk": ["exam_affairs"], "archivist": ["archivist"],
+                       "keeper": ["paper_custodian"], "examiner": ["examiner"]}, password=PASSWORD)
+    login_env(monkeypatch, made, password=PASSWORD)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.sealing import secret_authorise
-from pipeline.catalog.services import user_roles
+from pipeline.catalog.people import user_roles_checked
 from pipeline.config import get_config
 from pipeline.domain import ArchivalCode, mask_id
 from pipeline.errors import NotFound, Refused
@@ -35,7 +35,7 @@ def item_view(*, code: str, user, paths: DataPaths) -> dict:
     except ArchiveItem.DoesNotExist:
         raise NotFound(f"没有档号为 {code} 的档案。可用 station search 查找。", f"no item {code}",
                        code="item_not_found") from None
-    roles = user_roles(user) if user else set()
+    roles = user_roles_checked(user) if user else set()
     if item.secret:
         secret_authorise(user=user, code=code, action_zh="查看")
         audit_append(actor=user.username, action="item.view_secret", target=code)

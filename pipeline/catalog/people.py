@@ -130,6 +130,12 @@ def account_require_accounted(user: User) -> None:
                       code="account_unaccounted", problems=[m for _, m in problems])
 
 
+def user_roles_checked(user: User) -> set[str]:
+    """The roles a user holds, for a permission check: refused when the audit log does not account for them."""
+    account_require_accounted(user)
+    return user_roles(user)
+
+
 def require_station_head(user: User) -> None:
     """Refuse unless user holds the station head role, given as the audit log records (superuser is not enough)."""
     if not user or HEAD not in user_roles(user):

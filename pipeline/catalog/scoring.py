@@ -12,7 +12,8 @@ from django.db import transaction
 from pipeline.audit import audit_append
 from pipeline.catalog.items import FULL_ID_ROLES
 from pipeline.catalog.models import Candidate, Role, Round, Score
-from pipeline.catalog.services import SYSTEM_ACTOR, user_roles
+from pipeline.catalog.people import user_roles_checked
+from pipeline.catalog.services import SYSTEM_ACTOR
 from pipeline.config import StationConfig, get_config
 from pipeline.domain import mask_id
 from pipeline.errors import BadInput, Refused
@@ -152,7 +153,7 @@ def results_view(*, round_: Round, user=None) -> list[dict]:
         for row in rows:
             row["id_number"] = mask_id(row["id_number"]) if row["id_number"] else ""
         return rows
-    if not user_roles(user) & FULL_ID_ROLES:
+    if not user_roles_checked(user) & FULL_ID_ROLES:
         allowed = "、".join(Role(role).label for role in sorted(FULL_ID_ROLES))
         raise Refused(f"用户“{user.username}”无权查看完整身份证号（仅{allowed}可以）。去掉 --show-id 可查看遮挡后的结果。",
                       f"user {user.username!r} lacks a role for show-id", code="show_id_refused")

@@ -16,12 +16,13 @@ from django.utils import timezone
 from pipeline import search
 from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
-from pipeline.catalog.services import round_get, user_roles
+from pipeline.catalog.people import require_station_head, user_roles_checked
+from pipeline.catalog.services import round_get
 from pipeline.errors import BadInput, Conflict, Refused
 from pipeline.keys import blob_key_id, decrypt, encrypt, is_encrypted, key_load, key_require
 from pipeline.paths import DataPaths
 from pipeline.sealed import document_plain, item_reencrypt, item_unseal
-from pipeline.store import iter_item_folders, metadata_read, write_file_atomic
+from pipeline.store import archived_hashes, iter_item_folders, metadata_read, write_file_atomic
 
 SECRET_ROLES = frozenset({Role.STATION_HEAD.value, Role.PAPER_CUSTODIAN.value})
 Progress = Callable[[int, int, str], None]
@@ -29,7 +30,7 @@ Progress = Callable[[int, int, str], None]
 
 def secret_authorise(*, user, code: str, action_zh: str) -> None:
     """Refuse unless the user is the paper custodian or the station head (第二十七条)."""
-    if user is None or not user_roles(user) & SECRET_ROLES:
+    if user is None or not user_roles_checked(user) & SECRET_ROLES:
         who = f"用户“{user.username}”" if user is not None else "未指明用户（--user）"
         raise Refused(f"{code} 为保密档案（试卷，未解密），{who}无权{action_zh}；仅试卷保密人员和站长可以。",
                       f"secret {code}: {action_zh} refused to {getattr(user, 'username', None)!r}",
@@ -75,11 +76,12 @@ def round_release(*, round_code: str, user, paths: DataPaths, progress: Progress
     released = {"by": user.username, "at": timezone.now().isoformat(timespec="seconds"), "round": round_code}
     for number, item in enumerate(items, 1):
         meta = item_unseal(paths.archive / item.folder, keys=keys, released=released)
+        files = archived_hashes(paths.archive / item.folder)    # plaintext now: the new manifest is the record
         with transaction.atomic():
             ArchiveItem.objects.filter(pk=item.pk).update(secret=False, encrypted=False, restricted=True,
-                                                          text=meta.get("text", ""))
+                                                          text=meta.get("text", ""), files_sha256=files)
             audit_append(actor=user.username, action="item.release", target=item.archival_code,
-                         detail={"round": round_code, "files_sha256": meta.get("files_sha256", {})})
+                         detail={"round": round_code, "files_sha256": files})
         search.index_items([meta])
         if progress:
             progress(number, len(items), item.archival_code)
@@ -92,9 +94,7 @@ def keys_rotate(*, user, paths: DataPaths, new_key_file: Path, progress: Progres
     Station head only. Each item is swapped whole (pipeline.sealed), so a kill leaves every item
     readable under exactly one of the two keys; running it again finishes the rest.
     """
-    if not user_roles(user) & {Role.STATION_HEAD.value}:
-        raise Refused(f"用户“{user.username}”无权轮换档案密钥；仅站长可以。",
-                      f"keys rotate refused to {user.username!r}", code="rotate_refused")
+    require_station_head(user)
     old = key_require("轮换档案密钥（当前密钥）")
     new = key_load(new_key_file)
     if new.key_id == old.key_id:

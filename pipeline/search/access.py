@@ -6,7 +6,7 @@ from __future__ import annotations
 from pipeline.audit import audit_append
 from pipeline.catalog.models import Candidate, Role, Staff
 from pipeline.catalog.items import RESTRICTED_ROLES
-from pipeline.catalog.services import user_roles
+from pipeline.catalog.people import user_roles_checked
 from pipeline.errors import Refused
 from pipeline.search import search
 from pipeline.search.schema import SearchFilters, SearchResult
@@ -17,7 +17,7 @@ SHOW_ID_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.E
 
 def show_id_authorise(*, user) -> None:
     """Refuse unless the user holds a role that may see ID numbers (站长, 档案管理员, 考务人员)."""
-    if not user_roles(user) & SHOW_ID_ROLES:
+    if not user_roles_checked(user) & SHOW_ID_ROLES:
         allowed = "、".join(Role(role).label for role in sorted(SHOW_ID_ROLES))
         raise Refused(f"用户“{user.username}”无权查看完整身份证号（仅{allowed}可以）。"
                       "去掉 --show-id 可查看遮挡后的结果。",
@@ -34,7 +34,7 @@ def search_for(*, user, query: str, filters: SearchFilters | None = None, limit:
                show_id: bool = False) -> SearchResult:
     """Search as this user (None: nobody signed in): restricted items' content only for the roles
     that handle them (站长, 档案管理员, 试卷保密人员), every such view in the audit log."""
-    roles = user_roles(user) if user is not None else set()
+    roles = user_roles_checked(user) if user is not None else set()
     if show_id:
         show_id_authorise(user=user)
     see = bool(roles & RESTRICTED_ROLES)
