@@ -148,7 +148,8 @@ C = "data.candidate."
 
 
 def registration(doc: Document) -> None:
-    fields(doc, [[("姓名", "{{ " + C + "name }}"), ("性别", "{{ " + C + "gender }}")],
+    fields(doc, [[("照片", "{{ photo }}")],
+                 [("姓名", "{{ " + C + "name }}"), ("性别", "{{ " + C + "gender }}")],
                  [("出生日期", "{{ " + C + "birth_date }}"), ("文化程度", "{{ " + C + "education }}")],
                  [("身份证号", "{{ " + C + "id_number }}")],
                  [("联系电话", "{{ " + C + "phone }}"), ("班级", "{{ " + C + "class_name }}")],
@@ -159,7 +160,8 @@ def registration(doc: Document) -> None:
                  [("本人承诺", "本人所填信息及提交的证明材料真实有效，如有虚假，自愿承担由此产生的一切后果。")]])
     _para(doc, "资格审查（第七条(三)、第四十六条）", size=12, bold=True, font=HEAD_FONT)
     fields(doc, [[("申报条件", "☐ 符合申报条件　☐ 证明材料已核验　☐ 身份证原件已核验　☐ 照片合格")],
-                 [("审查意见", "☐ 同意报考　　☐ 不同意报考，原因：")]])
+                 [("审查意见", "☐ 同意报考　　☐ 不同意报考，原因：")],
+                 [("鉴定指导中心审核意见", "（第二十条(一)）☐ 审核通过　☐ 不通过，原因：　　　审核人：　　　（盖章）　　年　　月　　日")]])
 
 
 def schedule(doc: Document) -> None:
@@ -170,9 +172,10 @@ def schedule(doc: Document) -> None:
     _para(doc, "一、工种与等级", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["工种", "等级", "人数", "其中补考"],
                ["{{ r.occupation }}", "{{ r.level }}", "{{ r.count }}", "{{ r.retakes }}"], "data.groups")
-    _para(doc, "二、考场", size=12, bold=True, font=HEAD_FONT)
-    rows_table(doc, ["考场编号", "考场名称", "类别", "容量", "地点"],
-               ["{{ r.code }}", "{{ r.name }}", "{{ r.kind }}", "{{ r.capacity }}", "{{ r.location }}"], "data.rooms")
+    _para(doc, "二、考场与场次", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["考场", "类别", "场次", "时间", "工种", "等级", "人数"],
+               ["{{ r.room }}", "{{ r.kind }}", "第{{ r.sitting }}场", "{{ r.starts }}–{{ r.ends }}", "{{ r.occupation }}",
+                "{{ r.levels }}", "{{ r.count }}"], "data.sittings")
 
 
 STAFF = "{% for s in data.staff %}{{ s.name }}（{{ s.duty }}）{% if not loop.last %}、{% endif %}{% endfor %}"
@@ -221,10 +224,16 @@ def report(doc: Document) -> None:
                  [("理论考试", "{{ data.round.theory_on }}"), ("实操考核", "{{ data.round.practical_on }}")],
                  [("应考", "{{ data.total.expected }} 人"), ("实考", "{{ data.total.sat }} 人")],
                  [("合格", "{{ data.total.passed }} 人"), ("合格率", "{{ data.total_rate }}")]])
+    _para(doc, "{{ data.guidance_centre or '鉴定指导中心' }}：")
+    _para(doc, "{{ station.name }}于{{ data.round.theory_on }}组织理论考试、{{ data.round.practical_on }}组织实操考核"
+          "（{{ data.round.name }}），鉴定职业（工种）：{{ data.occupations | join('、') }}。本批次应考 {{ data.total.expected }} 人"
+          "（其中补考 {{ data.retakes }} 人），实考 {{ data.total.sat }} 人，缺考 {{ data.total.absent }} 人；合格 {{ data.total.passed }} 人，"
+          "不合格 {{ data.total.failed }} 人，总合格率 {{ data.total_rate }}。成绩于{{ data.round.recorded_on }}登录。")
     _para(doc, "一、各工种等级鉴定结果", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["工种", "等级", "应考", "实考", "缺考", "合格", "不合格", "合格率"],
                ["{{ r.occupation }}", "{{ r.level_zh }}", "{{ r.expected }}", "{{ r.sat }}", "{{ r.absent }}",
                 "{{ r.passed }}", "{{ r.failed }}", "{{ r.pass_rate_text }}"], "data.groups")
+    _para(doc, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "二、缺考人员", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["姓名", "准考证号", "工种", "等级", "缺考科目"],
                ["{{ r.name }}", "{{ r.ticket_number }}", "{{ r.occupation }}", "{{ r.level_zh }}", "{{ r.parts }}"],
