@@ -85,13 +85,13 @@ def label_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
 
 
 SMALL_QR = 18 * MM          # on a page smaller than A4 (a half-sheet ticket, a badge card)
-SMALL_EDGE = 4 * MM
-SMALL_LABEL = 6.5           # pt, centred under the small QR
+SMALL_EDGE = 6 * MM        # a half-sheet ticket is printed to the paper's edge: keep clear of the rim
+SMALL_LABEL = 6.5           # pt, under the small QR, flush with its right edge
 
 
 def stamp_operators(payload: QrPayload, width: float, height: float) -> bytes:
     """Content-stream operators that draw the QR and its label at the page's top-right corner (on a page
-    smaller than A4: a smaller QR nearer the corner, the label under it)."""
+    smaller than A4: a smaller QR, the label under it)."""
     small = width < 200 * MM or height < 200 * MM
     size = SMALL_QR if small else QR_SIZE
     matrix = qr_matrix(payload.encode())
@@ -108,7 +108,7 @@ def stamp_operators(payload: QrPayload, width: float, height: float) -> bytes:
     font_size = SMALL_LABEL if small else LABEL_SIZE
     text_width = sum(widths[ord(c) - _CHARS[0]] for c in label) * font_size / 1000
     if small:
-        text_x, text_y = left + (size - text_width) / 2, top - size - font_size * 0.6
+        text_x, text_y = left + size - QUIET_ZONE * module - text_width, top - size - font_size * 0.85
     else:
         text_x = left - LABEL_GAP - text_width + QUIET_ZONE * module
         text_y = top - size + QUIET_ZONE * module

@@ -47,7 +47,7 @@ class Page:
     text: str                  # those characters, in drawing order
     rects: np.ndarray          # (m, 4) rectangles drawn (cell and box borders, backgrounds)
     lines: np.ndarray          # (k, 4) thin rules (signature lines, cut marks, underlines)
-    qr: tuple | None           # bounds of the stamped QR symbol(s)
+    qr: list                   # bounds of each stamped QR symbol (several on a sheet of tickets or badges)
     images: np.ndarray
 
 
@@ -96,7 +96,7 @@ def read_page(page: pdfium.PdfPage, label: str) -> Page:
             continue
         boxes.append((left, bottom, right, top))
         text.append(char)
-    rects, lines, images, qr = [], [], [], None
+    rects, lines, images, qr = [], [], [], []
     for obj, matrices in _objects(page):
         kind = obj.type
         if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
@@ -104,21 +104,23 @@ def read_page(page: pdfium.PdfPage, label: str) -> Page:
             w, h = box[2] - box[0], box[3] - box[1]
             segments = pdfium_c.FPDFPath_CountSegments(obj.raw)
             if segments > 60 and abs(w - h) < 1:           # the QR: hundreds of module rectangles
-                qr = box if qr is None else qr
+                qr.append(box)
                 continue
             (rects if w > 2 and h > 2 else lines).append(box)
         elif kind == pdfium_c.FPDF_PAGEOBJ_IMAGE:
             images.append(_bounds(obj, matrices))
-    if qr is not None:          # the QR's white ground is drawn as a rectangle of its own
-        rects = [r for r in rects if not (r[0] <= qr[0] + 1 and r[1] <= qr[1] + 1 and r[2] >= qr[2] - 1
-                                          and r[3] >= qr[3] - 1 and r[2] - r[0] < 30 * MM)]
+    for code in qr:             # a QR's white ground is drawn as a rectangle of its own
+        rects = [r for r in rects if not (r[0] <= code[0] + 1 and r[1] <= code[1] + 1 and r[2] >= code[2] - 1
+                                          and r[3] >= code[3] - 1 and r[2] - r[0] < 30 * MM)]
     return Page(label, width, height, np.array(boxes).reshape(-1, 4), "".join(text),
                 np.array(rects).reshape(-1, 4), np.array(lines).reshape(-1, 4), qr, np.array(images).reshape(-1, 4))
 
 
 def margins(page: Page) -> tuple[float, float, float, float]:
-    """(left, bottom, right, top) of the area the body may use; top: only EDGE is kept."""
-    if abs(page.width - 210 * MM) < 2 and abs(page.height - 297 * MM) < 2 and not page.label.startswith("sheet"):
+    """(left, bottom, right, top) of the area the body may use; top: only EDGE is kept. A sheet of
+    several tickets or badges: EDGE all round (each card keeps its own margins inside its cell)."""
+    imposed = FORMS[page.label.split(" ")[0]].sheet if page.label.split(" ")[0] in FORMS else None
+    if abs(page.width - 210 * MM) < 2 and abs(page.height - 297 * MM) < 2 and not imposed:
         return A4_MARGINS["left"], A4_MARGINS["bottom"], page.width - A4_MARGINS["right"], page.height - EDGE
     return EDGE, EDGE, page.width - EDGE, page.height - EDGE
 
@@ -140,8 +142,8 @@ def problems_of(page: Page) -> list[str]:
     found += _text_out_of_cells(page, cells)
     found += _overlapping_boxes(page)
     found += _broken_values(page, cells)
-    if page.qr is not None and len(page.chars):
-        under = _intersects(page.chars, np.array([page.qr]), 0.3)[:, 0]
+    if page.qr and len(page.chars):
+        under = _intersects(page.chars, np.array(page.qr), 0.3).any(axis=1)
         found += [f"text “{page.text[i]}” under the page QR" for i in np.flatnonzero(under)[:3]]
     return found
 
@@ -259,3 +261,33 @@ def test_every_page_stays_on_the_sheet_and_nothing_overlaps(printed, form):
     assert form in printed, f"{form} was not rendered for the layout test"
     problems = [f"{page.label}: {p}" for page in pages_of(printed[form], form) for p in problems_of(page)]
     assert not problems, "\n".join(problems[:20])
+
+
+def _texts(path: Path) -> list[str]:
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return [re.sub(r"\s+", "", pdf[i].get_textpage().get_text_range()) for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def test_the_forms_say_what_the_station_needs(printed):
+    tickets = _texts(printed["admission-ticket"])
+    assert all("座位号" in t and "工位号" in t and "考场待编排" not in t for t in tickets)
+    assert len(tickets) == 170 and len(_texts(printed["badge"])) == 5       # 340 tickets 2-up, 37 badges 8-up
+    assert not any("/2" in t for t in tickets + _texts(printed["badge"]))   # every ticket and badge one page
+    covers = _texts(printed["packet-cover"])
+    practical = [t for t in covers if "（实操考核）" in t]
+    theory = [t for t in covers if "（理论考试）" in t]
+    assert practical and theory
+    assert not any("监考人员（签名）" in t for t in practical) and all("考评员（签名）" in t for t in practical)
+    assert all("监考人员（签名）" in t for t in theory)
+    schedule = "".join(_texts(printed["schedule"]))
+    assert "第1场" in schedule and "实操考核" in schedule and "08:30" in schedule and "四级" in schedule
+    staff = "".join(_texts(printed["staff-assignment"]))
+    assert "考生001（亲属）" in staff and "*" not in staff          # recorded by ID number: the name is printed
+    register = "".join(_texts(printed["score-register"]))
+    assert "鉴定站（公章）" in register and "2026年12月20日" in register
+    registration = _texts(printed["registration"])
+    assert all("鉴定指导中心审核意见" in t for t in registration)
+    assert len(registration) == 340                                  # one page per candidate
