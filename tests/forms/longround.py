@@ -38,7 +38,7 @@ def _photo(root) -> str:
 
 def _candidates(round_: Round, photo: str) -> list[Candidate]:
     rows = []
-    for i in range(340):
+    for i in range(312):
         electrician = i < 300                      # 300 in one occupation and level
         name = LONG_NAME if i % 7 == 0 else f"考生{i:03d}"
         rows.append(Candidate(
