@@ -141,6 +141,7 @@ def problems_of(page: Page) -> list[str]:
     cells = _cells_of_chars(page)
     found += _text_out_of_cells(page, cells)
     found += _overlapping_boxes(page)
+    found += _overlapping_text(page)
     found += _broken_values(page, cells)
     if page.qr and len(page.chars):
         under = _intersects(page.chars, np.array(page.qr), 0.3).any(axis=1)
@@ -193,6 +194,16 @@ def _overlapping_boxes(page: Page) -> list[str]:
     bad = np.triu(cross & ~contains & ~contains.T, 1)
     return [f"boxes {np.round(r[i] / MM, 1).tolist()} and {np.round(r[j] / MM, 1).tolist()} mm overlap"
             for i, j in np.argwhere(bad)[:3]]
+
+
+def _overlapping_text(page: Page) -> list[str]:
+    """Two characters drawn over each other (a value running on into the next cell's text)."""
+    c = page.chars
+    if len(c) < 2:
+        return []
+    hits = np.triu(_intersects(c, c, 0.25 * np.median(c[:, 3] - c[:, 1])), 1)
+    return [f"text “{page.text[i]}” and “{page.text[j]}” at {np.round(c[i] / MM, 1).tolist()} mm overlap"
+            for i, j in np.argwhere(hits)[:3]]
 
 
 def _broken_values(page: Page, cells: np.ndarray) -> list[str]:
