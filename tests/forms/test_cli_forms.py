@@ -85,6 +85,9 @@ def test_forms_round_format_both_writes_the_docx_beside_the_pdfs(round_, tmp_pat
     assert len(list((tmp_path / "schedule").glob("*.docx"))) == 1
     assert not list((tmp_path / "roster").glob("*.docx"))            # no Word template: PDF only
     assert "共 0 页" not in out and "Word 版 3 份" in out
+    import docx
+    registration = docx.Document(str(next((tmp_path / "registration").glob("*.docx"))))
+    assert len(registration.inline_shapes) == 1                      # the candidate's photo
     assert main(["forms", "round", "2026-12", "--out", str(tmp_path / "w"), "--format", "docx"]) == 0
     out = capsys.readouterr().out
     assert "共 0 页" not in out and "Word 版" in out and not list((tmp_path / "w").rglob("*.pdf"))
