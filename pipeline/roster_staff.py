@@ -28,6 +28,7 @@ STAFF_COLUMNS = (
     Column("certificate", "考评员证号", ("考评员资格证号", "考评员证书编号", "资格证号")),
     Column("recusal_ids", "回避考生身份证号", ("回避考生",)),
     Column("recusal_relation", "回避关系"),
+    Column("photo", "照片", ("证件照", "照片文件")),     # optional: printed on the badge
 )
 RECUSAL_SHEET = "回避关系"
 RECUSAL_COLUMNS = (

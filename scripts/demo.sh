@@ -51,7 +51,7 @@ $S results import "$STATION_DATA/scores.xlsx" --round $ROUND
 $S results show $ROUND
 
 step "6. 生成本期全部表单（PDF + 可编辑 DOCX）"
-$S forms round $ROUND --out "$STATION_DATA/forms"
+$S forms round $ROUND --out "$STATION_DATA/forms" --format both
 
 step "7. 模拟签字后的扫描件（旋转、噪点、JPEG、多份叠扫、页序打乱），放入收件箱"
 $S scansim "$STATION_DATA"/forms/registration/*.pdf --out "$STATION_DATA/inbox" --stack --shuffle --seed 7

@@ -8,6 +8,7 @@ asks to skip them (candidates only) — then the skipped rows are listed in the 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -209,13 +210,32 @@ def staff_import(*, path: Path, actor: str = SYSTEM_ACTOR, config: StationConfig
                          known_badges=Staff.objects.values_list("badge_number", flat=True))
     if parsed.problems:
         raise _reject("staff", parsed, sorted(parsed.problems, key=lambda p: (p.sheet == RECUSAL_SHEET, p.row)))
+    photos = data_paths().photos
+    staging = photos / ".staging" / uuid.uuid4().hex
+    try:
+        staged, photo_problems = _stage_photos(parsed, path.parent, staging, None)
+        if photo_problems:
+            raise _reject("staff", parsed, photo_problems)
+        return _save_staff(parsed, staged, photos / "staff", path, actor)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _save_staff(parsed: Parsed, staged: dict[int, Path], photo_dir: Path, path: Path, actor: str) -> ImportReport:
+    """One transaction: add or update each member (a photo given replaces the one on file), recusals, audit."""
     report = ImportReport("staff", path.name, ignored_headers=parsed.ignored_headers)
+    photo_dir.mkdir(parents=True, exist_ok=True)
     with transaction.atomic():
         staff = {}
         for record in parsed.records:
-            member, created = Staff.objects.update_or_create(badge_number=record.badge, defaults={
-                "name": record.name, "roles": list(record.roles), "id_number": record.id_number,
-                "phone": record.phone, "occupations": list(record.occupations), "certificate": record.certificate})
+            defaults = {"name": record.name, "roles": list(record.roles), "id_number": record.id_number,
+                        "phone": record.phone, "occupations": list(record.occupations),
+                        "certificate": record.certificate}
+            if record.row in staged:
+                name = f"{re.sub(r'[^0-9A-Za-z_-]', '_', record.badge)}.jpg"
+                os.replace(staged[record.row], photo_dir / name)
+                defaults["photo"] = f"staff/{name}"
+            member, created = Staff.objects.update_or_create(badge_number=record.badge, defaults=defaults)
             staff[record.badge] = member
             report.imported += created
             report.updated += not created

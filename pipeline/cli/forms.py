@@ -57,14 +57,20 @@ def _report(batch: Batch, out: Path, as_json: bool) -> None:
     def render(d: dict) -> None:
         forms = {}
         for g in batch.instances:
-            forms.setdefault(g.form, [0, 0])
+            forms.setdefault(g.form, [0, 0, 0])
             forms[g.form][0] += 1
             forms[g.form][1] += g.pages
-        for key, (count, pages) in forms.items():
-            console.print(f"  {FORMS[key].name_zh}：{count} 份，共 {pages} 页")
+            forms[g.form][2] += g.docx is not None
+        for key, (count, pages, docx) in forms.items():
+            made = [f"PDF 共 {pages} 页"] if pages else []
+            made += [f"Word 版 {docx} 份"] if docx else []
+            console.print(f"  {FORMS[key].name_zh}：{count} 份，{'；'.join(made) or '无输出'}")
         for key, why in batch.skipped.items():
             console.print(f"  [yellow]未生成[/] {FORMS[key].name_zh}：{why}")
-        console.print(f"[green]已生成[/] {len(batch.instances)} 份表单，共 {batch.pages} 页，输出目录 {out}")
+        docx = sum(g.docx is not None for g in batch.instances)
+        pages = f"PDF 共 {batch.pages} 页" if batch.pages else ""
+        words = f"Word 版 {docx} 份" if docx else ""
+        console.print(f"[green]已生成[/] {len(batch.instances)} 份表单（{'，'.join(x for x in (pages, words) if x)}），输出目录 {out}")
 
     emit(data, as_json, render)
 
@@ -89,21 +95,27 @@ def render_(form: str, round_code: str = typer.Option(None, "--round", help="鉴
 
 @app.command("round")
 def round_(round_code: str, out: Path = OutOption,
+           fmt: str = typer.Option("pdf", "--format", help="pdf | docx | both（docx：有 Word 模板的表单另出可编辑版）"),
            outstanding: bool = typer.Option(False, "--outstanding",
                                             help="只补打尚未交回归档的表单（原编号、原二维码，不新建表单）"),
            as_json: bool = JsonOption) -> None:
-    """生成一期鉴定的全部一级表单，并为每种表单合并一份打印用 PDF。"""
+    """生成一期鉴定的全部一级表单，并为每种表单合并一份打印用 PDF（--format both 另出可编辑 DOCX）。"""
     from pipeline.forms.service import forms_round  # here, not at module level: CLI start-up time (weasyprint)
+    if fmt not in FORMAT_CHOICES:
+        raise BadInput(f"--format 只能是 pdf、docx 或 both，而不是“{fmt}”。", f"bad --format {fmt}",
+                       code="format_invalid")
     round_obj = round_get(round_code)
     from pipeline.forms.reprint import forms_reprint_outstanding
-    make = forms_reprint_outstanding if outstanding else forms_round
     with _progress_bar(as_json) as bar:
         task = bar.add_task("排版生成", total=None)
 
         def progress(done: int, total: int, message: str) -> None:
             bar.update(task, completed=done, total=total, description=f"排版生成 {message}")
 
-        batch = make(round_=round_obj, out=out, progress=progress)
+        if outstanding:
+            batch = forms_reprint_outstanding(round_=round_obj, out=out, progress=progress)
+        else:
+            batch = forms_round(round_=round_obj, out=out, progress=progress, formats=FORMAT_CHOICES[fmt])
     _report(batch, out, as_json)
 
 

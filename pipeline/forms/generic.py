@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from pipeline.catalog.models import ArchiveItem, Candidate, Role, Room, Round, Staff
+from pipeline.catalog.models import ArchiveItem, Candidate, Role, Round, SeatAssignment, Staff
 from pipeline.config import get_config
 from pipeline.domain import LEVEL_NAMES, LEVEL_SHORT
 from pipeline.errors import NotFound
@@ -96,10 +96,22 @@ def build_admission_ticket(round_: Round, subject: str | None = None, **opts) ->
     """准考证 with photo and 考场须知 (第二十四条): one per candidate."""
     instances = [_candidate_instance("admission-ticket", round_, c, "准考证", photo=True)
                  for c in _candidates(round_, subject)]
+    places = ticket_places(round_)
     for instance in instances:
         instance.context["rules"] = list(EXAM_RULES)
-        instance.context["room"] = opts.get("rooms", {}).get(instance.subject, "见考场安排表")
+        instance.context["places"] = places.get(instance.subject, {})
     return instances
+
+
+def ticket_places(round_: Round) -> dict[str, dict]:
+    """Candidate ID → {theory: {room, seat, starts}, practical: {…}} from the stored seating plan
+    (empty before `station assign`: the ticket then says 考场待编排)."""
+    places: dict[str, dict] = {}
+    for seat in SeatAssignment.objects.filter(round=round_).select_related("room", "candidate"):
+        places.setdefault(seat.candidate.id_number, {})[seat.room.kind] = {
+            "room": seat.room.name, "seat": seat.workstation, "sitting": seat.sitting,
+            "starts": _when(seat.starts_at) if seat.starts_at else ""}
+    return places
 
 
 @register("roster")
@@ -124,13 +136,19 @@ def build_schedule(round_: Round, subject: str | None = None, **opts) -> list[In
                                                            "count": 0, "retakes": 0})
         group["count"] += 1
         group["retakes"] += int(c.is_retake)
-    rooms = [{"code": r.code, "name": r.name, "kind": r.get_kind_display(), "capacity": r.capacity,
-              "location": r.location} for r in Room.objects.order_by("kind", "code")]
-    context = {"round": _round_fields(round_), "groups": [groups[k] for k in sorted(groups)], "rooms": rooms,
-               "total": sum(g["count"] for g in groups.values())}
+    context = {"round": _round_fields(round_), "groups": [groups[k] for k in sorted(groups)],
+               "sittings": schedule_sittings(round_), "total": sum(g["count"] for g in groups.values())}
     return [InstanceData(form="schedule", subject=round_.code, subject_label=f"{round_.code} 实施安排表",
                          title=f"{round_.code} {round_.name} 职业技能鉴定实施安排表", doc_date=round_date(round_),
                          context=context, round_code=round_.code)]
+
+
+def schedule_sittings(round_: Round) -> list[dict]:
+    """Per room × sitting of the stored plan: times, occupation and level, candidates (empty before assign)."""
+    from pipeline.forms.rooms import room_sittings   # rooms.py builds on this module's helpers
+    return [{"room": f["room"], "location": f["location"], "kind": f["kind"], "sitting": f["sitting"],
+             "starts": f["starts"], "ends": f["ends"], "occupation": f["occupation"], "levels": f["levels"],
+             "count": f["expected"]} for f in room_sittings(round_)]
 
 
 @register("badge")

@@ -20,6 +20,7 @@ class FormSpec:
     template: str
     docx: str | None
     signatures: tuple[str, ...]   # what the template prints, in order; "（逐人）": one signature line per person/row
+    sheet: tuple[int, int] | None = None   # printed columns × rows per A4 sheet with cut marks (render.impose)
 
     @property
     def filed(self) -> bool:
@@ -28,17 +29,18 @@ class FormSpec:
 
 
 def _spec(key: str, name_zh: str, article: str, per: str, retention: str | None, category: str | None,
-          signatures: tuple[str, ...], docx: bool = False, tier: int = 1) -> FormSpec:
+          signatures: tuple[str, ...], docx: bool = False, tier: int = 1,
+          sheet: tuple[int, int] | None = None) -> FormSpec:
     return FormSpec(key=key, name_zh=name_zh, article=article, per=per, tier=tier,
                     retention_class=retention, category=category, template=f"{key}.html",
-                    docx=f"{key}.docx" if docx else None, signatures=signatures)
+                    docx=f"{key}.docx" if docx else None, signatures=signatures, sheet=sheet)
 
 
 _SPECS = (
     _spec("registration", "职业技能鉴定报名登记表", "第七条(三)、第十八条(三)、第二十条(一)、第四十六条",
           "candidate", "exam-affairs", "KW", ("考生本人", "资格审查人", "鉴定站（章）"), docx=True),
     _spec("admission-ticket", "职业技能鉴定准考证", "第十九条(五)、第二十条(一)、第二十四条",
-          "candidate", None, None, ("鉴定站（章）",)),
+          "candidate", None, None, (), sheet=(1, 2)),
     _spec("roster", "职业技能鉴定考生花名册", "第二十二条(一)2", "round", "exam-affairs", "KW",
           ("制表人", "审核人", "鉴定站（章）")),
     _spec("schedule", "职业技能鉴定实施安排表", "第十八条(三)", "round", "exam-affairs", "KW",
@@ -54,14 +56,14 @@ _SPECS = (
     _spec("packet-cover", "试卷袋封签（答卷封面）", "第十九条(九)、第二十一条(五)(八)", "room-sitting",
           "exam-papers", "SJ", ("监考人员", "考评组长", "封装人")),
     _spec("score-register", "职业技能鉴定成绩登记册", "第十七条(六)、第十九条(十)、第二十一条(八)",
-          "round", "exam-affairs", "CJ", ("拆封人", "核分人", "登分人", "考评组长")),
+          "round", "exam-affairs", "CJ", ("拆封人", "核分人", "登分人", "考评组长", "鉴定站（章）")),
     _spec("qualified-roster", "职业技能鉴定合格人员名册", "第十八条(三)", "round", "long-term", "CJ",
           ("制表人", "审核人", "鉴定站（章）")),
     _spec("statistics", "职业技能鉴定结果统计表", "第十八条(三)", "round", "long-term", "CJ",
           ("统计人", "审核人", "鉴定站（章）")),
     _spec("report", "职业技能鉴定报告", "第七条(九)、第十八条(三)、第二十条(五)", "round", "long-term", "CJ",
           ("报告人", "站长", "鉴定站（章）"), docx=True),
-    _spec("badge", "工作人员胸卡", "第十条(一)(二)、第十九条(一)", "staff", None, None, ("鉴定站（章）",)),
+    _spec("badge", "工作人员胸卡", "第十条(一)(二)、第十九条(一)", "staff", None, None, ("鉴定站（章）",), sheet=(2, 4)),
     _spec("filing-cover", "归档封面", "第十四条、第十八条(一)", "document", None, None,
           ("移交人", "接收人（档案管理员）")),
     _spec("destruction-register", "档案销毁清册", "第十八条(一)3、第二十六条(十)", "batch",

@@ -111,6 +111,13 @@ def _sitting_fields(round_: Round, sitting: _Sitting) -> dict:
             "expected": len(sitting.seats), "staff": [_staff_row(d) for d in sitting.duties]}
 
 
+def room_sittings(round_: Round) -> list[dict]:
+    """The printable fields of every room × sitting of the stored plan ([] before `station assign`)."""
+    if not SeatAssignment.objects.filter(round=round_).exists():
+        return []
+    return [_sitting_fields(round_, sitting) for sitting in _sittings(round_)]
+
+
 def _instance(form: str, round_: Round, sitting: _Sitting, context: dict, **extra) -> InstanceData:
     return InstanceData(form=form, subject=sitting.key, subject_label=sitting.label,
                         title=f"{round_.code} {sitting.label} {FORMS[form].name_zh}", doc_date=round_date(round_),
@@ -184,10 +191,10 @@ def build_staff_assignment(round_: Round, subject: str | None = None, **opts) ->
             entry = people.setdefault(d.staff.badge_number, {"name": d.staff.name, "badge": d.staff.badge_number,
                                                              "duties": []})
             entry["duties"].append(f"{s.label}（{DUTY_ZH.get(d.duty, d.duty)}）")
-    ids = set(round_.candidates.values_list("id_number", flat=True))
+    names = dict(round_.candidates.values_list("id_number", "name"))   # a recusal recorded by ID number only
     recused = defaultdict(list)
-    for r in Recusal.objects.filter(candidate_id_number__in=ids, staff__badge_number__in=people).select_related("staff"):
-        recused[r.staff.badge_number].append(f"{r.candidate_name or mask_id(r.candidate_id_number)}"
+    for r in Recusal.objects.filter(candidate_id_number__in=names, staff__badge_number__in=people).select_related("staff"):
+        recused[r.staff.badge_number].append(f"{r.candidate_name or names.get(r.candidate_id_number) or mask_id(r.candidate_id_number)}"
                                              f"（{RELATION_ZH.get(r.relation, r.relation)}）")
     persons = [{**p, "duties": "；".join(p["duties"]), "recusals": "、".join(recused[b])}
                for b, p in sorted(people.items())]

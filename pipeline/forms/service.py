@@ -27,6 +27,7 @@ from pipeline.errors import BadInput, Conflict, NotFound
 from pipeline.forms.builders import BUILDERS, InstanceData
 from pipeline.forms.registry import FORMS, FormSpec, tier1
 from pipeline.render.docx import render_docx
+from pipeline.render.impose import impose
 from pipeline.render.html import (ChunkJob, WrittenPdf, instance_retention, merge_pdf_files,
                                   render_chunk_files, warm_up)
 
@@ -278,6 +279,12 @@ def _write_merged(batch: Batch, jobs: list[ChunkJob], out: Path) -> None:
             shutil.move(parts[0], path)
         else:
             merge_pdf_files(parts, path)
+        sheet = FORMS[key].sheet
+        if sheet:                 # tickets, badges: several per A4 sheet, each keeping its own QR
+            single = path.with_name(f".{path.name}")
+            path.replace(single)
+            impose(single, path, *sheet)
+            single.unlink()
         batch.merged[key] = path
 
 
@@ -311,8 +318,11 @@ def _write_instance(config: StationConfig, spec: FormSpec, code: str, data: Inst
 
 
 def forms_round(*, round_: Round, out: Path, workers: int | None = None, progress: Progress | None = None,
-                actor: str = "system", reuse_layout: bool = True) -> Batch:
-    """Every tier-1 form that has a builder, for a whole round, plus one merged print PDF per form."""
+                actor: str = "system", reuse_layout: bool = True, formats: tuple[str, ...] = ("pdf",)) -> Batch:
+    """Every tier-1 form that has a builder, for a whole round, plus one merged print PDF per form;
+    with "docx" in formats, also the DOCX of every form that has a Word template, beside its PDF."""
     forms = [spec.key for spec in tier1() if spec.key in load_builders()]
-    return forms_generate_many(forms=forms, round_=round_, formats=("pdf",), out=out, workers=workers,
+    if "pdf" not in formats:
+        forms = [key for key in forms if FORMS[key].docx]
+    return forms_generate_many(forms=forms, round_=round_, formats=formats, out=out, workers=workers,
                                progress=progress, merged=True, actor=actor, reuse_layout=reuse_layout)

@@ -3,7 +3,10 @@ Word/WPS; generation only needs the Jinja tags (templates/forms/docx/PLACEHOLDER
 
 from __future__ import annotations
 
+import base64
 import io
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import jinja2
 from docx.shared import Mm
@@ -28,6 +31,23 @@ class DocxTemplateProblem(BadInput):
     code = "docx_template_invalid"
 
 
+PHOTO_WIDTH = Mm(25)
+CHART_WIDTH = Mm(150)
+
+
+def _images(template: DocxTemplate, context: dict) -> dict:
+    """`photo` (the candidate's, from its file URI) and `chart` (the report's, from its data URI) as
+    inline images; empty text where the instance has none."""
+    images = {"photo": "", "chart": ""}
+    uri = (context.get("candidate") or {}).get("photo") if isinstance(context.get("candidate"), dict) else ""
+    if uri:
+        images["photo"] = InlineImage(template, url2pathname(urlparse(uri).path), width=PHOTO_WIDTH)
+    chart = context.get("chart_uri") or ""
+    if chart.startswith("data:image/png;base64,"):
+        images["chart"] = InlineImage(template, io.BytesIO(base64.b64decode(chart.split(",", 1)[1])), width=CHART_WIDTH)
+    return images
+
+
 def render_docx(spec: FormSpec, instance_code: str, data: InstanceData, *,
                 config: StationConfig | None = None) -> bytes:
     """The filled DOCX of one instance, with the instance QR (page 0/0) in the header."""
@@ -45,7 +65,8 @@ def render_docx(spec: FormSpec, instance_code: str, data: InstanceData, *,
                "code_label": f"{config.station.code}-{instance_code}", "title": data.title,
                "spec": {"name_zh": spec.name_zh, "article": spec.article, "signatures": list(spec.signatures)},
                "retention": retention_text(config, instance_retention(config, spec, data)),
-               "qr": InlineImage(template, io.BytesIO(qr_png(payload)), width=QR_WIDTH)}
+               "qr": InlineImage(template, io.BytesIO(qr_png(payload)), width=QR_WIDTH),
+               **_images(template, data.context)}
     try:
         template.render(context, jinja_env=jinja2.Environment(undefined=jinja2.ChainableUndefined),
                         autoescape=True)

@@ -84,12 +84,20 @@ def label_font(pdf: pikepdf.Pdf) -> pikepdf.Object:
         FontDescriptor=pdf.make_indirect(descriptor)))
 
 
+SMALL_QR = 18 * MM          # on a page smaller than A4 (a half-sheet ticket, a badge card)
+SMALL_EDGE = 6 * MM        # a half-sheet ticket is printed to the paper's edge: keep clear of the rim
+SMALL_LABEL = 6.5           # pt, under the small QR, flush with its right edge
+
+
 def stamp_operators(payload: QrPayload, width: float, height: float) -> bytes:
-    """Content-stream operators that draw the QR and its label at the page's top-right corner."""
+    """Content-stream operators that draw the QR and its label at the page's top-right corner (on a page
+    smaller than A4: a smaller QR, the label under it)."""
+    small = width < 200 * MM or height < 200 * MM
+    size = SMALL_QR if small else QR_SIZE
     matrix = qr_matrix(payload.encode())
-    module = QR_SIZE / (len(matrix) + 2 * QUIET_ZONE)
-    left, top = width - QR_RIGHT - QR_SIZE, height - QR_TOP
-    ops = [f"q 1 g {left:.2f} {top - QR_SIZE:.2f} {QR_SIZE:.2f} {QR_SIZE:.2f} re f 0 g"]
+    module = size / (len(matrix) + 2 * QUIET_ZONE)
+    left, top = (width - SMALL_EDGE - size, height - SMALL_EDGE) if small else (width - QR_RIGHT - size, height - QR_TOP)
+    ops = [f"q 1 g {left:.2f} {top - size:.2f} {size:.2f} {size:.2f} re f 0 g"]
     origin_x, origin_y = left + QUIET_ZONE * module, top - QUIET_ZONE * module
     for row, column, length in dark_runs(matrix):
         ops.append(f"{origin_x + column * module:.3f} {origin_y - (row + 1) * module:.3f} "
@@ -97,10 +105,14 @@ def stamp_operators(payload: QrPayload, width: float, height: float) -> bytes:
     ops.append("f")
     label = payload.label
     _, widths, _ = _label_font()
-    text_width = sum(widths[ord(c) - _CHARS[0]] for c in label) * LABEL_SIZE / 1000
-    text_x = left - LABEL_GAP - text_width + QUIET_ZONE * module
-    text_y = top - QR_SIZE + QUIET_ZONE * module
-    ops.append(f"BT /{str(FONT_NAME)[1:]} {LABEL_SIZE} Tf {text_x:.2f} {text_y:.2f} Td ({label}) Tj ET Q")
+    font_size = SMALL_LABEL if small else LABEL_SIZE
+    text_width = sum(widths[ord(c) - _CHARS[0]] for c in label) * font_size / 1000
+    if small:
+        text_x, text_y = left + size - QUIET_ZONE * module - text_width, top - size - font_size * 0.85
+    else:
+        text_x = left - LABEL_GAP - text_width + QUIET_ZONE * module
+        text_y = top - size + QUIET_ZONE * module
+    ops.append(f"BT /{str(FONT_NAME)[1:]} {font_size} Tf {text_x:.2f} {text_y:.2f} Td ({label}) Tj ET Q")
     return "\n".join(ops).encode("ascii")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -73,3 +74,43 @@ def test_forms_round_makes_every_available_form_and_one_print_pdf_each(round_, t
     single = sum(len(PdfReader(str(p)).pages) for p in (tmp_path / "registration").glob("*.pdf"))
     assert len(merged.pages) == single
     assert FormInstance.objects.filter(form="roster", round=round_).count() == 1
+
+
+@pytest.mark.django_db
+def test_forms_round_format_both_writes_the_docx_beside_the_pdfs(round_, tmp_path, capsys):  # noqa: F811
+    assert main(["forms", "round", "2026-12", "--out", str(tmp_path), "--format", "both"]) == 0
+    out = capsys.readouterr().out
+    assert len(list((tmp_path / "registration").glob("*.docx"))) == 3
+    assert len(list((tmp_path / "registration").glob("*.pdf"))) == 3
+    assert len(list((tmp_path / "schedule").glob("*.docx"))) == 1
+    assert not list((tmp_path / "roster").glob("*.docx"))            # no Word template: PDF only
+    assert "共 0 页" not in out and "Word 版 3 份" in out
+    import docx
+    registration = docx.Document(str(next((tmp_path / "registration").glob("*.docx"))))
+    assert len(registration.inline_shapes) == 1                      # the candidate's photo
+    assert main(["forms", "round", "2026-12", "--out", str(tmp_path / "w"), "--format", "docx"]) == 0
+    out = capsys.readouterr().out
+    assert "共 0 页" not in out and "Word 版" in out and not list((tmp_path / "w").rglob("*.pdf"))
+
+
+@pytest.mark.django_db
+def test_tickets_print_two_per_sheet_and_badges_eight_each_with_its_own_qr(round_, tmp_path, capsys):  # noqa: F811
+    from pipeline.catalog.models import Staff
+    for n in range(2, 10):
+        Staff.objects.create(name=f"工作人员{n}", badge_number=f"DH-{n:03d}", roles=["invigilator"])
+    assert main(["forms", "round", "2026-12", "--out", str(tmp_path)]) == 0
+    tickets = (tmp_path / "admission-ticket-全部打印.pdf").read_bytes()
+    assert len(PdfReader(io.BytesIO(tickets)).pages) == 2                      # 3 tickets: 2 + 1
+    codes = set(FormInstance.objects.filter(form="admission-ticket").values_list("code", flat=True))
+    first_sheet = payloads(raster(tickets, 0, dpi=200))
+    assert len(first_sheet) == 2 and {p.instance for p in first_sheet} < codes
+    assert {p.instance for p in first_sheet + payloads(raster(tickets, 1, dpi=200))} == codes
+    badges = (tmp_path / "badge-全部打印.pdf").read_bytes()
+    assert len(PdfReader(io.BytesIO(badges)).pages) == 2                       # 9 badges: 8 + 1
+    on_sheet = {p.instance for p in payloads(raster(badges, 0, dpi=300))}
+    assert len(on_sheet) == 8
+    single = next((tmp_path / "admission-ticket").glob("*.pdf"))
+    page = PdfReader(str(single)).pages[0]
+    assert round(float(page.mediabox.width) / 72 * 25.4) == 210 and round(float(page.mediabox.height) / 72 * 25.4) in (148, 149)
+    text = page.extract_text()
+    assert "考场待编排" in text                                                 # no `station assign` yet

@@ -168,3 +168,16 @@ def test_forms_generate_records_the_report_instance(scored_round, tmp_path):
     assert record.data["total"]["passed"] == 7 and record.data["evaluation"] == "评分客观公正。"
     assert "chart_uri" not in record.data      # the 65 KB chart image is in the PDF, not in the catalog
     assert "63.6%" in PdfReader(generated.pdf).pages[0].extract_text()
+
+
+def test_report_docx_has_the_summary_paragraph_and_the_chart(scored_round, tmp_path):
+    import docx
+
+    from pipeline.forms.service import forms_generate
+
+    batch = forms_generate(form="report", round_=scored_round, out=tmp_path / "out", workers=1,
+                           formats=("docx",), evaluation="评分客观公正。")
+    document = docx.Document(str(batch.instances[0].docx))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "组织理论考试" in text and "总合格率 63.6%" in text and "评分客观公正。" in text
+    assert len(document.inline_shapes) == 1                          # the pass-rate chart

@@ -161,3 +161,29 @@ def test_import_commands_are_documented():
     for command in ("station import candidates", "station import staff", "station import rooms", "--skip-invalid",
                     "准考证号"):
         assert command in guide
+
+
+def test_staff_photo_column_puts_the_photo_on_the_badge(tmp_path, example_dir, data_root, capsys):
+    from openpyxl import load_workbook
+
+    import pypdfium2
+
+    from pipeline.forms.service import forms_generate
+
+    book = load_workbook(example_dir / "staff.xlsx")
+    sheet = book["工作人员"]
+    column = sheet.max_column + 1
+    sheet.cell(1, column, "照片")
+    sheet.cell(2, column, "photos/first.jpg")
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "first.jpg").write_bytes(jpeg_bytes((480, 640), (200, 30, 30)))
+    book.save(tmp_path / "staff.xlsx")
+    assert main(["import", "staff", str(tmp_path / "staff.xlsx")]) == 0
+    with_photo = Staff.objects.exclude(photo="")
+    assert with_photo.count() == 1 and (data_root.photos / with_photo[0].photo).is_file()
+    badge = with_photo[0].badge_number
+    batch = forms_generate(form="badge", round_=None, subject=badge, out=tmp_path / "out", workers=1)
+    pdf = pypdfium2.PdfDocument(batch.instances[0].pdf.read_bytes())
+    image = pdf[0].render(scale=60 / 72).to_pil().convert("RGB")
+    reds = sum(1 for r, g, b in image.get_flattened_data() if r > 150 and g < 90 and b < 90)
+    assert reds > 200                                              # the red photo is on the card

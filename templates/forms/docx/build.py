@@ -49,6 +49,9 @@ def _cell(cell, text: str, *, bold: bool = False, size: float = 10, center: bool
         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
 
 
+TITLE_SUFFIX = {"destruction-register": "{% if data.executed %}（已执行）{% endif %}"}   # the final register
+
+
 def new_document(key: str, *, landscape: bool = False) -> Document:
     """A4 document with the binding margin, the QR header, the title and the 归档章."""
     spec = FORMS[key]
@@ -83,7 +86,8 @@ def new_document(key: str, *, landscape: bool = False) -> Document:
             for cell in row.cells:
                 cell.width = Mm(16)
     _para(doc, "{{ station.name }}", size=11, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEAD_FONT)
-    _para(doc, "{{ spec.name_zh }}", size=17, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, font=HEAD_FONT)
+    _para(doc, "{{ spec.name_zh }}" + TITLE_SUFFIX.get(key, ""), size=17, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
+          font=HEAD_FONT)
     _para(doc, "编号：{{ code_label }}　　依据：{{ spec.article }}", size=9)
     return doc
 
@@ -148,7 +152,8 @@ C = "data.candidate."
 
 
 def registration(doc: Document) -> None:
-    fields(doc, [[("姓名", "{{ " + C + "name }}"), ("性别", "{{ " + C + "gender }}")],
+    fields(doc, [[("照片", "{{ photo }}")],
+                 [("姓名", "{{ " + C + "name }}"), ("性别", "{{ " + C + "gender }}")],
                  [("出生日期", "{{ " + C + "birth_date }}"), ("文化程度", "{{ " + C + "education }}")],
                  [("身份证号", "{{ " + C + "id_number }}")],
                  [("联系电话", "{{ " + C + "phone }}"), ("班级", "{{ " + C + "class_name }}")],
@@ -159,7 +164,8 @@ def registration(doc: Document) -> None:
                  [("本人承诺", "本人所填信息及提交的证明材料真实有效，如有虚假，自愿承担由此产生的一切后果。")]])
     _para(doc, "资格审查（第七条(三)、第四十六条）", size=12, bold=True, font=HEAD_FONT)
     fields(doc, [[("申报条件", "☐ 符合申报条件　☐ 证明材料已核验　☐ 身份证原件已核验　☐ 照片合格")],
-                 [("审查意见", "☐ 同意报考　　☐ 不同意报考，原因：")]])
+                 [("审查意见", "☐ 同意报考　　☐ 不同意报考，原因：")],
+                 [("鉴定指导中心审核意见", "（第二十条(一)）☐ 审核通过　☐ 不通过，原因：　　　审核人：　　　（盖章）　　年　　月　　日")]])
 
 
 def schedule(doc: Document) -> None:
@@ -170,9 +176,10 @@ def schedule(doc: Document) -> None:
     _para(doc, "一、工种与等级", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["工种", "等级", "人数", "其中补考"],
                ["{{ r.occupation }}", "{{ r.level }}", "{{ r.count }}", "{{ r.retakes }}"], "data.groups")
-    _para(doc, "二、考场", size=12, bold=True, font=HEAD_FONT)
-    rows_table(doc, ["考场编号", "考场名称", "类别", "容量", "地点"],
-               ["{{ r.code }}", "{{ r.name }}", "{{ r.kind }}", "{{ r.capacity }}", "{{ r.location }}"], "data.rooms")
+    _para(doc, "二、考场与场次", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["考场", "类别", "场次", "时间", "工种", "等级", "人数"],
+               ["{{ r.room }}", "{{ r.kind }}", "第{{ r.sitting }}场", "{{ r.starts }}–{{ r.ends }}", "{{ r.occupation }}",
+                "{{ r.levels }}", "{{ r.count }}"], "data.sittings")
 
 
 STAFF = "{% for s in data.staff %}{{ s.name }}（{{ s.duty }}）{% if not loop.last %}、{% endif %}{% endfor %}"
@@ -221,10 +228,16 @@ def report(doc: Document) -> None:
                  [("理论考试", "{{ data.round.theory_on }}"), ("实操考核", "{{ data.round.practical_on }}")],
                  [("应考", "{{ data.total.expected }} 人"), ("实考", "{{ data.total.sat }} 人")],
                  [("合格", "{{ data.total.passed }} 人"), ("合格率", "{{ data.total_rate }}")]])
+    _para(doc, "{{ data.guidance_centre or '鉴定指导中心' }}：")
+    _para(doc, "{{ station.name }}于{{ data.round.theory_on }}组织理论考试、{{ data.round.practical_on }}组织实操考核"
+          "（{{ data.round.name }}），鉴定职业（工种）：{{ data.occupations | join('、') }}。本批次应考 {{ data.total.expected }} 人"
+          "（其中补考 {{ data.retakes }} 人），实考 {{ data.total.sat }} 人，缺考 {{ data.total.absent }} 人；合格 {{ data.total.passed }} 人，"
+          "不合格 {{ data.total.failed }} 人，总合格率 {{ data.total_rate }}。成绩于{{ data.round.recorded_on }}登录。")
     _para(doc, "一、各工种等级鉴定结果", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["工种", "等级", "应考", "实考", "缺考", "合格", "不合格", "合格率"],
                ["{{ r.occupation }}", "{{ r.level_zh }}", "{{ r.expected }}", "{{ r.sat }}", "{{ r.absent }}",
                 "{{ r.passed }}", "{{ r.failed }}", "{{ r.pass_rate_text }}"], "data.groups")
+    _para(doc, "{{ chart }}", align=WD_ALIGN_PARAGRAPH.CENTER)
     _para(doc, "二、缺考人员", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["姓名", "准考证号", "工种", "等级", "缺考科目"],
                ["{{ r.name }}", "{{ r.ticket_number }}", "{{ r.occupation }}", "{{ r.level_zh }}", "{{ r.parts }}"],
@@ -236,16 +249,21 @@ def report(doc: Document) -> None:
 
 
 def destruction_register(doc: Document) -> None:
-    _para(doc, "销毁批次：{{ data.batch }}　截至 {{ data.as_of }}　共 {{ data.rows | length }} 件，拟销毁 {{ data.count }} 件 {{ data.total_pages }} 页"
+    _para(doc, "销毁批次：{{ data.batch }}　截至 {{ data.as_of }}　共 {{ data.rows | length }} 件，"
+          "{% if data.executed %}已销毁{% else %}拟销毁{% endif %} {{ data.count }} 件 {{ data.total_pages }} 页"
           "{% if data.struck %}（划去 {{ data.struck }} 件）{% endif %}", size=10)
     rows_table(doc, ["序号", "档号", "题名", "年度", "应保管期限", "已保管期限", "页数", "鉴定意见", "备注"],
                ["{{ r.number }}", "{{ r.archival_code }}", "{{ r.title }}", "{{ r.year }}", "{{ r.retention }}",
                 "{{ r.elapsed }}", "{{ r.pages }}", "{{ r.opinion }}", "{{ r.note }}"], "data.rows")
     fields(doc, [[("鉴定意见", "{{ data.opinion }}")],
-                 [("销毁方式", "☐ 粉碎　☐ 焚毁　☐ 电子文件彻底删除　　销毁地点：")], [("销毁时间", "　　年　　月　　日")]])
+                 [("销毁方式", "☐ 粉碎　☐ 焚毁　☐ 电子文件彻底删除　　销毁地点：")],
+                 [("销毁时间", "{% if data.executed %}{{ data.executed_at }}　执行人：{{ data.executed_by }}"
+                              "　监销人：{{ data.witness_names }}{% else %}　　年　　月　　日{% endif %}")]])
     _para(doc, "签名（编制人、批准人、两名监销人）", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["签名项", "姓名", "签名", "日期"], ["{{ r.role }}", "{{ r.name }}", "", "{{ r.date }}"],
                "data.signers")
+    _para(doc, "{% if data.audit_line %}审计链锚点（出具时）：第 {{ data.audit_seq }} 条，哈希 {{ data.audit_short }}"
+               "（{{ data.audit_line }}）{% endif %}", size=8)
 
 
 SIGNED_IN_BODY = {"destruction-register"}   # prints its signers (with names when known) in the body
