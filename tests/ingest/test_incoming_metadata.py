@@ -11,6 +11,7 @@ import weasyprint
 
 from pipeline.catalog.models import ArchiveItem, ReviewItem
 from pipeline.catalog.rebuild import catalog_rebuild
+from tests.people import first_head
 from pipeline.cli.main import main
 from pipeline.config import get_config
 from pipeline.forms.generic import build_archive_catalogue
@@ -59,7 +60,7 @@ def test_cover_keeps_responsible_and_doc_number_into_metadata_catalogue_and_rebu
     (catalogue,) = build_archive_catalogue(None, year=2026, category="FW")
     assert catalogue.context["rows"][0]["doc_number"] == "厦鉴〔2026〕12号"
     ArchiveItem.objects.all().delete()
-    catalog_rebuild(paths=data_root, config=get_config(), actor="test")
+    catalog_rebuild(paths=data_root, config=get_config(), actor=first_head())
     assert ArchiveItem.objects.get().doc_number == "厦鉴〔2026〕12号"
 
 

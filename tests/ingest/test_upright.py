@@ -78,7 +78,7 @@ def test_unmarked_pages_upside_down_or_sideways_are_turned_by_the_orientation_ch
     drawn = synthetic_page(None, NOTICE, dpi=DPI)
     rng = random.Random(8)
     pages = [jpeg_bytes(degrade(drawn, rng, quarter_turns=turns), DPI) for turns in (2, 1)]
-    drop(data_root.inbox / "试卷" / "倒放.pdf", stack_bytes(pages, tmp_path))
+    drop(data_root.inbox / "公文" / "倒放.pdf", stack_bytes(pages, tmp_path))
     assert ingest_once(paths=data_root, config=fast_config(0)) == {"filed": 1}
     item = ArchiveItem.objects.get()
     for index in range(2):
