@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 
@@ -57,11 +58,26 @@ def main(argv: list[str] | None = None) -> int:
             err_console.print(f"  · {problem}")
         err_console.print(f"[dim]({exc.code})[/]")
         return int(exc.exit_code)
-    except Exception:  # noqa: BLE001 — the edge: log the trace, tell staff what to do
+    except Exception as exc:  # noqa: BLE001 — the edge: log the trace, tell staff what to do
+        if _disk_full(exc):
+            log.error("disk full running %s: %s", argv, exc)
+            err_console.print("[bold red]错误[/]：磁盘空间已满，命令未能完成（已有档案未受影响）。"
+                              "请清理磁盘空间或扩容后重新运行；未处理完的文件会自动续办。")
+            return int(ExitCode.FAILURE)
         log.exception("unexpected error running %s", argv)
         err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，请联系系统维护人员。")
         return int(ExitCode.FAILURE)
     return int(ExitCode.OK)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """True for "no space left on device", from the OS or from the database."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "disk is full" in str(exc).lower() \
+                or "no space left" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def run() -> None:

@@ -13,6 +13,8 @@ file is released (moved to processed/<date>/) last.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import json
 import logging
 import os
 import shutil
@@ -33,11 +35,11 @@ from pipeline.domain import ArchivalCode
 from pipeline.errors import BadInput, StationError
 from pipeline.ingest import jobs
 from pipeline.ingest.identify import Group, GroupingResult, Problem, group_pages, page_infos
-from pipeline.ingest.normalise import archival_pdf, original_extract
-from pipeline.ingest.ocr import ocr_pdf
+from pipeline.ingest.normalise import Conversion, archival_pdf, original_extract, plain_pdf
+from pipeline.ingest.ocr import OcrFailed, ocr_pdf
 from pipeline.ingest.pages import iter_pages, sniff_format
-from pipeline.ingest.quarantine import free_name, quarantine_file
-from pipeline.ingest.watch import StableTracker, category_hint, inbox_files
+from pipeline.ingest.quarantine import free_name, quarantine_file, short_name
+from pipeline.ingest.watch import StableTracker, category_hint, inbox_files, settled
 from pipeline.numbering import item_number_allocate
 from pipeline.paths import DataPaths
 from pipeline.retention import due_date
@@ -63,6 +65,8 @@ class Work:
     grouping: GroupingResult | None = None
     items: list[dict] = field(default_factory=list)       # to be filed (the plan)
     reviews: list[dict] = field(default_factory=list)     # to wait for a person
+    oversize: tuple[str, str] | None = None                # (Chinese reason, English detail): over a limit
+    progress: Callable[[str, str, int], None] | None = None
 
     @property
     def out(self) -> Path:
@@ -73,26 +77,70 @@ class Work:
 
 
 def read(work: Work) -> None:
-    """Look at each page: all at QR_DPI, then those without a QR again at READ_DPI (UnreadableFile if broken)."""
-    station, ink = work.config.station.code, work.config.ingest.blank_page_ink_ratio
-    infos = page_infos(iter_pages(work.source, QR_DPI), station, ink)
+    """Look at each page: all at QR_DPI, then those without a QR again at READ_DPI (UnreadableFile if broken).
+    A file over the page or time limit of [ingest] is not read further: it goes to review whole."""
+    station, ink, limits = work.config.station.code, work.config.ingest.blank_page_ink_ratio, work.config.ingest
+    count = _page_count(work.source)
+    if count > limits.max_pages:
+        work.oversize = (f"共 {count} 页，超过每个文件 {limits.max_pages} 页的上限（station.toml [ingest] max_pages）",
+                         f"{count} pages > max_pages {limits.max_pages}")
+        work.infos = []
+        return
+    deadline = time.monotonic() + limits.max_seconds
+    infos = page_infos(_until(iter_pages(work.source, QR_DPI), deadline, work), station, ink,
+                       progress=_page_ticks(work), total=count)
     again = {info.index for info in infos if not info.payloads}
-    if again:
-        closer = {info.index: info for info in page_infos(iter_pages(work.source, READ_DPI, only=again), station, ink)}
+    if again and work.oversize is None:
+        closer = {info.index: info for info in page_infos(_until(iter_pages(work.source, READ_DPI, only=again),
+                                                                 deadline, work), station, ink)}
         infos = [closer.get(info.index, info) for info in infos]
-    work.infos = infos
+    work.infos = [] if work.oversize else infos
+
+
+def _page_count(source: Path) -> int:
+    """The number of pages, read cheaply (0 when the file cannot say: reading it will tell why)."""
+    try:
+        if sniff_format(source) == "pdf":
+            import pikepdf
+            with pikepdf.open(source) as pdf:
+                return len(pdf.pages)
+        from PIL import Image
+        with Image.open(source) as image:
+            return getattr(image, "n_frames", 1)
+    except Exception:  # noqa: BLE001 — any failure here is reported by iter_pages with its reason
+        return 0
+
+
+def _until(pages, deadline: float, work: Work):
+    """pages, until the time limit passes (then work.oversize says so)."""
+    for page in pages:
+        yield page
+        if time.monotonic() > deadline and work.oversize is None:
+            limit = work.config.ingest.max_seconds
+            work.oversize = (f"读取超过每个文件 {limit:g} 秒的时间上限（station.toml [ingest] max_seconds）",
+                             f"reading took longer than max_seconds {limit:g}")
+            return
+
+
+def _page_ticks(work: Work):
+    if work.progress is None:
+        return None
+    return lambda done, total: work.progress("page", work.job.source_name, done)
 
 
 def identify(work: Work) -> None:
     """Refuse a file with nothing on it: every page blank."""
-    if work.infos and all(info.blank for info in work.infos):
+    if work.oversize is None and work.infos and all(info.blank for info in work.infos):
         raise BadInput(f"文件 {work.job.source_name} 的 {len(work.infos)} 页全部是空白页，没有可归档的内容。"
                        "请检查扫描时纸张是否放反，重新扫描后放入收件箱。",
                        f"{work.job.source_name}: all {len(work.infos)} pages blank", code="all_blank")
 
 
 def group(work: Work) -> None:
-    """Split the stack into form instances, cover packets and unmarked runs."""
+    """Split the stack into form instances, cover packets and unmarked runs (an oversize file: one run)."""
+    if work.oversize is not None:
+        work.grouping = GroupingResult([Group("unmarked", None, list(range(_page_count(work.source))), 0)], [], [])
+        return
     codes = {p.instance for info in work.infos for p in info.payloads}
     covers = set(FormInstance.objects.filter(code__in=codes, form__in=COVER_FORMS).values_list("code", flat=True))
     work.grouping = group_pages(work.infos, work.config.station.code, covers)
@@ -100,6 +148,13 @@ def group(work: Work) -> None:
 
 def classify(work: Work) -> None:
     """Decide for each group what it is filed as, or why it waits for a person."""
+    if work.oversize is not None:
+        grp = work.grouping.groups[0]
+        work.reviews.append(_review(work, 1, grp, "too_large",
+                                    f"{work.job.source_name} {work.oversize[0]}，未自动识别，以免耽误其他文件。"
+                                    "请拆分成较小的文件后放入收件箱，或确认类别和题名后用 station review file 整件归档。",
+                                    work.oversize[1]))
+        return
     instances = {fi.code: fi for fi in FormInstance.objects.select_related("round").filter(
         code__in=[g.instance_code for g in work.grouping.groups if g.instance_code])}
     unmarked = [g for g in work.grouping.groups if g.kind == "unmarked"]
@@ -165,17 +220,48 @@ def normalise(work: Work) -> None:
     split = len(work.items) + len(work.reviews) > 1
     for entry in [*work.items, *work.reviews]:
         target = work.out / entry["pdf"]
+        conversion = Conversion(**entry.get("conversion", {}))
         if not target.exists():
             partial = target.with_name(f".{target.name}.part")
             text_pdf = work.out / entry["text_pdf"] if entry.get("text_pdf") else None
             archival_pdf(work.source, entry["source_pages_0"], partial, title=entry["title"],
                          author=work.config.station.name, subject=entry.get("subject", ""),
-                         keywords=entry.get("keywords", ""), text_layer_pdf=text_pdf)
+                         keywords=entry.get("keywords", ""), text_layer_pdf=text_pdf, conversion=conversion)
+            (work.out / f"{target.name}.pdfa.json").write_text(json.dumps(conversion.__dict__), encoding="utf-8")
             os.replace(partial, target)
+        else:
+            saved = work.out / f"{target.name}.pdfa.json"
+            conversion = Conversion(**json.loads(saved.read_text(encoding="utf-8"))) if saved.exists() else conversion
+        entry["metadata"]["pdfa"] = conversion.as_metadata()
         entry["metadata"]["original"] = "pages" if split else "whole"
         if split:
             original_pages(work.source, work.job.source_name, entry["source_pages_0"],
                            work.out / original_dir(entry["pdf"]))
+    for entry in [e for e in work.items if e["metadata"]["pdfa"]["route"] == "as_received"]:
+        work.items.remove(entry)
+        work.reviews.append(_pdfa_review(work, entry))
+
+
+def _pdfa_review(work: Work, entry: dict) -> dict:
+    """An item no PDF/A route could convert: kept as received, and a person decides (review)."""
+    findings = entry["metadata"]["pdfa"]["findings"]
+    pages = "、".join(str(i + 1) for i in entry["source_pages_0"])
+    message = (f"{work.job.source_name} 第 {pages} 页无法转换为长期保存格式 PDF/A（{_pdfa_reason_zh(findings)}），"
+               "已按收到的原样保留。请确认内容后用 station review file 归档，或提供可转换的版本（如重新导出为 PDF/A、"
+               "嵌入字体）后放入收件箱。")
+    return {"kind": "pdfa_failed", "message": message, "detail": "; ".join(findings)[:2000],
+            "instance_code": entry["instance_code"], "pdf": entry["pdf"], "source_pages_0": entry["source_pages_0"],
+            "title": entry["title"], "text_pdf": entry.get("text_pdf", ""), "metadata": entry["metadata"]}
+
+
+def _pdfa_reason_zh(findings: list[str]) -> str:
+    """The first PDF/A finding in words staff understand."""
+    text = " ".join(findings).lower()
+    for needle, words in (("not embedded", "字体未嵌入"), (".notdef", "文字的字形缺失（字体未嵌入）"),
+                          ("annotation", "含批注或表单域"), ("cmyk", "含印刷色（CMYK）"), ("type 3", "含 Type3 字体")):
+        if needle in text:
+            return words
+    return "格式检查未通过"
 
 
 def original_dir(pdf_name: str) -> str:
@@ -193,7 +279,7 @@ def original_pages(source: Path, source_name: str, page_indices: list[int], fold
             runs.append(f"{start}-{page}" if page != start else str(start))
             start = None
     suffix = ".pdf" if sniff_format(source) == "pdf" else ".tif"
-    target = folder / f"{Path(source_name).stem}.p{'_'.join(runs)}{suffix}"
+    target = folder / f"{Path(short_name(source_name, '')).stem}.p{'_'.join(runs)[:60]}{suffix}"
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.part")
@@ -276,15 +362,22 @@ RESUME_AT = {State.CLAIMED: "read", State.RESERVED: "write", State.COMMITTED: "i
 
 
 def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
-            progress: Callable[[str, str], None] | None = None) -> str:
-    """Run (or resume) one locked job through STAGES; return its final state. Never raises."""
+            progress: Callable[[str, str, int], None] | None = None) -> str:
+    """Run (or resume) one locked job through STAGES; return its final state (or "retry", "stuck"). Never raises.
+
+    Every run counts as an attempt; a job started max_attempts times without finishing is set aside:
+    quarantined if it has no 档号 yet, else marked stuck (kept, not resumed, shown by `status`)."""
     job.refresh_from_db()
-    if job.state not in RESUME_AT:
-        return job.state
+    if job.state not in RESUME_AT or job.reason.get("stuck"):
+        return "stuck" if job.reason.get("stuck") else job.state
     source = jobs.job_source(paths, job)
     if source is None:
         return _source_gone(paths, job)
-    work = Work(job=job, paths=paths, config=config, source=source)
+    work = Work(job=job, paths=paths, config=config, source=source, progress=progress)
+    if job.attempts >= config.ingest.max_attempts:
+        return _give_up(work)
+    job.attempts += 1
+    IngestJob.objects.filter(pk=job.pk).update(attempts=job.attempts)
     names = [name for name, _ in STAGES]
     reserved_before = job.state != State.CLAIMED
     for name, stage in STAGES[names.index(RESUME_AT[job.state]):]:
@@ -293,27 +386,64 @@ def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
         except Exception as exc:  # noqa: BLE001 — the worker never dies on one file
             return _failed(work, name, exc, reserved=reserved_before or names.index(name) > names.index("reserve"))
         if progress:
-            progress(name, job.source_name)
+            progress(name, job.source_name, len(work.infos))
     return work.job.state
 
 
-def _failed(work: Work, stage: str, exc: Exception, *, reserved: bool) -> str:
-    """Before reservation: quarantine with the reason. After: keep the job to be resumed."""
-    if reserved:
-        log.exception("job %s (%s) failed at %s; will resume", work.job.pk, work.job.source_name, stage)
-        IngestJob.objects.filter(pk=work.job.pk).update(attempts=work.job.attempts + 1)
-        return work.job.state
+def _error_of(work: Work, stage: str, exc: Exception) -> dict:
+    """The reason record of a failure: ours (StationError) as it is, anything else as an internal error."""
     if isinstance(exc, StationError):
-        log.warning("quarantine %s at %s: %s %s", work.job.source_name, stage, exc.code, exc.detail)
-        error = exc.as_dict()
-    else:
-        log.exception("unexpected error at %s on %s", stage, work.job.source_name)
-        error = {"code": "internal_error", "detail": f"{stage}: {traceback.format_exc()}",
-                 "message": f"处理文件 {work.job.source_name} 时发生内部错误（步骤 {stage}）。"
-                            "文件已隔离，未做任何改动；请联系系统维护人员查看日志 var/station.log，"
-                            "问题解决后执行 station quarantine retry。"}
-    job_quarantine(paths=work.paths, job=work.job, source=work.source, error={**error, "stage": stage})
+        log.warning("%s failed at %s: %s %s", work.job.source_name, stage, exc.code, exc.detail)
+        return {**exc.as_dict(), "stage": stage}
+    log.exception("unexpected error at %s on %s", stage, work.job.source_name)
+    return {"code": "internal_error", "detail": f"{stage}: {traceback.format_exc()}", "stage": stage,
+            "message": f"处理文件 {work.job.source_name} 时发生内部错误（步骤 {stage}）。"
+                       "文件已隔离，未做任何改动；请联系系统维护人员查看日志 var/station.log，"
+                       "问题解决后执行 station quarantine retry。"}
+
+
+def _failed(work: Work, stage: str, exc: Exception, *, reserved: bool) -> str:
+    """Before reservation: quarantine with the reason. After: keep the job to be resumed (up to max_attempts)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or getattr(exc, "code", "") == "disk_full":
+        raise exc                  # not the file's fault: stop this worker with a plain message; resumed later
+    error = _error_of(work, stage, exc)
+    if reserved:
+        log.error("job %s (%s) failed at %s (attempt %d of %d); will resume", work.job.pk, work.job.source_name,
+                  stage, work.job.attempts, work.config.ingest.max_attempts)
+        IngestJob.objects.filter(pk=work.job.pk).update(reason={**error, "attempts": work.job.attempts})
+        work.job.reason = {**error, "attempts": work.job.attempts}
+        if work.job.attempts >= work.config.ingest.max_attempts:
+            return _give_up(work)
+        return "retry"
+    job_quarantine(paths=work.paths, job=work.job, source=work.source, error=error)
     return State.QUARANTINED
+
+
+def _give_up(work: Work) -> str:
+    """A job that did not finish in max_attempts runs: quarantined (no 档号 yet) or stuck (档号 reserved)."""
+    job, last = work.job, dict(work.job.reason or {})
+    stage = last.get("stage", "?")
+    if job.state == State.CLAIMED:
+        job_quarantine(paths=work.paths, job=job, source=work.source, error={
+            "code": "too_many_attempts", "stage": stage, "detail": f"{job.attempts} runs did not finish; last: "
+                                                                    f"{last.get('code', 'process ended')}",
+            "message": f"文件 {job.source_name} 已处理 {job.attempts} 次仍未完成（可能每次都使处理进程中断）。"
+                       "文件已隔离，未做任何改动；请联系系统维护人员查看日志 var/station.log，"
+                       "问题解决后执行 station quarantine retry。"})
+        return State.QUARANTINED
+    codes = "、".join(job.archival_codes) or "（无）"
+    reason = {**last, "stuck": True, "attempts": job.attempts,
+              "message": f"{job.source_name} 已分配档号 {codes}，但在步骤 {stage} 连续 {job.attempts} 次失败，"
+                         "已停止自动重试。请联系系统维护人员查看日志 var/station.log，排除原因后执行 "
+                         "station ingest --once --retry-stuck。"}
+    with transaction.atomic():
+        IngestJob.objects.filter(pk=job.pk).update(reason=reason)
+        audit_append(actor=jobs.ACTOR, action="ingest.stuck", target=job.sha256,
+                     detail={"source": job.source_name, "stage": stage, "code": last.get("code", ""),
+                             "archival_codes": list(job.archival_codes)})
+    job.reason = reason
+    log.error("job %s (%s) is stuck at %s after %d attempts", job.pk, job.source_name, stage, job.attempts)
+    return "stuck"
 
 
 def job_quarantine(*, paths: DataPaths, job: IngestJob, source: Path, error: dict) -> Path:
@@ -503,11 +633,29 @@ def _ocr_text(work: Work, number: int, grp: Group) -> str:
         return text_file.read_text(encoding="utf-8")
     work.out.mkdir(parents=True, exist_ok=True)
     plain = work.out / f"plain-{number:03d}.pdf"
-    archival_pdf(work.source, list(grp.page_indices), plain, title=work.job.source_name,
-                 author=work.config.station.name)
-    text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
+    plain_pdf(work.source, list(grp.page_indices), plain)
+    try:
+        text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
+    except OcrFailed as exc:
+        if exc.code == "ocr_missing_dependency":
+            raise
+        # OCRmyPDF could not write its output (e.g. a born-digital page it cannot make PDF/A):
+        # the words such a page carries are read directly, and no text layer is added
+        log.warning("OCR failed on %s (%s); using the text the PDF carries", work.job.source_name, exc.detail)
+        (work.out / f"ocr-{number:03d}.pdf").unlink(missing_ok=True)
+        text = embedded_text(plain)
     text_file.write_text(text, encoding="utf-8")
     return text
+
+
+def embedded_text(pdf_path: Path) -> str:
+    """The text a born-digital PDF carries (pdfium), pages separated by form feeds."""
+    import pypdfium2 as pdfium
+    document = pdfium.PdfDocument(str(pdf_path))
+    try:
+        return "\f".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
 
 
 def flatten(data: object) -> str:
@@ -527,8 +675,10 @@ def flatten(data: object) -> str:
 
 
 def ingest_path(*, path: Path, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
-                progress: Callable[[str, str], None] | None = None) -> str:
+                progress: Callable[[str, str, int], None] | None = None) -> str:
     """Claim one complete inbox file and run it; return "gone", "duplicate" or the job's state."""
+    if not settled(path, config.ingest.stable_seconds):
+        return "changed"           # replaced or written to since it was found complete: look again later
     hint = category_hint(inbox or paths.inbox, path, config)
     try:
         claim = jobs.claim_file(paths=paths, path=path, category_hint=hint)
@@ -544,7 +694,7 @@ def ingest_path(*, path: Path, paths: DataPaths, config: StationConfig, inbox: P
 
 
 def jobs_resume(*, paths: DataPaths, config: StationConfig,
-                progress: Callable[[str, str], None] | None = None) -> list[str]:
+                progress: Callable[[str, str, int], None] | None = None) -> list[str]:
     """Finish half-done claims, then resume every unfinished job no other worker holds."""
     jobs.jobs_recover(paths=paths)
     outcomes = []
@@ -560,12 +710,14 @@ def jobs_resume(*, paths: DataPaths, config: StationConfig,
 
 
 def ingest_once(*, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
-                progress: Callable[[str, str], None] | None = None, tick: float = 0.2) -> dict[str, int]:
+                progress: Callable[[str, str, int], None] | None = None, tick: float = 0.2) -> dict[str, int]:
     """Resume unfinished jobs, then file every inbox file once it is complete; stop when none is left."""
     inbox = inbox or paths.inbox
     counts: dict[str, int] = {}
     for outcome in jobs_resume(paths=paths, config=config, progress=progress):
         counts[outcome] = counts.get(outcome, 0) + 1
+        if progress:
+            progress("file", "", 0)
     tracker = StableTracker(config.ingest.stable_seconds)
     while True:
         files = [f for f in inbox_files(inbox) if not tracker.handed(f)] if inbox.is_dir() else []
@@ -575,5 +727,7 @@ def ingest_once(*, paths: DataPaths, config: StationConfig, inbox: Path | None =
         for path in ready:
             outcome = ingest_path(path=path, paths=paths, config=config, inbox=inbox, progress=progress)
             counts[outcome] = counts.get(outcome, 0) + 1
+            if progress:
+                progress("file", path.name, 0)
         if not ready:
             time.sleep(tick)
