@@ -551,8 +551,20 @@ _PROBLEM_ZH = {
 }
 
 
+def page_runs(pages: list[int], most: int = 12) -> str:
+    """Page numbers as runs ("1–9998" rather than 9,998 numbers); beyond `most` runs, a count."""
+    runs, numbers = [], sorted(set(pages))
+    for number in numbers:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1][1] = number
+        else:
+            runs.append([number, number])
+    text = "、".join(f"{a}–{b}" if b > a + 1 else ("、".join(map(str, range(a, b + 1)))) for a, b in runs[:most])
+    return text + (f" 等（共 {len(numbers)} 页）" if len(runs) > most else ("" if len(numbers) < 10 else f"（共 {len(numbers)} 页）"))
+
+
 def _problem_zh(problems: list[Problem], instance: FormInstance | None, grp: Group) -> str:
-    what = "；".join(_PROBLEM_ZH.get(p.kind, p.kind).format(pages="、".join(map(str, p.pages))) for p in problems)
+    what = "；".join(_PROBLEM_ZH.get(p.kind, p.kind).format(pages=page_runs(p.pages)) for p in problems)
     name = instance.title if instance else f"表单 {grp.instance_code}"
     return (f"{name}：{what}（扫描文件第 {_pages(grp)} 页）。请补扫缺页后放入收件箱，"
             "或确认无误后用 station review file 归档。")
@@ -616,7 +628,7 @@ def _plain_plan(work: Work, number: int, grp: Group, category: str, title: str, 
 
 def _review(work: Work, number: int, grp: Group, kind: str, message: str, detail: str, text: str = "") -> dict:
     meta = _base_meta(work, grp, _ingest_date(work), "", text)
-    return {"kind": kind, "message": message, "detail": detail, "instance_code": grp.instance_code or "",
+    return {"kind": kind, "message": message, "detail": detail[:2000], "instance_code": grp.instance_code or "",
             "pdf": f"review-{number:03d}.pdf", "source_pages_0": list(grp.page_indices), "title": work.job.source_name,
             "text_pdf": f"ocr-{number:03d}.pdf" if (work.out / f"ocr-{number:03d}.pdf").exists() else "",
             "metadata": meta}
@@ -682,7 +694,9 @@ def ingest_path(*, path: Path, paths: DataPaths, config: StationConfig, inbox: P
     hint = category_hint(inbox or paths.inbox, path, config)
     try:
         claim = jobs.claim_file(paths=paths, path=path, category_hint=hint)
-    except Exception:  # noqa: BLE001 — e.g. no permission to move it: leave it, log, go on
+    except Exception as exc:  # noqa: BLE001 — e.g. no permission to move it: leave it, log, go on
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or getattr(exc, "code", "") == "disk_full":
+            raise                  # a full disk stops the worker with a plain message (nothing was moved)
         log.exception("could not claim %s", path)
         return "unclaimed"
     if claim.outcome != "job":

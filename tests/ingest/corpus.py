@@ -182,7 +182,7 @@ def with_thumbnail() -> bytes:
 def huge_page(width_m: float = 5.0) -> bytes:
     """A born-digital banner 5 m wide (a plotter drawing), with a few words on it."""
     width = width_m / 0.0254 * 72
-    content = f"BT /F1 200 Tf 100 100 Td (Banner {width_m} m) Tj ET 20 w 50 50 {width - 100:.0f} 300 re S".encode()
+    content = f"BT /F1 24 Tf 100 250 Td (Banner {width_m} m: skills appraisal week) Tj ET".encode()
     return _content_pdf(content, {"/Font": pikepdf.Dictionary(F1=_helvetica())}, size=(width, 500))
 
 
