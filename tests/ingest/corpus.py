@@ -424,9 +424,21 @@ def corpus_entries(scratch: Path) -> list[tuple[str, bytes]]:
         ("foreign-station-qr.pdf", img2pdf.convert(jpeg_bytes(page_image(["外站表单"], qr=QrPayload("QTZ", "ABCDEFGH", 1, 1)), 100))),
         ("qr-page-9999.pdf", img2pdf.convert(jpeg_bytes(page_image(["页码异常"], qr=QrPayload("DHJD", "ZZZZZZZZ", 9999, 9999)), 100))),
     ]
+    # born-digital documents and plain scans arrive in the 公文 folder (so they are filed, not left to a rule);
+    # the rest lands in the inbox itself
+    files = [(f"公文/{name}" if name in TO_FILE else name, data) for name, data in files]
     names = [name for name, _ in files]
     assert len(set(names)) == len(names)
     return files
+
+
+TO_FILE = {"office-helvetica.pdf", "office-3-pages.pdf", "office-embedded-dejavu.pdf", "office-landscape.pdf",
+           "annotations.pdf", "transparency.pdf", "attachment.pdf", "weasyprint-cjk.pdf", "weasyprint-cjk-printed.pdf",
+           "helvetica-printed.pdf", "cid-not-embedded.pdf", "type3.pdf", "acroform.pdf", "javascript.pdf",
+           "cmyk-vector.pdf", "thumbnail.pdf", "owner-password-only.pdf", "owner-password-rc4.pdf",
+           "object-streams.pdf", "linearized.pdf", "pdf-1.3.pdf", "broken-xref.pdf", "incremental-update.pdf",
+           "rotated-90.pdf", "banner-5m.pdf", "img2pdf-cmyk-jpeg.pdf", "scan-cmyk.jpg", "pillow-image.pdf",
+           "scan-3-pages.tif", "phone-exif-6.jpg", "scan-rgba.png"}
 
 
 def _no_pages() -> bytes:

@@ -206,13 +206,13 @@ def test_a_full_disk_stops_ingest_with_a_plain_message_and_no_empty_temp_file(da
             _disk_full()
         real(path, data)
 
-    monkeypatch.setattr(store, "_write_bytes", write)
-    assert main(["ingest", "--once"]) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "_write_bytes", write)
+        assert main(["ingest", "--once"]) == 1
     err = capsys.readouterr().err
     assert "磁盘空间已满" in err and "Traceback" not in err
     assert [p.name for p in data_root.quarantine.iterdir()] == []
     assert IngestJob.objects.get().state == IngestJob.State.CLAIMED    # resumed once there is room again
-    monkeypatch.undo()
     assert main(["ingest", "--once"]) == 8
     assert [p.name for p in data_root.quarantine.iterdir() if p.suffix == ".pdf"] == ["empty.pdf"]
 
@@ -236,12 +236,13 @@ def test_a_full_disk_stops_verify_with_a_plain_message(data_root, monkeypatch, c
 def test_a_job_failing_after_its_code_is_reserved_stops_after_max_attempts_and_is_shown(data_root, tmp_path,
                                                                                         monkeypatch, capsys):
     _good(data_root, tmp_path, 47, "stuck.pdf")
-    monkeypatch.setattr(flow, "item_write", lambda **kwargs: 1 / 0)
     config = _config(max_attempts=3)
-    assert ingest_once(paths=data_root, config=config) == {"retry": 1}
-    assert jobs_resume(paths=data_root, config=config) == ["retry"]
-    assert jobs_resume(paths=data_root, config=config) == ["stuck"]
-    assert jobs_resume(paths=data_root, config=config) == []             # not retried for ever
+    with monkeypatch.context() as patch:
+        patch.setattr(flow, "item_write", lambda **kwargs: 1 / 0)
+        assert ingest_once(paths=data_root, config=config) == {"retry": 1}
+        assert jobs_resume(paths=data_root, config=config) == ["retry"]
+        assert jobs_resume(paths=data_root, config=config) == ["stuck"]
+        assert jobs_resume(paths=data_root, config=config) == []             # not retried for ever
     job = IngestJob.objects.get()
     assert job.state == IngestJob.State.RESERVED and job.attempts == 3 and job.reason["stuck"]
     (stuck,) = ingest_status(paths=data_root)["stuck"]
@@ -249,8 +250,7 @@ def test_a_job_failing_after_its_code_is_reserved_stops_after_max_attempts_and_i
     assert main(["ingest", "--once"]) == 8
     assert "停止重试的作业1个" in "".join(capsys.readouterr().err.split())
     assert main(["status"]) == 0
-    assert "停止重试" in capsys.readouterr().out and job.archival_codes[0] in "".join(job.archival_codes)
-    monkeypatch.undo()
+    assert "停止重试" in capsys.readouterr().out
     assert main(["ingest", "--once", "--retry-stuck"]) == 0
     assert IngestJob.objects.get().state == IngestJob.State.FILED
     assert list(ArchiveItem.objects.values_list("archival_code", flat=True)) == job.archival_codes

@@ -76,12 +76,12 @@ def test_a_corpus_of_real_world_files_is_all_accounted_for_and_never_an_internal
     assert counts.get("retry", 0) == 0 and not list(data_root.inbox.rglob("*.*"))
     kinds = {name: (o[0], o[2]) for name, o in outcomes.items()}
     # born digital office PDFs are archived, by pikepdf or by Ghostscript's re-render
-    for name in ("office-helvetica.pdf", "type3.pdf", "acroform.pdf", "javascript.pdf", "cmyk-vector.pdf",
-                 "thumbnail.pdf", "owner-password-only.pdf", "annotations.pdf", "weasyprint-cjk.pdf",
-                 "station-form-printed.pdf", "img2pdf-cmyk-jpeg.pdf", "试卷/pillow-paper.pdf"):
-        assert kinds[name][0] == "filed", (name, kinds[name])
-    assert kinds["station-form.pdf"][0] == "filed"
-    assert kinds["cid-not-embedded.pdf"] == ("review", "pdfa_failed")
+    not_filed = {name: kinds[name] for name in [f"公文/{n}" for n in corpus.TO_FILE if n != "cid-not-embedded.pdf"]
+                 + ["试卷/pillow-paper.pdf", "station-form.pdf", "station-form-printed.pdf"]
+                 if kinds[name][0] != "filed"}
+    assert not_filed == {}
+    assert kinds["公文/cid-not-embedded.pdf"] == ("review", "pdfa_failed")
+    assert kinds["scan.jpg"] == ("review", "unknown_category")
     assert kinds["user-password.pdf"] == ("quarantined", "encrypted")
     assert kinds["gigapixel.png"] == ("quarantined", "decompression_bomb")
     assert kinds["gigapixel-in-pdf.pdf"] == ("quarantined", "decompression_bomb")
@@ -92,6 +92,8 @@ def test_a_corpus_of_real_world_files_is_all_accounted_for_and_never_an_internal
     for item in ArchiveItem.objects.all():
         meta = json.loads((data_root.archive / item.folder / "metadata.json").read_text(encoding="utf-8"))
         assert meta["pdfa"]["route"] in ("pikepdf", "ghostscript"), item.source_name
+        if item.source_name in ("scan-cmyk.jpg", "pillow-image.pdf", "scan-3-pages.tif"):
+            assert meta["pdfa"] == {"route": "pikepdf", "validated": True, "findings": []}   # scans: lossless
         with pikepdf.open(data_root.archive / item.folder / "document.pdf") as pdf:
             assert pdf.open_metadata().get("pdfaid:part") == "2"
 
