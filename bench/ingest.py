@@ -200,8 +200,8 @@ def main() -> None:
               f"{base / wall:11.2f}x")
 
 
-def mixed_inputs(work: Path, pages: int, per_stack: int) -> list[tuple[str, Path]]:
-    """The realistic mix (see module docstring) as (inbox-relative name, file); cached in work/mix."""
+def mixed_inputs(work: Path, pages: int, per_stack: int) -> list[tuple[str, Path, int]]:
+    """The realistic mix (see module docstring) as (inbox-relative name, file, pages); cached in work/mix."""
     import random
 
     import img2pdf
@@ -209,7 +209,8 @@ def mixed_inputs(work: Path, pages: int, per_stack: int) -> list[tuple[str, Path
     from pipeline.ingest.scansim import ScanOptions, blank_back, jpeg_bytes, simulate, synthetic_page
     folder = work / "mix"
     if (folder / "done").exists():
-        return [(line.split("\t")[0], Path(line.split("\t")[1])) for line in (folder / "done").read_text().splitlines()]
+        rows = [line.split("\t") for line in (folder / "done").read_text().splitlines()]
+        return [(name, Path(path), int(count)) for name, path, count in rows]
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     rng = random.Random(7)
@@ -217,6 +218,7 @@ def mixed_inputs(work: Path, pages: int, per_stack: int) -> list[tuple[str, Path
     sources = sorted((work / "forms").rglob("*.pdf"))[: max(1, int(pages * 0.80) // per_form)]
     blanks, unmarked, broken = int(pages * 0.05), int(pages * 0.10), int(pages * 0.05)
     made: list[tuple[str, Path]] = []
+    pages_of: dict[str, int] = {}
     per = max(1, per_stack // per_form)
     for number, start in enumerate(range(0, len(sources), per)):
         chunk = sources[start:start + per]
@@ -237,26 +239,33 @@ def mixed_inputs(work: Path, pages: int, per_stack: int) -> list[tuple[str, Path
         letter = folder / f"letter{index:03d}.pdf"
         letter.write_bytes(img2pdf.convert(jpeg_bytes(synthetic_page(None, lines, dpi=200), 200, 75)))
         made.append((f"公文/letter{index:03d}.pdf", letter))
-    left = broken
-    for index in range(max(1, broken // 5)):         # cut-off copies of real stacks (a few pages each) + one empty
-        count = min(left, 5) if index < broken // 5 else 0
-        piece = folder / f"broken{index:03d}.pdf"
-        if count:
-            data = stacks[index % len(stacks)].read_bytes()
-            piece.write_bytes(data[: len(data) // 2])
-            left -= count
-        else:
-            piece.write_bytes(b"")
+    while broken > 0:                                # cut-off scans (a few pages each), as a copy interrupted midway
+        import pikepdf
+        count = min(broken, 5)
+        piece = folder / f"broken{broken:03d}.pdf"
+        with pikepdf.open(stacks[broken % len(stacks)]) as source:
+            whole = pikepdf.new()
+            for page in list(source.pages)[:count]:
+                whole.pages.append(page)
+            buffer = __import__("io").BytesIO()
+            whole.save(buffer)
+        data = buffer.getvalue()
+        piece.write_bytes(data[: len(data) // 2])
         made.append((piece.name, piece))
-    (folder / "done").write_text("\n".join(f"{name}\t{path}" for name, path in made))
-    return made
+        pages_of[piece.name] = count
+        broken -= count
+    for name, path in made:
+        if name not in pages_of:
+            pages_of[name] = _count_pages([path])
+    (folder / "done").write_text("\n".join(f"{name}\t{path}\t{pages_of[name]}" for name, path in made))
+    return [(name, path, pages_of[name]) for name, path in made]
 
 
 def run_mix(work: Path, inputs: list[tuple[str, Path]], label: str) -> dict:
     """One measured 2-worker run over inputs (name, file); every job must end filed, in review or quarantined."""
     root = work / "runs" / label
     shutil.rmtree(root, ignore_errors=True)
-    for name, path in inputs:
+    for name, path, _ in inputs:
         (root / "data" / "inbox" / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, root / "data" / "inbox" / name)
     result = run(work, [], 2, label, keep=True)
@@ -271,8 +280,9 @@ def run_mix(work: Path, inputs: list[tuple[str, Path]], label: str) -> dict:
 def main_mix(args, scans: list[Path], qr_pages: int) -> None:
     """--mix: all-QR stacks and the realistic mix, 2 workers each, --repeats times; pages/min."""
     mix = mixed_inputs(args.work, args.pages, args.per_stack)
-    mix_pages = sum(_count_pages([p]) if p.stat().st_size and p.name.startswith(("stack", "letter")) else
-                    (5 if p.stat().st_size else 1) for _, p in mix)
+    mix_pages = sum(count for _, _, count in mix)
+    print(f"  mix: {len(mix)} files, {mix_pages} pages ({sum(c for n, _, c in mix if n.startswith('公文'))} unmarked, "
+          f"{sum(c for n, _, c in mix if n.startswith('broken'))} in broken files)", flush=True)
     rows: dict[str, list[dict]] = {"all QR": [], "mix": []}
     for repeat in range(args.repeats):
         rows["all QR"].append(run(args.work, scans, 2, f"qr-{repeat}"))

@@ -158,3 +158,20 @@ def test_a_gigapixel_image_inside_a_pdf_is_refused_before_it_is_decoded(tmp_path
     with pytest.raises(UnreadableFile) as caught:
         next(iter_pages(source, 100))
     assert caught.value.code == "decompression_bomb" and "40000×30000" in caught.value.message_zh
+
+
+@pytest.mark.django_db
+def test_a_pdf_no_route_converts_waits_for_review_and_is_filed_as_received_with_the_failure_named(data_root):
+    from pipeline.config import get_config
+    from pipeline.ingest.review import review_file
+    data = corpus.cid_font_not_embedded()
+    drop(data_root.inbox / "公文" / "通知.pdf", data)
+    assert ingest_once(paths=data_root, config=fast_config(0)) == {"review": 1}
+    review = ReviewItem.objects.get()
+    assert review.kind == "pdfa_failed" and "PDF/A" in review.message and "字" in review.message
+    code = review_file(item_id=review.id, category="FW", title="关于开展鉴定工作的通知", paths=data_root,
+                       config=get_config())
+    item = ArchiveItem.objects.get(archival_code=code)
+    meta = json.loads((data_root.archive / item.folder / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["pdfa"]["route"] == "as_received" and meta["pdfa"]["findings"]
+    assert (data_root.archive / item.folder / "original" / "通知.pdf").read_bytes() == data
