@@ -36,6 +36,7 @@ from pipeline.errors import BadInput, StationError
 from pipeline.ingest import jobs
 from pipeline.ingest.identify import Group, GroupingResult, Problem, group_pages, page_infos
 from pipeline.ingest.normalise import Conversion, archival_pdf, original_extract, plain_pdf
+from pipeline.ingest.guards import embedded_text, page_count, page_runs, pdfa_review, until_deadline
 from pipeline.ingest.ocr import OcrFailed, ocr_pdf
 from pipeline.ingest.pages import iter_pages, sniff_format
 from pipeline.ingest.quarantine import free_name, quarantine_file, short_name
@@ -80,46 +81,21 @@ def read(work: Work) -> None:
     """Look at each page: all at QR_DPI, then those without a QR again at READ_DPI (UnreadableFile if broken).
     A file over the page or time limit of [ingest] is not read further: it goes to review whole."""
     station, ink, limits = work.config.station.code, work.config.ingest.blank_page_ink_ratio, work.config.ingest
-    count = _page_count(work.source)
+    count = page_count(work.source)
     if count > limits.max_pages:
         work.oversize = (f"共 {count} 页，超过每个文件 {limits.max_pages} 页的上限（station.toml [ingest] max_pages）",
                          f"{count} pages > max_pages {limits.max_pages}")
         work.infos = []
         return
     deadline = time.monotonic() + limits.max_seconds
-    infos = page_infos(_until(iter_pages(work.source, QR_DPI), deadline, work), station, ink,
+    infos = page_infos(until_deadline(iter_pages(work.source, QR_DPI), deadline, work), station, ink,
                        progress=_page_ticks(work), total=count)
     again = {info.index for info in infos if not info.payloads}
     if again and work.oversize is None:
-        closer = {info.index: info for info in page_infos(_until(iter_pages(work.source, READ_DPI, only=again),
-                                                                 deadline, work), station, ink)}
+        second = until_deadline(iter_pages(work.source, READ_DPI, only=again), deadline, work)
+        closer = {info.index: info for info in page_infos(second, station, ink)}
         infos = [closer.get(info.index, info) for info in infos]
     work.infos = [] if work.oversize else infos
-
-
-def _page_count(source: Path) -> int:
-    """The number of pages, read cheaply (0 when the file cannot say: reading it will tell why)."""
-    try:
-        if sniff_format(source) == "pdf":
-            import pikepdf
-            with pikepdf.open(source) as pdf:
-                return len(pdf.pages)
-        from PIL import Image
-        with Image.open(source) as image:
-            return getattr(image, "n_frames", 1)
-    except Exception:  # noqa: BLE001 — any failure here is reported by iter_pages with its reason
-        return 0
-
-
-def _until(pages, deadline: float, work: Work):
-    """pages, until the time limit passes (then work.oversize says so)."""
-    for page in pages:
-        yield page
-        if time.monotonic() > deadline and work.oversize is None:
-            limit = work.config.ingest.max_seconds
-            work.oversize = (f"读取超过每个文件 {limit:g} 秒的时间上限（station.toml [ingest] max_seconds）",
-                             f"reading took longer than max_seconds {limit:g}")
-            return
 
 
 def _page_ticks(work: Work):
@@ -139,7 +115,7 @@ def identify(work: Work) -> None:
 def group(work: Work) -> None:
     """Split the stack into form instances, cover packets and unmarked runs (an oversize file: one run)."""
     if work.oversize is not None:
-        work.grouping = GroupingResult([Group("unmarked", None, list(range(_page_count(work.source))), 0)], [], [])
+        work.grouping = GroupingResult([Group("unmarked", None, list(range(page_count(work.source))), 0)], [], [])
         return
     codes = {p.instance for info in work.infos for p in info.payloads}
     covers = set(FormInstance.objects.filter(code__in=codes, form__in=COVER_FORMS).values_list("code", flat=True))
@@ -239,29 +215,7 @@ def normalise(work: Work) -> None:
                            work.out / original_dir(entry["pdf"]))
     for entry in [e for e in work.items if e["metadata"]["pdfa"]["route"] == "as_received"]:
         work.items.remove(entry)
-        work.reviews.append(_pdfa_review(work, entry))
-
-
-def _pdfa_review(work: Work, entry: dict) -> dict:
-    """An item no PDF/A route could convert: kept as received, and a person decides (review)."""
-    findings = entry["metadata"]["pdfa"]["findings"]
-    pages = "、".join(str(i + 1) for i in entry["source_pages_0"])
-    message = (f"{work.job.source_name} 第 {pages} 页无法转换为长期保存格式 PDF/A（{_pdfa_reason_zh(findings)}），"
-               "已按收到的原样保留。请确认内容后用 station review file 归档，或提供可转换的版本（如重新导出为 PDF/A、"
-               "嵌入字体）后放入收件箱。")
-    return {"kind": "pdfa_failed", "message": message, "detail": "; ".join(findings)[:2000],
-            "instance_code": entry["instance_code"], "pdf": entry["pdf"], "source_pages_0": entry["source_pages_0"],
-            "title": entry["title"], "text_pdf": entry.get("text_pdf", ""), "metadata": entry["metadata"]}
-
-
-def _pdfa_reason_zh(findings: list[str]) -> str:
-    """The first PDF/A finding in words staff understand."""
-    text = " ".join(findings).lower()
-    for needle, words in (("not embedded", "字体未嵌入"), (".notdef", "文字的字形缺失（字体未嵌入）"),
-                          ("annotation", "含批注或表单域"), ("cmyk", "含印刷色（CMYK）"), ("type 3", "含 Type3 字体")):
-        if needle in text:
-            return words
-    return "格式检查未通过"
+        work.reviews.append(pdfa_review(work, entry))
 
 
 def original_dir(pdf_name: str) -> str:
@@ -551,18 +505,6 @@ _PROBLEM_ZH = {
 }
 
 
-def page_runs(pages: list[int], most: int = 12) -> str:
-    """Page numbers as runs ("1–9998" rather than 9,998 numbers); beyond `most` runs, a count."""
-    runs, numbers = [], sorted(set(pages))
-    for number in numbers:
-        if runs and number == runs[-1][1] + 1:
-            runs[-1][1] = number
-        else:
-            runs.append([number, number])
-    text = "、".join(f"{a}–{b}" if b > a + 1 else ("、".join(map(str, range(a, b + 1)))) for a, b in runs[:most])
-    return text + (f" 等（共 {len(numbers)} 页）" if len(runs) > most else ("" if len(numbers) < 10 else f"（共 {len(numbers)} 页）"))
-
-
 def _problem_zh(problems: list[Problem], instance: FormInstance | None, grp: Group) -> str:
     what = "；".join(_PROBLEM_ZH.get(p.kind, p.kind).format(pages=page_runs(p.pages)) for p in problems)
     name = instance.title if instance else f"表单 {grp.instance_code}"
@@ -658,16 +600,6 @@ def _ocr_text(work: Work, number: int, grp: Group) -> str:
         text = embedded_text(plain)
     text_file.write_text(text, encoding="utf-8")
     return text
-
-
-def embedded_text(pdf_path: Path) -> str:
-    """The text a born-digital PDF carries (pdfium), pages separated by form feeds."""
-    import pypdfium2 as pdfium
-    document = pdfium.PdfDocument(str(pdf_path))
-    try:
-        return "\f".join(page.get_textpage().get_text_range() for page in document)
-    finally:
-        document.close()
 
 
 def flatten(data: object) -> str:
