@@ -317,10 +317,10 @@ RESUME_AT = {State.CLAIMED: "read", State.RESERVED: "write", State.COMMITTED: "i
 
 def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
             progress: Callable[[str, str, int], None] | None = None) -> str:
-    """Run (or resume) one locked job through STAGES; return its final state (or "retry", "stuck"). Never raises.
+    """Run (or resume) one locked job through STAGES; return its final state (or "retry", "stuck").
 
-    Every run counts as an attempt; a job started max_attempts times without finishing is set aside:
-    quarantined if it has no 档号 yet, else marked stuck (kept, not resumed, shown by `status`)."""
+    Never raises, except on a full disk. A job that failed max_attempts times after its 档号 were reserved
+    is marked stuck (kept, not resumed, shown by `status`); a worker killed mid-way is no failure."""
     job.refresh_from_db()
     if job.state not in RESUME_AT or job.reason.get("stuck"):
         return "stuck" if job.reason.get("stuck") else job.state
@@ -330,8 +330,6 @@ def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
     work = Work(job=job, paths=paths, config=config, source=source, progress=progress)
     if job.attempts >= config.ingest.max_attempts:
         return _give_up(work)
-    job.attempts += 1
-    IngestJob.objects.filter(pk=job.pk).update(attempts=job.attempts)
     names = [name for name, _ in STAGES]
     reserved_before = job.state != State.CLAIMED
     for name, stage in STAGES[names.index(RESUME_AT[job.state]):]:
@@ -362,10 +360,11 @@ def _failed(work: Work, stage: str, exc: Exception, *, reserved: bool) -> str:
         raise exc                  # not the file's fault: stop this worker with a plain message; resumed later
     error = _error_of(work, stage, exc)
     if reserved:
+        work.job.attempts += 1
         log.error("job %s (%s) failed at %s (attempt %d of %d); will resume", work.job.pk, work.job.source_name,
                   stage, work.job.attempts, work.config.ingest.max_attempts)
-        IngestJob.objects.filter(pk=work.job.pk).update(reason={**error, "attempts": work.job.attempts})
         work.job.reason = {**error, "attempts": work.job.attempts}
+        IngestJob.objects.filter(pk=work.job.pk).update(reason=work.job.reason, attempts=work.job.attempts)
         if work.job.attempts >= work.config.ingest.max_attempts:
             return _give_up(work)
         return "retry"
@@ -374,7 +373,7 @@ def _failed(work: Work, stage: str, exc: Exception, *, reserved: bool) -> str:
 
 
 def _give_up(work: Work) -> str:
-    """A job that did not finish in max_attempts runs: quarantined (no 档号 yet) or stuck (档号 reserved)."""
+    """A job that failed max_attempts times: stuck when its 档号 are reserved (else quarantined)."""
     job, last = work.job, dict(work.job.reason or {})
     stage = last.get("stage", "?")
     if job.state == State.CLAIMED:
