@@ -1,6 +1,12 @@
 """Ingest end to end: N scanned pages of real QR-marked forms (JPEG in PDF, 200 dpi) → filed, catalogued, indexed.
 
-    .venv/bin/python bench/ingest.py [--pages 500] [--per-stack 50] [--repeats 3] [--work DIR]
+    .venv/bin/python bench/ingest.py [--pages 500] [--per-stack 50] [--repeats 3] [--work DIR] [--mix]
+
+--mix: instead of baseline / 1 worker / 2 workers, time 2 workers on the all-QR stacks and on a
+realistic mix of the same size (`mixed_inputs`): about 80 % of pages QR-marked forms in shuffled
+stacks (one page in eight of them fed upside down, i.e. 10 % of all pages), 10 % unmarked pages that
+need OCR (letters in inbox/公文/), 5 % blank duplex backs inside the stacks, 5 % in broken files
+(cut-off PDFs, an empty file). Every input must end filed, in review or quarantined.
 
 The input is built once (and cached in --work): a round with its candidates, the real
 registration form of every candidate rendered by pipeline.forms.service.forms_generate, then
@@ -105,13 +111,15 @@ def _candidates(round_, start: int, count: int, model, check_digit) -> list:
     return model.objects.bulk_create(rows)
 
 
-def run(work: Path, scans: list[Path], workers: int, label: str) -> dict:
-    """One measured run in a fresh data root: wall and CPU seconds, items filed, jobs not filed."""
+def run(work: Path, scans: list[Path], workers: int, label: str, keep: bool = False) -> dict:
+    """One measured run in a fresh data root: wall and CPU seconds, items filed, jobs not filed.
+    keep: the inbox was filled by the caller, and the data root is left for it to inspect."""
     from pipeline.paths import config_dir
 
     root = work / "runs" / label
-    shutil.rmtree(root, ignore_errors=True)
-    (root / "data" / "inbox").mkdir(parents=True)
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
+    (root / "data" / "inbox").mkdir(parents=True, exist_ok=True)
     shutil.copy(work / "seed.sqlite3", root / "station.sqlite3")
     config = root / "config"
     shutil.copytree(config_dir(), config)
@@ -123,15 +131,17 @@ def run(work: Path, scans: list[Path], workers: int, label: str) -> dict:
            "DATABASE_URL": f"sqlite:///{root / 'station.sqlite3'}"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipeline", "ingest", "--once", "--workers", str(workers)],
-                   env=env, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-m", "pipeline", "ingest", "--once", "--workers", str(workers)],
+                          env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+    assert done.returncode in (0, 8), done.returncode      # 8: something was quarantined (the broken files)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     db = sqlite3.connect(root / "station.sqlite3")
     items = db.execute("select count(*) from catalog_archiveitem").fetchone()[0]
     unfinished = db.execute("select count(*) from catalog_ingestjob where state != 'filed'").fetchone()[0]
     db.close()
-    shutil.rmtree(root, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(root, ignore_errors=True)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall": wall, "cpu": cpu, "items": items, "unfinished": unfinished}
 
@@ -154,6 +164,7 @@ def main() -> None:
     parser.add_argument("--per-stack", type=int, default=50)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-ingest")
+    parser.add_argument("--mix", action="store_true", help="all-QR stacks vs a realistic mix, 2 workers")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     setup_django(args.work)
@@ -165,6 +176,9 @@ def main() -> None:
     print(f"# bench/ingest.py {dt.datetime.now():%Y-%m-%d %H:%M} cores={os.cpu_count()} "
           f"load={os.getloadavg()}  input: {pages} pages, {forms} registration forms of {per_form} pages, "
           f"{len(scans)} stacks ({time.perf_counter() - t0:.1f}s to seed or reuse, {args.work})", flush=True)
+    if args.mix:
+        main_mix(args, scans, pages)
+        return
     rows: dict[str, list[dict]] = {"baseline": [], "1 worker": [], "2 workers": []}
     for repeat in range(args.repeats):
         wall, cpu, made = baseline(args.work, scans)
@@ -184,6 +198,103 @@ def main() -> None:
         cpu = statistics.median(r["cpu"] for r in values)
         print(f"{name:<10} {wall:7.1f} {pages / wall * 60:10.0f} {cpu:7.1f} {cpu / pages * 1000:12.1f} "
               f"{base / wall:11.2f}x")
+
+
+def mixed_inputs(work: Path, pages: int, per_stack: int) -> list[tuple[str, Path, int]]:
+    """The realistic mix (see module docstring) as (inbox-relative name, file, pages); cached in work/mix."""
+    import random
+
+    import img2pdf
+
+    from pipeline.ingest.scansim import ScanOptions, blank_back, jpeg_bytes, simulate, synthetic_page
+    folder = work / "mix"
+    if (folder / "done").exists():
+        rows = [line.split("\t") for line in (folder / "done").read_text().splitlines()]
+        return [(name, Path(path), int(count)) for name, path, count in rows]
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    rng = random.Random(7)
+    per_form = int((work / "seed.done").read_text())
+    sources = sorted((work / "forms").rglob("*.pdf"))[: max(1, int(pages * 0.80) // per_form)]
+    blanks, unmarked, broken = int(pages * 0.05), int(pages * 0.10), int(pages * 0.05)
+    made: list[tuple[str, Path]] = []
+    pages_of: dict[str, int] = {}
+    per = max(1, per_stack // per_form)
+    for number, start in enumerate(range(0, len(sources), per)):
+        chunk = sources[start:start + per]
+        upside = tuple(range(rng.randrange(1, 9), len(chunk) * per_form + 1, 8))
+        raw = simulate(chunk, folder / "raw" / str(number), ScanOptions(dpi=200, seed=100 + number, shuffle=True,
+                                                                        stack=True, upside_down=upside))[0]
+        made.append((f"stack{number:03d}.pdf", raw))
+    stacks = [path for _, path in made]
+    for index in range(blanks):                      # blank backs slipped into the stacks
+        import pikepdf
+        target = stacks[index % len(stacks)]
+        back = img2pdf.convert(jpeg_bytes(blank_back(200, rng), 200, 75))
+        with pikepdf.open(target, allow_overwriting_input=True) as pdf, pikepdf.open(__import__("io").BytesIO(back)) as b:
+            pdf.pages.insert(rng.randrange(len(pdf.pages) + 1), b.pages[0])
+            pdf.save(target)
+    for index in range(unmarked):                    # letters without a QR: OCR decides nothing, the folder does
+        lines = [f"关于第 {index + 1} 批考评员培训的通知", "各有关单位：", "现将培训安排通知如下，请准时参加。"]
+        letter = folder / f"letter{index:03d}.pdf"
+        letter.write_bytes(img2pdf.convert(jpeg_bytes(synthetic_page(None, lines, dpi=200), 200, 75)))
+        made.append((f"公文/letter{index:03d}.pdf", letter))
+    while broken > 0:                                # cut-off scans (a few pages each), as a copy interrupted midway
+        import pikepdf
+        count = min(broken, 5)
+        piece = folder / f"broken{broken:03d}.pdf"
+        with pikepdf.open(stacks[broken % len(stacks)]) as source:
+            whole = pikepdf.new()
+            for page in list(source.pages)[:count]:
+                whole.pages.append(page)
+            buffer = __import__("io").BytesIO()
+            whole.save(buffer)
+        data = buffer.getvalue()
+        piece.write_bytes(data[: len(data) // 2])
+        made.append((piece.name, piece))
+        pages_of[piece.name] = count
+        broken -= count
+    for name, path in made:
+        if name not in pages_of:
+            pages_of[name] = _count_pages([path])
+    (folder / "done").write_text("\n".join(f"{name}\t{path}\t{pages_of[name]}" for name, path in made))
+    return [(name, path, pages_of[name]) for name, path in made]
+
+
+def run_mix(work: Path, inputs: list[tuple[str, Path]], label: str) -> dict:
+    """One measured 2-worker run over inputs (name, file); every job must end filed, in review or quarantined."""
+    root = work / "runs" / label
+    shutil.rmtree(root, ignore_errors=True)
+    for name, path, _ in inputs:
+        (root / "data" / "inbox" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, root / "data" / "inbox" / name)
+    result = run(work, [], 2, label, keep=True)
+    db = sqlite3.connect(root / "station.sqlite3")
+    states = dict(db.execute("select state, count(*) from catalog_ingestjob group by state").fetchall())
+    db.close()
+    shutil.rmtree(root, ignore_errors=True)
+    assert set(states) <= {"filed", "review", "quarantined"}, states
+    return {**result, "states": states}
+
+
+def main_mix(args, scans: list[Path], qr_pages: int) -> None:
+    """--mix: all-QR stacks and the realistic mix, 2 workers each, --repeats times; pages/min."""
+    mix = mixed_inputs(args.work, args.pages, args.per_stack)
+    mix_pages = sum(count for _, _, count in mix)
+    print(f"  mix: {len(mix)} files, {mix_pages} pages ({sum(c for n, _, c in mix if n.startswith('公文'))} unmarked, "
+          f"{sum(c for n, _, c in mix if n.startswith('broken'))} in broken files)", flush=True)
+    rows: dict[str, list[dict]] = {"all QR": [], "mix": []}
+    for repeat in range(args.repeats):
+        rows["all QR"].append(run(args.work, scans, 2, f"qr-{repeat}"))
+        rows["mix"].append(run_mix(args.work, mix, f"mix-{repeat}"))
+        print(f"  repeat {repeat + 1}: " + ", ".join(f"{k} {v[-1]['wall']:.1f}s" for k, v in rows.items()), flush=True)
+    print(f"\nmedian of {args.repeats}, 2 workers; load after: {os.getloadavg()}")
+    print(f"{'input':<8} {'pages':>6} {'wall s':>7} {'pages/min':>10} {'CPU s':>7}  outcome")
+    for name, count in (("all QR", qr_pages), ("mix", mix_pages)):
+        wall = statistics.median(r["wall"] for r in rows[name])
+        cpu = statistics.median(r["cpu"] for r in rows[name])
+        print(f"{name:<8} {count:6d} {wall:7.1f} {count / wall * 60:10.0f} {cpu:7.1f}  "
+              f"items {rows[name][-1]['items']}, jobs {rows[name][-1].get('states', 'all filed')}")
 
 
 def _count_pages(scans: list[Path]) -> int:

@@ -56,6 +56,9 @@ class IngestSettings(BaseModel):
     stable_seconds: float = Field(default=2.0, ge=0)
     rescan_seconds: float = Field(default=30.0, gt=0)
     blank_page_ink_ratio: float = Field(default=0.002, ge=0, le=0.1)
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    max_pages: int = Field(default=500, ge=1)
+    max_seconds: float = Field(default=900.0, gt=0)
 
 
 class SearchSettings(BaseModel):

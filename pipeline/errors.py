@@ -21,6 +21,7 @@ class ExitCode(enum.IntEnum):
     NOT_FOUND = 5      # no such round, item, user...
     REFUSED = 6        # wrong password, role not allowed, separation of duties
     INTEGRITY = 7      # verify found a problem in the archive or audit log
+    ATTENTION = 8      # ingest --once: a file was quarantined or a job is stuck (for cron alerts)
 
 
 class StationError(Exception):
@@ -68,6 +69,13 @@ class NotFound(StationError):
 class Refused(StationError):
     exit_code = ExitCode.REFUSED
     code = "refused"
+
+
+class NeedsAttention(StationError):
+    """The run finished, but something waits for a person (quarantined files, stuck jobs)."""
+
+    exit_code = ExitCode.ATTENTION
+    code = "needs_attention"
 
 
 class IntegrityProblem(StationError):

@@ -6,6 +6,7 @@ document.pdf, original/<name>, metadata.json and manifest-sha256.txt.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from pipeline.domain import ArchivalCode
-from pipeline.errors import Conflict
+from pipeline.errors import Conflict, StationError
 from pipeline.keys import ArchiveKey, encrypt
 from pipeline.paths import DataPaths
 
@@ -52,6 +53,13 @@ def _write_bytes(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def disk_full(path: Path, exc: OSError) -> StationError:
+    """The plain message for a full disk (ENOSPC) while writing path."""
+    return StationError(f"磁盘空间已满，无法写入 {path.parent}。已写了一半的临时文件已删除，已有文件未受影响。"
+                        "请清理磁盘空间（或扩容）后重新运行；未处理完的文件会自动续办。",
+                        f"ENOSPC writing {path}: {exc}", code="disk_full")
 
 
 def _copy_file(source: Path, target: Path) -> None:
@@ -95,9 +103,15 @@ def _place_original(source: Path, target: Path) -> str | None:
 def write_file_atomic(path: Path, data: bytes) -> None:
     """Write a small file via a unique temp file, fsync and rename: a reader never sees half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    _write_bytes(tmp, data)
-    os.replace(tmp, path)
+    tmp = path.with_name(f".{path.name[:100]}.{uuid.uuid4().hex}.tmp")
+    try:
+        _write_bytes(tmp, data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)          # never leave a 0-byte or half temp file behind
+        if exc.errno == errno.ENOSPC:
+            raise disk_full(path, exc) from exc
+        raise
     fsync_dir(path.parent)
 
 

@@ -9,13 +9,16 @@ import sys
 import time
 from pathlib import Path
 
+from contextlib import contextmanager
+
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from pipeline.catalog.selectors import outstanding_by_round
 from pipeline.cli.common import JsonOption, acting_user, console, emit
 from pipeline.config import get_config
-from pipeline.errors import StationError
+from pipeline.errors import NeedsAttention, StationError
 from pipeline.ingest.jobs import ingest_status
 from pipeline.ingest.quarantine import quarantine_list, quarantine_retry
 from pipeline.paths import DataPaths, data_paths
@@ -29,7 +32,9 @@ WorkersOption = typer.Option(1, "--workers", min=1, max=16, help="并行处理�
 OUTCOME_ZH = {"filed": "已归档", "review": "部分页面待人工处理", "quarantined": "已隔离",
               "duplicate": "重复文件（已归档过）", "gone": "已被其他进程领取", "unclaimed": "无法领取（见日志）",
               "claimed": "未完成（将续办）", "reserved": "未完成（将续办）", "committed": "未完成（将续办）",
-              "indexed": "未完成（将续办）"}
+              "indexed": "未完成（将续办）", "retry": "出错，下次运行时重试", "stuck": "多次失败，已停止重试（见 station status）",
+              "changed": "文件仍在变化（稍后再取）"}
+IGNORED_ZH = {"symlink": "符号链接", "fifo": "命名管道", "socket": "套接字", "device": "设备文件", "other": "特殊文件"}
 
 
 def _paths(inbox: Path | None) -> tuple[DataPaths, Path]:
@@ -83,21 +88,65 @@ def watch(poll: bool = typer.Option(False, "--poll", help="轮询模式（网络
 
 
 def ingest(once: bool = typer.Option(False, "--once", help="处理完收件箱中现有文件后退出"),
-           inbox: Path = InboxOption, workers: int = WorkersOption) -> None:
-    """归档收件箱中的文件（--once：处理完即退出；否则同 station watch）。"""
+           inbox: Path = InboxOption, workers: int = WorkersOption,
+           retry_stuck: bool = typer.Option(False, "--retry-stuck", help="先让多次失败而停止重试的作业重新处理")) -> None:
+    """归档收件箱中的文件（--once：处理完即退出；否则同 station watch）。
+
+    --once 结束时，若本次有文件被隔离、出错待重试，或有作业多次失败已停止重试，退出码为 8（供定时任务报警）。"""
     if not once:
         watch(poll=False, inbox=inbox, workers=workers)
         return
     from pipeline.ingest.flow import ingest_once  # here: CLI start-up time (PDF, QR and search libraries)
+    from pipeline.ingest.jobs import jobs_stuck, jobs_unstick
     config, (paths, folder) = get_config(), _paths(inbox)
+    if retry_stuck:
+        console.print(f"已恢复 {jobs_unstick()} 个停止重试的作业。")
     helpers = _helpers(["ingest", "--once", *(["--inbox", str(folder)] if inbox else [])], workers)
-    counts = ingest_once(paths=paths, config=config, inbox=folder)
+    with _ingest_progress(folder) as progress:
+        counts = ingest_once(paths=paths, config=config, inbox=folder, progress=progress)
     failed = [helper.wait() for helper in helpers]
     parts = [f"{OUTCOME_ZH.get(k, k)} {v}" for k, v in sorted(counts.items())]
     console.print("收件箱处理完毕：" + ("，".join(parts) if parts else "没有待处理的文件"))
     if any(failed):
         raise StationError("部分并行处理进程异常退出，详见日志 var/station.log；未完成的文件会在下次运行时续办。",
                            f"helper exit codes {failed}", code="worker_failed")
+    _raise_if_attention(counts, len(jobs_stuck()))
+
+
+def _raise_if_attention(counts: dict[str, int], stuck: int) -> None:
+    """Exit code 8 when anything needs a person: quarantined, failing, stuck."""
+    quarantined, retry = counts.get("quarantined", 0), counts.get("retry", 0)
+    if quarantined or retry or stuck:
+        raise NeedsAttention(f"需要人工处理：本次隔离 {quarantined} 个文件，出错待重试 {retry} 个，"
+                             f"停止重试的作业 {stuck} 个。请查看 station quarantine list 与 station status。",
+                             f"quarantined={quarantined} retry={retry} stuck={stuck}")
+
+
+@contextmanager
+def _ingest_progress(folder: Path):
+    """A Rich progress display (files and pages) on a terminal; None (no output) otherwise."""
+    if not console.is_terminal:
+        yield None
+        return
+    from pipeline.ingest.watch import inbox_files
+    total = len(inbox_files(folder)) if folder.is_dir() else 0
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[pages]}"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("归档", total=total or None, pages="")
+        pages = {"done": 0, "current": 0}
+
+        def tick(stage: str, name: str, count: int) -> None:
+            if stage == "file":
+                pages["done"] += pages["current"]
+                pages["current"] = 0
+                bar.update(task, advance=1, total=max(total, int(bar.tasks[0].completed) + 1))
+            elif stage == "page":
+                pages["current"] = count
+            short = name if len(name) <= 30 else name[:27] + "…"
+            bar.update(task, description=f"归档 {short}" if name else "归档",
+                       pages=f"已读 {pages['done'] + pages['current']} 页")
+        yield tick
 
 
 def status(as_json: bool = JsonOption) -> None:
@@ -113,6 +162,12 @@ def status(as_json: bool = JsonOption) -> None:
         console.print(f"最早的待处理项：{oldest}")
         for round_code, count in row["outstanding_forms"].items():
             console.print(f"批次 {round_code}：未交回归档的表单 {count} 份（station rounds outstanding {round_code}）")
+        for job in row["stuck"]:
+            console.print(f"[red]停止重试[/]：{job['source_name']}（档号 {'、'.join(job['archival_codes']) or '无'}，"
+                          f"步骤 {job['stage']}，{job['attempts']} 次）：{job['message']}")
+        for entry in row["ignored"]:
+            console.print(f"[yellow]收件箱中不处理[/]：{entry['path']}（{IGNORED_ZH.get(entry['kind'], entry['kind'])}，"
+                          "请移出收件箱或换成普通文件）")
 
     emit(data, as_json, render)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 
@@ -66,13 +67,17 @@ def main(argv: list[str] | None = None) -> int:
     except StationError as exc:
         return _report(exc)
     except DatabaseError as exc:
+        if _disk_full(exc):
+            return _disk_full_report(argv, exc)
         if not catalog_ready():
             log.warning("database error before init: %s", exc)
             return _report(_not_initialised())
         log.exception("unexpected database error running %s", argv)
         err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，请联系系统维护人员。")
         return int(ExitCode.FAILURE)
-    except Exception:  # noqa: BLE001 — the edge: log the trace, tell staff what to do
+    except Exception as exc:  # noqa: BLE001 — the edge: log the trace, tell staff what to do
+        if _disk_full(exc):
+            return _disk_full_report(argv, exc)
         log.exception("unexpected error running %s", argv)
         err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，请联系系统维护人员。")
         return int(ExitCode.FAILURE)
@@ -95,6 +100,24 @@ def _not_initialised() -> NotInitialised:
     return NotInitialised(f"数据目录 {root} 尚未初始化（或目录数据库需要升级）：请先运行 station init"
                           f"（可重复执行，不会改动已有数据）；若数据在别处，请设置环境变量 STATION_DATA 指向它。",
                           f"catalog database missing or not migrated under {root}")
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """True for "no space left on device", from the OS or from the database."""
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "disk is full" in str(exc).lower() \
+                or "no space left" in str(exc).lower():
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _disk_full_report(argv, exc: BaseException) -> int:
+    """A plain message for a full disk: nothing filed is harmed, unfinished files resume."""
+    log.error("disk full running %s: %s", argv, exc)
+    err_console.print("[bold red]错误[/]：磁盘空间已满，命令未能完成（已有档案未受影响）。"
+                      "请清理磁盘空间或扩容后重新运行；未处理完的文件会自动续办。")
+    return int(ExitCode.FAILURE)
 
 
 def run() -> None:

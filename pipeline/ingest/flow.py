@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import errno
+import json
 import logging
 import os
 import shutil
@@ -37,11 +39,12 @@ from pipeline.errors import BadInput, StationError
 from pipeline.ingest import jobs
 from pipeline.ingest.decide import group_set_aside, not_archived, reprint_conflict
 from pipeline.ingest.identify import Group, GroupingResult, Problem, group_pages, page_infos
-from pipeline.ingest.normalise import archival_pdf, original_extract
-from pipeline.ingest.ocr import ocr_pdf
+from pipeline.ingest.normalise import Conversion, archival_pdf, original_extract, plain_pdf
+from pipeline.ingest.guards import embedded_text, page_count, page_runs, pdfa_review, until_deadline
+from pipeline.ingest.ocr import OcrFailed, ocr_pdf
 from pipeline.ingest.pages import iter_pages, sniff_format
-from pipeline.ingest.quarantine import free_name, quarantine_file
-from pipeline.ingest.watch import StableTracker, category_hint, inbox_files
+from pipeline.ingest.quarantine import free_name, quarantine_file, short_name
+from pipeline.ingest.watch import StableTracker, category_hint, inbox_files, settled
 from pipeline.keys import decrypt, encrypt, key_require
 from pipeline.numbering import item_number_allocate
 from pipeline.paths import DataPaths
@@ -71,6 +74,8 @@ class Work:
     items: list[dict] = field(default_factory=list)       # to be filed (the plan)
     reviews: list[dict] = field(default_factory=list)     # to wait for a person
     set_aside: list[str] = field(default_factory=list)    # groups quarantined on their own (file names)
+    oversize: tuple[str, str] | None = None                # (Chinese reason, English detail): over a limit
+    progress: Callable[[str, str, int], None] | None = None
 
     @property
     def out(self) -> Path:
@@ -81,27 +86,45 @@ class Work:
 
 
 def read(work: Work) -> None:
-    """Look at each page: all at QR_DPI, then those without a QR again at READ_DPI (UnreadableFile if broken)."""
-    station, ink = work.config.station.code, work.config.ingest.blank_page_ink_ratio
-    infos = page_infos(iter_pages(work.source, QR_DPI), station, ink)
+    """Look at each page: all at QR_DPI, then those without a QR again at READ_DPI (UnreadableFile if broken).
+    A file over the page or time limit of [ingest] is not read further: it goes to review whole."""
+    station, ink, limits = work.config.station.code, work.config.ingest.blank_page_ink_ratio, work.config.ingest
+    count = page_count(work.source)
+    if count > limits.max_pages:
+        work.oversize = (f"共 {count} 页，超过每个文件 {limits.max_pages} 页的上限（station.toml [ingest] max_pages）",
+                         f"{count} pages > max_pages {limits.max_pages}")
+        work.infos = []
+        return
+    deadline = time.monotonic() + limits.max_seconds
+    infos = page_infos(until_deadline(iter_pages(work.source, QR_DPI), deadline, work), station, ink,
+                       progress=_page_ticks(work), total=count)
     again = {info.index for info in infos if not info.payloads}
-    if again:
-        closer = {info.index: info for info in page_infos(iter_pages(work.source, READ_DPI, only=again), station, ink,
-                                                          orient=True)}
+    if again and work.oversize is None:
+        second = until_deadline(iter_pages(work.source, READ_DPI, only=again), deadline, work)
+        closer = {info.index: info for info in page_infos(second, station, ink, orient=True)}
         infos = [closer.get(info.index, info) for info in infos]
-    work.infos = infos
+    work.infos = [] if work.oversize else infos
+
+
+def _page_ticks(work: Work):
+    if work.progress is None:
+        return None
+    return lambda done, total: work.progress("page", work.job.source_name, done)
 
 
 def identify(work: Work) -> None:
     """Refuse a file with nothing on it: every page blank."""
-    if work.infos and all(info.blank for info in work.infos):
+    if work.oversize is None and work.infos and all(info.blank for info in work.infos):
         raise BadInput(f"文件 {work.job.source_name} 的 {len(work.infos)} 页全部是空白页，没有可归档的内容。"
                        "请检查扫描时纸张是否放反，重新扫描后放入收件箱。",
                        f"{work.job.source_name}: all {len(work.infos)} pages blank", code="all_blank")
 
 
 def group(work: Work) -> None:
-    """Split the stack into form instances, cover packets and unmarked runs."""
+    """Split the stack into form instances, cover packets and unmarked runs (an oversize file: one run)."""
+    if work.oversize is not None:
+        work.grouping = GroupingResult([Group("unmarked", None, list(range(page_count(work.source))), 0)], [], [])
+        return
     codes = {p.instance for info in work.infos for p in info.payloads}
     covers = set(FormInstance.objects.filter(code__in=codes, form__in=COVER_FORMS).values_list("code", flat=True))
     work.grouping = group_pages(work.infos, work.config.station.code, covers)
@@ -109,6 +132,13 @@ def group(work: Work) -> None:
 
 def classify(work: Work) -> None:
     """Decide for each group what it is filed as, or why it waits for a person."""
+    if work.oversize is not None:
+        grp = work.grouping.groups[0]
+        work.reviews.append(_review(work, 1, grp, "too_large",
+                                    f"{work.job.source_name} {work.oversize[0]}，未自动识别，以免耽误其他文件。"
+                                    "请拆分成较小的文件后放入收件箱，或确认类别和题名后用 station review file 整件归档。",
+                                    work.oversize[1]))
+        return
     instances = {fi.code: fi for fi in FormInstance.objects.select_related("round").filter(
         code__in=[g.instance_code for g in work.grouping.groups if g.instance_code])}
     several = len([g for g in work.grouping.groups if g.kind == "unmarked"]) > 1
@@ -201,18 +231,29 @@ def normalise(work: Work) -> None:
                 if entry in plans:
                     plans.remove(entry)
             _set_aside(work, entry.get("number", 0), entry["source_pages_0"], "normalise", exc)
+    for entry in [e for e in work.items if e["metadata"]["pdfa"]["route"] == "as_received"]:
+        work.items.remove(entry)
+        work.reviews.append(pdfa_review(work, entry))
 
 
 def _normalise_entry(work: Work, entry: dict, *, split: bool) -> None:
-    """One item's (or review's) archival PDF, pages upright, and its own pages of the original."""
+    """One item's (or review's) archival PDF, pages upright, by the strongest route that works, and its own
+    pages of the original."""
     target = work.out / entry["pdf"]
+    conversion = Conversion(**entry.get("conversion", {}))
     if not target.exists():
         partial = target.with_name(f".{target.name}.part")
         text_pdf = work.out / entry["text_pdf"] if entry.get("text_pdf") else None
         archival_pdf(work.source, entry["source_pages_0"], partial, title=entry["title"],
                      author=work.config.station.name, subject=entry.get("subject", ""),
-                     keywords=entry.get("keywords", ""), text_layer_pdf=text_pdf, turns=entry.get("turns"))
+                     keywords=entry.get("keywords", ""), text_layer_pdf=text_pdf, turns=entry.get("turns"),
+                     conversion=conversion)
+        (work.out / f"{target.name}.pdfa.json").write_text(json.dumps(conversion.__dict__), encoding="utf-8")
         os.replace(partial, target)
+    else:
+        saved = work.out / f"{target.name}.pdfa.json"
+        conversion = Conversion(**json.loads(saved.read_text(encoding="utf-8"))) if saved.exists() else conversion
+    entry["metadata"]["pdfa"] = conversion.as_metadata()
     entry["metadata"]["original"] = "pages" if split else "whole"
     if split:
         original_pages(work.source, work.job.source_name, entry["source_pages_0"],
@@ -234,7 +275,7 @@ def original_pages(source: Path, source_name: str, page_indices: list[int], fold
             runs.append(f"{start}-{page}" if page != start else str(start))
             start = None
     suffix = ".pdf" if sniff_format(source) == "pdf" else ".tif"
-    target = folder / f"{Path(source_name).stem}.p{'_'.join(runs)}{suffix}"
+    target = folder / f"{Path(short_name(source_name, '')).stem}.p{'_'.join(runs)[:60]}{suffix}"
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.part")
@@ -338,15 +379,20 @@ RESUME_AT = {State.CLAIMED: "read", State.RESERVED: "write", State.COMMITTED: "i
 
 
 def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
-            progress: Callable[[str, str], None] | None = None) -> str:
-    """Run (or resume) one locked job through STAGES; return its final state. Never raises."""
+            progress: Callable[[str, str, int], None] | None = None) -> str:
+    """Run (or resume) one locked job through STAGES; return its final state (or "retry", "stuck").
+
+    Never raises, except on a full disk. A job that failed max_attempts times after its 档号 were reserved
+    is marked stuck (kept, not resumed, shown by `status`); a worker killed mid-way is no failure."""
     job.refresh_from_db()
-    if job.state not in RESUME_AT:
-        return job.state
+    if job.state not in RESUME_AT or job.reason.get("stuck"):
+        return "stuck" if job.reason.get("stuck") else job.state
     source = jobs.job_source(paths, job)
     if source is None:
         return _source_gone(paths, job)
-    work = Work(job=job, paths=paths, config=config, source=source)
+    work = Work(job=job, paths=paths, config=config, source=source, progress=progress)
+    if job.attempts >= config.ingest.max_attempts:
+        return _give_up(work)
     names = [name for name, _ in STAGES]
     reserved_before = job.state != State.CLAIMED
     for name, stage in STAGES[names.index(RESUME_AT[job.state]):]:
@@ -355,27 +401,65 @@ def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
         except Exception as exc:  # noqa: BLE001 — the worker never dies on one file
             return _failed(work, name, exc, reserved=reserved_before or names.index(name) > names.index("reserve"))
         if progress:
-            progress(name, job.source_name)
+            progress(name, job.source_name, len(work.infos))
     return work.job.state
 
 
-def _failed(work: Work, stage: str, exc: Exception, *, reserved: bool) -> str:
-    """Before reservation: quarantine with the reason. After: keep the job to be resumed."""
-    if reserved:
-        log.exception("job %s (%s) failed at %s; will resume", work.job.pk, work.job.source_name, stage)
-        IngestJob.objects.filter(pk=work.job.pk).update(attempts=work.job.attempts + 1)
-        return work.job.state
+def _error_of(work: Work, stage: str, exc: Exception) -> dict:
+    """The reason record of a failure: ours (StationError) as it is, anything else as an internal error."""
     if isinstance(exc, StationError):
-        log.warning("quarantine %s at %s: %s %s", work.job.source_name, stage, exc.code, exc.detail)
-        error = exc.as_dict()
-    else:
-        log.exception("unexpected error at %s on %s", stage, work.job.source_name)
-        error = {"code": "internal_error", "detail": f"{stage}: {traceback.format_exc()}",
-                 "message": f"处理文件 {work.job.source_name} 时发生内部错误（步骤 {stage}）。"
-                            "文件已隔离，未做任何改动；请联系系统维护人员查看日志 var/station.log，"
-                            "问题解决后执行 station quarantine retry。"}
-    job_quarantine(paths=work.paths, job=work.job, source=work.source, error={**error, "stage": stage})
+        log.warning("%s failed at %s: %s %s", work.job.source_name, stage, exc.code, exc.detail)
+        return {**exc.as_dict(), "stage": stage}
+    log.exception("unexpected error at %s on %s", stage, work.job.source_name)
+    return {"code": "internal_error", "detail": f"{stage}: {traceback.format_exc()}", "stage": stage,
+            "message": f"处理文件 {work.job.source_name} 时发生内部错误（步骤 {stage}）。"
+                       "文件已隔离，未做任何改动；请联系系统维护人员查看日志 var/station.log，"
+                       "问题解决后执行 station quarantine retry。"}
+
+
+def _failed(work: Work, stage: str, exc: Exception, *, reserved: bool) -> str:
+    """Before reservation: quarantine with the reason. After: keep the job to be resumed (up to max_attempts)."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or getattr(exc, "code", "") == "disk_full":
+        raise exc                  # not the file's fault: stop this worker with a plain message; resumed later
+    error = _error_of(work, stage, exc)
+    if reserved:
+        work.job.attempts += 1
+        log.error("job %s (%s) failed at %s (attempt %d of %d); will resume", work.job.pk, work.job.source_name,
+                  stage, work.job.attempts, work.config.ingest.max_attempts)
+        work.job.reason = {**error, "attempts": work.job.attempts}
+        IngestJob.objects.filter(pk=work.job.pk).update(reason=work.job.reason, attempts=work.job.attempts)
+        if work.job.attempts >= work.config.ingest.max_attempts:
+            return _give_up(work)
+        return "retry"
+    job_quarantine(paths=work.paths, job=work.job, source=work.source, error=error)
     return State.QUARANTINED
+
+
+def _give_up(work: Work) -> str:
+    """A job that failed max_attempts times: stuck when its 档号 are reserved (else quarantined)."""
+    job, last = work.job, dict(work.job.reason or {})
+    stage = last.get("stage", "?")
+    if job.state == State.CLAIMED:
+        job_quarantine(paths=work.paths, job=job, source=work.source, error={
+            "code": "too_many_attempts", "stage": stage, "detail": f"{job.attempts} runs did not finish; last: "
+                                                                    f"{last.get('code', 'process ended')}",
+            "message": f"文件 {job.source_name} 已处理 {job.attempts} 次仍未完成（可能每次都使处理进程中断）。"
+                       "文件已隔离，未做任何改动；请联系系统维护人员查看日志 var/station.log，"
+                       "问题解决后执行 station quarantine retry。"})
+        return State.QUARANTINED
+    codes = "、".join(job.archival_codes) or "（无）"
+    reason = {**last, "stuck": True, "attempts": job.attempts,
+              "message": f"{job.source_name} 已分配档号 {codes}，但在步骤 {stage} 连续 {job.attempts} 次失败，"
+                         "已停止自动重试。请联系系统维护人员查看日志 var/station.log，排除原因后执行 "
+                         "station ingest --once --retry-stuck。"}
+    with transaction.atomic():
+        IngestJob.objects.filter(pk=job.pk).update(reason=reason)
+        audit_append(actor=jobs.ACTOR, action="ingest.stuck", target=job.sha256,
+                     detail={"source": job.source_name, "stage": stage, "code": last.get("code", ""),
+                             "archival_codes": list(job.archival_codes)})
+    job.reason = reason
+    log.error("job %s (%s) is stuck at %s after %d attempts", job.pk, job.source_name, stage, job.attempts)
+    return "stuck"
 
 
 def job_quarantine(*, paths: DataPaths, job: IngestJob, source: Path, error: dict) -> Path:
@@ -498,7 +582,7 @@ _PROBLEM_ZH = {
 
 
 def _problem_zh(problems: list[Problem], instance: FormInstance | None, grp: Group) -> str:
-    what = "；".join(_PROBLEM_ZH.get(p.kind, p.kind).format(pages="、".join(map(str, p.pages))) for p in problems)
+    what = "；".join(_PROBLEM_ZH.get(p.kind, p.kind).format(pages=page_runs(p.pages)) for p in problems)
     name = instance.title if instance else f"表单 {grp.instance_code}"
     return (f"{name}：{what}（扫描文件第 {_pages(grp)} 页）。请补扫缺页后放入收件箱，"
             "或确认无误后用 station review file 归档。")
@@ -575,7 +659,7 @@ def _plain_plan(work: Work, number: int, grp: Group, category: str, title: str, 
 
 def _review(work: Work, number: int, grp: Group, kind: str, message: str, detail: str, text: str = "") -> dict:
     meta = _base_meta(work, grp, _ingest_date(work), "", text)
-    return {"kind": kind, "message": message, "detail": detail, "instance_code": grp.instance_code or "",
+    return {"kind": kind, "message": message, "detail": detail[:2000], "instance_code": grp.instance_code or "",
             "pdf": f"review-{number:03d}.pdf", "source_pages_0": list(grp.page_indices), "title": work.job.source_name,
             "number": number, "turns": _turns(work, grp), "page_numbers": _page_numbers(work, grp),
             "text_pdf": f"ocr-{number:03d}.pdf" if (work.out / f"ocr-{number:03d}.pdf").exists() else "",
@@ -608,9 +692,17 @@ def _ocr_text(work: Work, number: int, grp: Group) -> str:
         return text_file.read_text(encoding="utf-8")
     work.out.mkdir(parents=True, exist_ok=True)
     plain = work.out / f"plain-{number:03d}.pdf"
-    archival_pdf(work.source, list(grp.page_indices), plain, title=work.job.source_name,
-                 author=work.config.station.name, turns=_turns(work, grp))
-    text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
+    plain_pdf(work.source, list(grp.page_indices), plain, turns=_turns(work, grp))
+    try:
+        text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
+    except OcrFailed as exc:
+        if exc.code == "ocr_missing_dependency":
+            raise
+        # OCRmyPDF could not write its output (e.g. a born-digital page it cannot make PDF/A):
+        # the words such a page carries are read directly, and no text layer is added
+        log.warning("OCR failed on %s (%s); using the text the PDF carries", work.job.source_name, exc.detail)
+        (work.out / f"ocr-{number:03d}.pdf").unlink(missing_ok=True)
+        text = embedded_text(plain)
     text_file.write_text(text, encoding="utf-8")
     return text
 
@@ -632,12 +724,16 @@ def flatten(data: object) -> str:
 
 
 def ingest_path(*, path: Path, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
-                progress: Callable[[str, str], None] | None = None) -> str:
+                progress: Callable[[str, str, int], None] | None = None) -> str:
     """Claim one complete inbox file and run it; return "gone", "duplicate" or the job's state."""
+    if not settled(path, config.ingest.stable_seconds):
+        return "changed"           # replaced or written to since it was found complete: look again later
     hint = category_hint(inbox or paths.inbox, path, config)
     try:
         claim = jobs.claim_file(paths=paths, path=path, category_hint=hint)
-    except Exception:  # noqa: BLE001 — e.g. no permission to move it: leave it, log, go on
+    except Exception as exc:  # noqa: BLE001 — e.g. no permission to move it: leave it, log, go on
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or getattr(exc, "code", "") == "disk_full":
+            raise                  # a full disk stops the worker with a plain message (nothing was moved)
         log.exception("could not claim %s", path)
         return "unclaimed"
     if claim.outcome != "job":
@@ -649,7 +745,7 @@ def ingest_path(*, path: Path, paths: DataPaths, config: StationConfig, inbox: P
 
 
 def jobs_resume(*, paths: DataPaths, config: StationConfig,
-                progress: Callable[[str, str], None] | None = None) -> list[str]:
+                progress: Callable[[str, str, int], None] | None = None) -> list[str]:
     """Finish half-done claims, then resume every unfinished job no other worker holds."""
     jobs.jobs_recover(paths=paths)
     outcomes = []
@@ -665,12 +761,14 @@ def jobs_resume(*, paths: DataPaths, config: StationConfig,
 
 
 def ingest_once(*, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
-                progress: Callable[[str, str], None] | None = None, tick: float = 0.2) -> dict[str, int]:
+                progress: Callable[[str, str, int], None] | None = None, tick: float = 0.2) -> dict[str, int]:
     """Resume unfinished jobs, then file every inbox file once it is complete; stop when none is left."""
     inbox = inbox or paths.inbox
     counts: dict[str, int] = {}
     for outcome in jobs_resume(paths=paths, config=config, progress=progress):
         counts[outcome] = counts.get(outcome, 0) + 1
+        if progress:
+            progress("file", "", 0)
     tracker = StableTracker(config.ingest.stable_seconds)
     while True:
         files = [f for f in inbox_files(inbox) if not tracker.handed(f)] if inbox.is_dir() else []
@@ -680,5 +778,7 @@ def ingest_once(*, paths: DataPaths, config: StationConfig, inbox: Path | None =
         for path in ready:
             outcome = ingest_path(path=path, paths=paths, config=config, inbox=inbox, progress=progress)
             counts[outcome] = counts.get(outcome, 0) + 1
+            if progress:
+                progress("file", path.name, 0)
         if not ready:
             time.sleep(tick)

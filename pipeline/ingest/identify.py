@@ -101,7 +101,8 @@ def ink_map(image: Image.Image) -> np.ndarray:
     """Boolean map of ink pixels: clearly darker than the paper and not an isolated speck."""
     values = np.asarray(image if image.mode == "L" else image.convert("L"), dtype=np.int16)
     height, width = values.shape
-    my, mx = int(height * MARGIN), int(width * MARGIN)
+    side = 1.5 * min(height, width)    # a 5 m banner's margin is that of a sheet, not 4 % of 5 m
+    my, mx = int(min(height, side) * MARGIN), int(min(width, side) * MARGIN)
     values = values[my:height - my, mx:width - mx]
     paper = int(np.percentile(values[::4, ::4], 90))
     dark = _without_edge_shadows(values < paper - INK_DELTA)

@@ -10,6 +10,7 @@ Every step can be repeated: recovery finishes half-done claims and resumes unfin
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fcntl
 import json
 import logging
@@ -25,7 +26,7 @@ from django.utils import timezone
 from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, AuditEntry, IngestJob, ReviewItem
 from pipeline.ingest.quarantine import free_name, quarantine_list
-from pipeline.ingest.watch import inbox_files
+from pipeline.ingest.watch import inbox_files, inbox_ignored
 from pipeline.paths import DataPaths
 from pipeline.store import fsync_dir, sha256_file, write_json_atomic
 
@@ -100,14 +101,43 @@ def claim_file(*, paths: DataPaths, path: Path, category_hint: str = "") -> Clai
     os.rename(fresh, claim_dir)   # recovery only looks at folders without ".new", so this one is whole
     (claim_dir / SOURCE_DIR).mkdir()
     try:
-        os.rename(path, claim_dir / SOURCE_DIR / path.name)
+        move_in(path, claim_dir / SOURCE_DIR / path.name)
     except FileNotFoundError:      # another worker claimed it first
         shutil.rmtree(claim_dir, ignore_errors=True)
         lock.release()
         return Claim("gone")
+    except BaseException:          # no permission, disk full…: no empty .claim-* folder is left behind
+        shutil.rmtree(claim_dir, ignore_errors=True)
+        lock.release()
+        raise
     fsync_dir(claim_dir / SOURCE_DIR)
     fsync_dir(path.parent)
     return settle_claim(paths=paths, claim_dir=claim_dir, lock=lock)
+
+
+def move_in(source: Path, target: Path) -> None:
+    """Move source to target: one rename, or — from another file system (a network share: EXDEV) —
+    copy, fsync, check the copy's SHA-256 against the source, then remove the source."""
+    try:
+        os.rename(source, target)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    digest = sha256_file(source)
+    try:
+        with open(source, "rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+            dst.flush()
+            os.fsync(dst.fileno())
+        if sha256_file(target) != digest or sha256_file(source) != digest:
+            raise OSError(errno.EIO, f"copy of {source.name} differs from the source (changed while copied?)")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    fsync_dir(target.parent)
+    os.unlink(source)
+    log.info("claimed %s across file systems (copy, fsync, hash checked, source removed)", source.name)
 
 
 def settle_claim(*, paths: DataPaths, claim_dir: Path, lock: DirLock) -> Claim:
@@ -159,7 +189,7 @@ def job_record(*, paths: DataPaths, sha256: str, info: dict) -> IngestJob:
         if not created and job.state == IngestJob.State.QUARANTINED:
             for key, value in fields.items():
                 setattr(job, key, value)
-            job.attempts += 1
+            job.attempts = 0       # a new claim of quarantined bytes gets its own max_attempts runs
             job.save()
             audit_append(actor=ACTOR, action="ingest.retry", target=sha256, detail={"source": job.source_name})
         elif created:
@@ -218,8 +248,26 @@ def _recover_one(paths: DataPaths, folder: Path, lock: DirLock) -> None:
 
 
 def jobs_resumable() -> list[IngestJob]:
-    """Jobs a worker may pick up: claimed but not yet filed, oldest first."""
-    return list(IngestJob.objects.filter(state__in=ACTIVE).order_by("created_at", "id"))
+    """Jobs a worker may pick up: claimed but not yet filed and not stuck, oldest first."""
+    return [job for job in IngestJob.objects.filter(state__in=ACTIVE).order_by("created_at", "id")
+            if not job.reason.get("stuck")]
+
+
+def jobs_stuck() -> list[IngestJob]:
+    """Jobs set aside after max_attempts runs with their 档号 reserved: a person must look."""
+    return [job for job in IngestJob.objects.filter(state__in=ACTIVE).order_by("created_at", "id")
+            if job.reason.get("stuck")]
+
+
+def jobs_unstick() -> int:
+    """Let stuck jobs be resumed again (after the cause was fixed); return how many."""
+    stuck = jobs_stuck()
+    with transaction.atomic():
+        for job in stuck:
+            reason = {k: v for k, v in job.reason.items() if k != "stuck"}
+            IngestJob.objects.filter(pk=job.pk).update(reason=reason, attempts=0)
+            audit_append(actor=ACTOR, action="ingest.unstick", target=job.sha256, detail={"source": job.source_name})
+    return len(stuck)
 
 
 def job_lock(paths: DataPaths, job: IngestJob) -> DirLock | None:
@@ -235,6 +283,8 @@ def processed_folder(paths: DataPaths, moment: dt.datetime) -> Path:
 def ingest_status(*, paths: DataPaths, today: dt.date | None = None) -> dict:
     """What staff want to know about the inbox: queued, filed, waiting, set aside, duplicates."""
     from_inbox = [p for p in inbox_files(paths.inbox)] if paths.inbox.is_dir() else []
+    ignored = inbox_ignored(paths.inbox) if paths.inbox.is_dir() else []
+    stuck = jobs_stuck()
     active = IngestJob.objects.filter(state__in=ACTIVE)
     today = today or timezone.localdate()
     items = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED)
@@ -247,4 +297,9 @@ def ingest_status(*, paths: DataPaths, today: dt.date | None = None) -> dict:
             "filed_today": items.filter(filed_at__date=today).count(), "filed_total": items.count(),
             "waiting_review": waiting.count(), "quarantined": len(quarantined),
             "duplicates": AuditEntry.objects.filter(action="ingest.duplicate").count(),
-            "oldest_waiting": min(oldest) if oldest else None}
+            "oldest_waiting": min(oldest) if oldest else None,
+            "stuck": [{"source_name": job.source_name, "sha256": job.sha256, "state": job.state,
+                       "archival_codes": list(job.archival_codes), "stage": job.reason.get("stage", ""),
+                       "code": job.reason.get("code", ""), "message": job.reason.get("message", ""),
+                       "attempts": job.attempts, "since": job.updated_at} for job in stuck],
+            "ignored": [{"path": str(path.relative_to(paths.inbox)), "kind": kind} for path, kind in ignored]}

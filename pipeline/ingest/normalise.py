@@ -5,13 +5,21 @@ TIFF stay lossless); PDF inputs have the chosen pages copied with pikepdf (strea
 they are). Then the PDF/A-2b identification is written: XMP metadata (pdfaid:part 2,
 conformance B, dc:title, dc:creator…), an sRGB OutputIntent and a matching document info.
 `pdfa_findings` checks those marks (veraPDF is not available here).
+
+A born-digital PDF that pikepdf alone cannot make PDF/A (fonts not embedded, Type3 or CID fonts
+it cannot check, annotations without appearance, DeviceCMYK drawing) is re-rendered by
+Ghostscript's PDF/A-2b writer; if that fails too, the pages are kept as received (no PDF/A claim)
+and the failure is reported in `Conversion` so the flow can name it and send the item to review.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import img2pdf
@@ -27,6 +35,8 @@ log = logging.getLogger(__name__)
 
 SRGB_ICC_PATHS = (Path("/usr/share/color/icc/ghostscript/srgb.icc"),
                   Path("/usr/share/color/icc/ghostscript/default_rgb.icc"))
+CMYK_ICC_PATH = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")
+GS_SECONDS_PER_PAGE = 30     # Ghostscript re-render budget per page (at least 60 s per file)
 OUTPUT_CONDITION = "sRGB IEC61966-2.1"
 
 
@@ -45,39 +55,175 @@ def srgb_profile() -> bytes:
     return profile.tobytes()
 
 
+@dataclass
+class Conversion:
+    """How the archival PDF was made: route "pikepdf" (lossless), "ghostscript" (re-rendered) or
+    "as_received" (pages kept as they came, not PDF/A); validated: pikepdf's PDF/A checker approved it."""
+
+    pages: int = 0
+    route: str = "pikepdf"
+    validated: bool = True
+    findings: list[str] = field(default_factory=list)
+
+    def as_metadata(self) -> dict:
+        """The record kept in metadata.json under "pdfa"."""
+        return {"route": self.route, "validated": self.validated, "findings": self.findings[:10]}
+
+
 def archival_pdf(source: Path, page_indices: list[int], out: Path, *, title: str, author: str,
                  subject: str = "", keywords: str = "", text_layer_pdf: Path | None = None,
-                 turns: list[int] | None = None) -> int:
+                 turns: list[int] | None = None, conversion: Conversion | None = None) -> int:
     """Write the chosen pages (0-based, in the given order) of source as PDF/A-2b to out; return the page count.
 
     text_layer_pdf: a PDF with the same pages in the same order (e.g. OCRmyPDF's output) whose
     text is laid invisibly over each page; its images are not copied.
     turns: per chosen page, the clockwise turn that shows it upright (orient.py), set as /Rotate.
+    Routes, strongest kept: pikepdf (lossless), Ghostscript re-render, pages as received;
+    conversion (if given) says which.
     """
     source, out = Path(source), Path(out)
     if not page_indices:
         raise ValueError("archival_pdf needs at least one page")
-    kind = sniff_format(source)
-    pdf = _pdf_from_pdf(source, page_indices) if kind == "pdf" else _pdf_from_images(source, page_indices)
-    with pdf:
+    conversion = conversion if conversion is not None else Conversion()
+    marks = dict(title=title, author=author, subject=subject, keywords=keywords)
+    with chosen_pdf(source, page_indices) as pdf:
         pages_turn(pdf, turns or [])
-        if text_layer_pdf is not None:
-            with pikepdf.open(text_layer_pdf) as text_pdf:
-                graft_text_layer(pdf, text_pdf)
-                return _finish(pdf, out, title, author, subject, keywords)
-        return _finish(pdf, out, title, author, subject, keywords)
+        try:
+            with _text_layer(text_layer_pdf) as text_pdf:
+                if text_pdf is not None:
+                    graft_text_layer(pdf, text_pdf)
+                conversion.pages = _finish(pdf, out, **marks)
+            return conversion.pages
+        except (pikepdf.pdfa.PdfaError, pikepdf.PdfError) as exc:
+            conversion.findings = _findings(exc)
+            log.info("%s: pikepdf cannot make PDF/A-2b (%s); trying Ghostscript", source.name, conversion.findings[:1])
+    plain = io.BytesIO()
+    with chosen_pdf(source, page_indices) as pdf:
+        pages_turn(pdf, turns or [])
+        pdf.save(plain)
+    return _fallback(plain, out, marks, text_layer_pdf, conversion, source.name)
+
+
+def chosen_pdf(source: Path, page_indices: list[int]) -> pikepdf.Pdf:
+    """The chosen pages of a PDF or image file as a new, independent PDF (not yet PDF/A)."""
+    kind = sniff_format(source)
+    return _pdf_from_pdf(source, page_indices) if kind == "pdf" else _pdf_from_images(source, page_indices)
+
+
+def plain_pdf(source: Path, page_indices: list[int], out: Path, *, turns: list[int] | None = None) -> int:
+    """The chosen pages, turned upright, as a plain PDF (input for OCR, which need not be PDF/A); return the
+    page count."""
+    with chosen_pdf(Path(source), page_indices) as pdf:
+        pages_turn(pdf, turns or [])
+        pdf.save(out)
+        return len(pdf.pages)
+
+
+@contextmanager
+def _text_layer(path: Path | None):
+    if path is None:
+        yield None
+        return
+    with pikepdf.open(path) as text_pdf:
+        yield text_pdf
+
+
+def _findings(exc: Exception) -> list[str]:
+    """The validator's findings (or the error) as short lines."""
+    report = getattr(exc, "report", None)
+    lines = report.summary().splitlines()[1:] if report is not None else [f"{type(exc).__name__}: {exc}"]
+    return [line.strip()[:300] for line in lines if line.strip()]
+
+
+def _fallback(plain: io.BytesIO, out: Path, marks: dict, text_layer_pdf: Path | None,
+              conversion: Conversion, name: str) -> int:
+    """Ghostscript's PDF/A-2b re-render of the plain pages; failing that, the pages as received."""
+    with tempfile.TemporaryDirectory(prefix="pdfa-", dir=out.parent) as scratch:
+        rendered = _ghostscript_pdfa(plain, Path(scratch), name)
+        if rendered is not None:
+            with pikepdf.open(rendered) as pdf, _text_layer(text_layer_pdf) as text_pdf:
+                if text_pdf is not None and len(text_pdf.pages) == len(pdf.pages):
+                    graft_text_layer(pdf, text_pdf)
+                mark_pdfa(pdf, **marks)
+                try:
+                    conversion.pages = _finish(pdf, out, **marks)
+                    conversion.route, conversion.validated, conversion.findings = "ghostscript", True, []
+                    return conversion.pages
+                except (pikepdf.pdfa.PdfaError, pikepdf.PdfError) as exc:
+                    report = getattr(exc, "report", None)
+                    if report is not None and report.verdict == "not_checked":
+                        # Ghostscript wrote PDF/A-2b; pikepdf's allowlist only cannot check some construct
+                        pdf.save(out, deterministic_id=True)
+                        conversion.route, conversion.validated, conversion.findings = "ghostscript", False, _findings(exc)
+                        return len(pdf.pages)
+                    conversion.findings = _findings(exc)
+    plain.seek(0)
+    with pikepdf.open(plain) as pdf:
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=True) as meta:
+            meta["dc:title"] = marks["title"]
+            meta["dc:creator"] = [marks["author"]]
+        pdf.save(out, deterministic_id=True)
+        conversion.route, conversion.validated, conversion.pages = "as_received", False, len(pdf.pages)
+    log.warning("%s: no PDF/A-2b route worked; kept as received: %s", name, conversion.findings[:3])
+    return conversion.pages
+
+
+def _ghostscript_pdfa(plain: io.BytesIO, scratch: Path, name: str) -> Path | None:
+    """Ghostscript's pdfwrite in PDF/A-2b mode (fonts embedded, colours to sRGB), or None when it fails."""
+    source, target = scratch / "in.pdf", scratch / "out.pdf"
+    with pikepdf.open(io.BytesIO(plain.getvalue())) as pdf:
+        _drop_annotations_without_appearance(pdf)
+        pages = len(pdf.pages)
+        pdf.save(source)
+    command = ["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-dPDFA=2", "-dPDFACompatibilityPolicy=1",
+               "-sColorConversionStrategy=RGB", "-sDEVICE=pdfwrite", "-dNOOUTERSAVE",
+               f"-sOutputFile={target}", str(source)]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=max(60, GS_SECONDS_PER_PAGE * pages))
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("%s: Ghostscript did not finish: %s", name, exc)
+        return None
+    if done.returncode != 0 or not target.is_file() or target.stat().st_size == 0:
+        log.warning("%s: Ghostscript failed (%s): %s", name, done.returncode, done.stderr[-500:])
+        return None
+    return target
+
+
+def _drop_annotations_without_appearance(pdf: pikepdf.Pdf) -> None:
+    """Annotations PDF/A refuses (no appearance stream: sticky notes, fields never drawn) leave the
+    archival copy; what the page shows stays, and the original keeps them."""
+    for page in pdf.pages:
+        annots = page.obj.get("/Annots")
+        if annots is None:
+            continue
+        kept = [a for a in annots if "/AP" in a or a.get("/Subtype") in (pikepdf.Name.Link, pikepdf.Name.Popup)]
+        page.obj.Annots = pikepdf.Array(kept)
+    if "/AcroForm" in pdf.Root:
+        del pdf.Root["/AcroForm"]
 
 
 def _finish(pdf: pikepdf.Pdf, out: Path, title: str, author: str, subject: str, keywords: str) -> int:
-    """Mark as PDF/A-2b, save through pikepdf.pdfa (repairs structure, validates what it wrote)."""
+    """Mark as PDF/A-2b, save through pikepdf.pdfa (repairs structure, validates what it wrote; PdfaError if not)."""
     mark_pdfa(pdf, title=title, author=author, subject=subject, keywords=keywords)
+    _tag_device_cmyk(pdf)
     out.parent.mkdir(parents=True, exist_ok=True)
-    report = pikepdf.pdfa.save(pdf, out, "2b", output_intent=srgb_profile(),
-                               output_condition_identifier=OUTPUT_CONDITION, deterministic_id=True)
-    if not report.passed:
-        # still a faithful copy of the scan: file it, and let `verify` list what PDF/A lacks
-        log.warning("%s is not approved as PDF/A-2b: %s", out.name, report.summary())
+    pikepdf.pdfa.save(pdf, out, "2b", output_intent=srgb_profile(),
+                      output_condition_identifier=OUTPUT_CONDITION, deterministic_id=True)
     return len(pdf.pages)
+
+
+def _tag_device_cmyk(pdf: pikepdf.Pdf) -> None:
+    """Give DeviceCMYK images (a CMYK JPEG scan) an ICC-based CMYK colour space: the image bytes stay
+    the same, and PDF/A accepts them beside the sRGB output intent."""
+    if not CMYK_ICC_PATH.is_file():
+        return
+    profile = None
+    for page in pdf.pages:
+        for image in page.resources.get("/XObject", {}).values():
+            if image.get("/Subtype") == pikepdf.Name.Image and image.get("/ColorSpace") == pikepdf.Name.DeviceCMYK:
+                if profile is None:
+                    profile = pdf.make_stream(CMYK_ICC_PATH.read_bytes(), N=4)
+                image.ColorSpace = pikepdf.Array([pikepdf.Name.ICCBased, profile])
 
 
 def _check_indices(source: Path, page_indices: list[int], count: int) -> None:
@@ -253,7 +399,9 @@ def graft_text_layer(pdf: pikepdf.Pdf, text_pdf: pikepdf.Pdf) -> None:
                                f"text layer has {len(text_pdf.pages)} pages, document {len(pdf.pages)}",
                                code="text_layer_mismatch")
     for page, text_page in zip(pdf.pages, text_pdf.pages):
-        form = _text_only_form(pdf, text_page)
+        if _has_own_text(page):
+            continue                 # born digital: its text is there already (OCR skipped it)
+        form = _text_only_form(pdf, text_pdf, text_page)
         if form is None:
             continue
         name = page.add_resource(form, pikepdf.Name.XObject, prefix="OCR")
@@ -265,7 +413,24 @@ def graft_text_layer(pdf: pikepdf.Pdf, text_pdf: pikepdf.Pdf) -> None:
             prepend=False)
 
 
-def _text_only_form(pdf: pikepdf.Pdf, text_page: pikepdf.Page) -> pikepdf.Stream | None:
+def _has_own_text(page: pikepdf.Page) -> bool:
+    """True when the page draws with fonts of its own (a born-digital page)."""
+    try:
+        return len(page.resources.get("/Font", {})) > 0
+    except (pikepdf.PdfError, AttributeError, TypeError):
+        return False
+
+
+def _foreign(pdf: pikepdf.Pdf, source: pikepdf.Pdf, obj):
+    """obj of source copied into pdf (direct dictionaries and arrays are made indirect first)."""
+    if isinstance(obj, (pikepdf.Dictionary, pikepdf.Array)) and not obj.is_indirect:
+        obj = source.make_indirect(obj)
+    elif not isinstance(obj, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)):
+        return obj                   # a name or number: nothing to copy
+    return pdf.copy_foreign(obj)
+
+
+def _text_only_form(pdf: pikepdf.Pdf, text_pdf: pikepdf.Pdf, text_page: pikepdf.Page) -> pikepdf.Stream | None:
     """text_page as a Form XObject in pdf, with every image drawing removed; None if it has no text."""
     commands = pikepdf.parse_content_stream(text_page)
     images = {str(k) for k, v in text_page.resources.get("/XObject", {}).items()
@@ -275,10 +440,10 @@ def _text_only_form(pdf: pikepdf.Pdf, text_page: pikepdf.Page) -> pikepdf.Stream
     if not any(str(c.operator) in ("Tj", "TJ", "'", '"', "Do") for c in kept):
         return None
     own = text_page.obj.get("/Resources", pikepdf.Dictionary())
-    resources = pikepdf.Dictionary({k: pdf.copy_foreign(v) for k, v in own.items() if k != "/XObject"})
+    resources = pikepdf.Dictionary({k: _foreign(pdf, text_pdf, v) for k, v in own.items() if k != "/XObject"})
     forms = {k: v for k, v in own.get("/XObject", {}).items() if k not in images}
     if forms:
-        resources.XObject = pikepdf.Dictionary({k: pdf.copy_foreign(v) for k, v in forms.items()})
+        resources.XObject = pikepdf.Dictionary({k: _foreign(pdf, text_pdf, v) for k, v in forms.items()})
     box = pikepdf.Array([float(v) for v in text_page.mediabox])
     return pdf.make_stream(pikepdf.unparse_content_stream(kept), Type=pikepdf.Name.XObject,
                            Subtype=pikepdf.Name.Form, BBox=box, Resources=resources)

@@ -191,7 +191,13 @@ def _pdf_pages(path: Path, dpi: float, only: set[int] | None = None) -> Iterator
     """Check the PDF as a whole, then yield its pages one by one."""
     _check_pdf_complete(path)
     pdf = _open_pdf(path)
-    sizes = [_page_size(path, number, page) for number, page in enumerate(pdf.pages)]
+    try:
+        sizes = [_page_size(path, number, page) for number, page in enumerate(pdf.pages)]
+        for number, page in enumerate(pdf.pages):
+            _check_page_images(path, number, page)
+    except UnreadableFile:
+        pdf.close()
+        raise
     if not sizes:
         pdf.close()
         raise unreadable(path, "no_pages")
@@ -260,6 +266,19 @@ def _page_size(path: Path, number: int, page: pikepdf.Page) -> tuple[float, floa
     if width < 1 or height < 1:
         raise unreadable(path, "corrupt", f"第 {number + 1} 页尺寸为零")
     return width, height
+
+
+def _check_page_images(path: Path, number: int, page: pikepdf.Page) -> None:
+    """An image on a page larger than MAX_PIXELS is a bomb (rendering would decode all of it)."""
+    try:
+        images = [obj for obj in page.resources.get("/XObject", {}).values()
+                  if obj.get("/Subtype") == pikepdf.Name.Image]
+        sizes = [(int(obj.get("/Width", 0)), int(obj.get("/Height", 0))) for obj in images]
+    except (pikepdf.PdfError, AttributeError, TypeError, ValueError):
+        return                     # odd resources: pdfium decides while rendering
+    for width, height in sizes:
+        if width * height > MAX_PIXELS:
+            raise unreadable(path, "decompression_bomb", f"第 {number + 1} 页图像 {width}×{height} 像素")
 
 
 def _render_page(path, document, number, size, dpi) -> PageImage:

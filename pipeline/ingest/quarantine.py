@@ -20,8 +20,25 @@ from pipeline.store import fsync_dir, write_json_atomic
 REASON_SUFFIX = ".reason.json"
 
 
+NAME_BYTES = 150     # room for "-<hash>", ".reason.json" and a temp-file prefix within NAME_MAX (255 bytes)
+
+
+def short_name(name: str, sha256: str, limit: int = NAME_BYTES) -> str:
+    """name itself when it is at most limit bytes (UTF-8); else its stem cut on a character boundary,
+    tagged with the hash, keeping the extension (a 250-byte name cannot get a reason file beside it)."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    suffix = f".{suffix}" if dot and stem and len(suffix.encode("utf-8")) <= 16 else ""
+    stem = stem if suffix else name
+    room = limit - len(suffix.encode("utf-8")) - 9
+    cut = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    return f"{cut}-{sha256[:8]}{suffix}"
+
+
 def free_name(folder: Path, name: str, sha256: str) -> str:
     """name if neither it nor its reason file is taken in folder, else name tagged with the hash."""
+    name = short_name(name, sha256)
     if not (folder / name).exists() and not (folder / (name + REASON_SUFFIX)).exists():
         return name
     stem, dot, suffix = name.rpartition(".")
@@ -47,6 +64,7 @@ def quarantine_file(*, paths: DataPaths, source: Path, sha256: str, error: dict,
 
 def _own_name(folder: Path, name: str, sha256: str) -> str | None:
     """The name an interrupted earlier attempt for these very bytes already wrote a reason under."""
+    name = short_name(name, sha256)
     stem, dot, suffix = name.rpartition(".")
     for candidate in (name, f"{stem}-{sha256[:8]}.{suffix}" if dot and stem else f"{name}-{sha256[:8]}"):
         reason = folder / (candidate + REASON_SUFFIX)

@@ -115,6 +115,8 @@ def _plan(item: ReviewItem, category: str, title: str, config: StationConfig) ->
             "clock_start": start.isoformat() if start else None, "due_date": due.isoformat() if due else None,
             "source_name": job.source_name, "source_sha256": job.sha256, "source_pages": item.source_pages,
             "ingest_time": job.ingest_time.isoformat(), "text": item.text}
+    if item.kind == "pdfa_failed":      # no PDF/A route worked: the document is kept as received, and says why
+        meta["pdfa"] = {"route": "as_received", "validated": False, "findings": item.detail.split("; ")[:10]}
     return entry_seal({"category": category, "year": doc_date.year, "retention_code": cls.code, "metadata": meta})
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -37,15 +38,39 @@ def is_ignored(name: str) -> bool:
 
 
 def inbox_files(inbox: Path) -> list[Path]:
-    """Every candidate file under inbox, without following symlinks or entering dot-folders."""
+    """Every candidate file under inbox: regular files only (a FIFO would block open() for ever),
+    without following symlinks or entering dot-folders."""
+    return [path for path, kind in _inbox_entries(inbox) if kind == "file"]
+
+
+def inbox_ignored(inbox: Path) -> list[tuple[Path, str]]:
+    """What sits in the inbox but is never taken: ("symlink" | "fifo" | "socket" | "device" | "other")."""
+    return [(path, kind) for path, kind in _inbox_entries(inbox) if kind != "file"]
+
+
+def _inbox_entries(inbox: Path) -> list[tuple[Path, str]]:
     found = []
     for folder, dirs, files in os.walk(inbox, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not is_ignored(d) and not os.path.islink(os.path.join(folder, d)))
-        for name in sorted(files):
-            path = Path(folder) / name
-            if not is_ignored(name) and not path.is_symlink():
-                found.append(path)
+        links = [d for d in dirs if os.path.islink(os.path.join(folder, d))]
+        dirs[:] = sorted(d for d in dirs if not is_ignored(d) and d not in links)
+        for name in sorted([*files, *links]):
+            if not is_ignored(name):
+                path = Path(folder) / name
+                found.append((path, entry_kind(path)))
     return found
+
+
+def entry_kind(path: Path) -> str:
+    """"file" for a regular file, else what it is (never follows a symlink, never opens)."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return "gone"
+    for test, kind in ((stat.S_ISREG, "file"), (stat.S_ISLNK, "symlink"), (stat.S_ISFIFO, "fifo"),
+                       (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "device"), (stat.S_ISBLK, "device")):
+        if test(mode):
+            return kind
+    return "other"
 
 
 def category_hint(inbox: Path, path: Path, config: StationConfig) -> str:
@@ -61,11 +86,29 @@ def category_hint(inbox: Path, path: Path, config: StationConfig) -> str:
 def opens(path: Path) -> bool:
     """True when the file can be opened and read (a writer holding it exclusively says no)."""
     try:
-        with open(path, "rb") as handle:
-            handle.read(1)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        os.read(fd, 1)
         return True
     except OSError:
         return False
+    finally:
+        os.close(fd)
+
+
+def settled(path: Path, stable_seconds: float) -> bool:
+    """True when path is (still) a regular file not written to for stable_seconds — checked again right
+    before a claim, as a file queued behind others may have been replaced by a version still being written."""
+    try:
+        info = path.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        return True                # gone: the claim says so
+    age = time.time() - info.st_mtime
+    return stat.S_ISREG(info.st_mode) and (age >= stable_seconds or age < -60)
 
 
 @dataclass
@@ -89,6 +132,8 @@ class StableTracker:
             info = path.stat(follow_symlinks=False)
         except FileNotFoundError:
             self.forget(path)
+            return False
+        if not stat.S_ISREG(info.st_mode):
             return False
         identity = (info.st_ino, info.st_size, info.st_mtime_ns)
         if self._handed.get(path) == identity:

@@ -145,7 +145,8 @@ def test_sigkill_at_random_moments_never_loses_or_doubles_a_file(tmp_path):
     assert kills >= 15                                 # most runs really were killed mid-way
     done = subprocess.run([PY, "-m", "pipeline", "ingest", "--once"], env=env, cwd=REPO_ROOT, timeout=300,
                           capture_output=True, text=True)
-    assert done.returncode == 0 and "收件箱处理完毕" in done.stdout
+    # 8: the seeded cut-off file was quarantined in this very run (ingest --once says so to cron)
+    assert done.returncode in (0, 8) and "收件箱处理完毕" in done.stdout
     _check(tmp_path, [name for name, _ in files], forms)
 
 
@@ -165,7 +166,7 @@ def test_two_workers_at_once_never_repeat_or_skip_a_number(tmp_path):
             _kill_group(proc)
     done = subprocess.run([PY, "-m", "pipeline", "ingest", "--once", "--workers", "2"], env=env, cwd=REPO_ROOT,
                           timeout=300, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode in (0, 8), done.stderr     # 8: the seeded cut-off file quarantined in this run
     _check(tmp_path, [name for name, _ in files], forms)
     found = subprocess.run([PY, "-m", "pipeline", "search", "登记表", "--category", "KW", "--limit", "500", "--json"], env=env,
                            cwd=REPO_ROOT, timeout=120, capture_output=True, text=True)
