@@ -31,7 +31,7 @@ test-sqlite:
 	$(PY) -m pytest -q -n 2 -p no:cacheprovider
 
 test-postgres:
-	bash scripts/with-postgres.sh $(PY) -m pytest -q -n 2 -p no:cacheprovider -m "not nodb and not layout"
+	bash scripts/with-postgres.sh $(PY) -m pytest -q -n 2 -p no:cacheprovider -m "not nodb and not once"
 
 bench: setup
 	$(PY) bench/import_candidates.py

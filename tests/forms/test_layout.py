@@ -25,7 +25,7 @@ from pipeline.forms.registry import FORMS
 from tests.forms.longround import NOTE, make_long_round
 
 # layout does not depend on the database engine: run once, on SQLite (deselected in the PostgreSQL run)
-pytestmark = [pytest.mark.django_db, pytest.mark.layout]
+pytestmark = [pytest.mark.django_db, pytest.mark.once]
 
 MM = 72 / 25.4
 TOL = 0.8                      # pt: border widths and rounding

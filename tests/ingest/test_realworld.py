@@ -60,6 +60,7 @@ def _where(paths, sha: str) -> tuple[str, bytes | None, str]:
 
 
 @pytest.mark.django_db
+@pytest.mark.once      # file handling, not the database engine: the SQLite pass runs it
 def test_a_corpus_of_real_world_files_is_all_accounted_for_and_never_an_internal_error(data_root, tmp_path):
     files = corpus.corpus_entries(tmp_path / "scratch") + _station_form_pdfs(tmp_path)
     assert len(files) >= 60
