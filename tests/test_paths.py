@@ -175,7 +175,7 @@ def test_inbox_file_names_that_look_like_paths_stay_inside_the_data_root(tmp_pat
         path.write_bytes(b"not a pdf at all")
         os.utime(path, (old, old))
     before = set(tmp_path.iterdir())
-    assert main(["ingest", "--once"]) == 0
+    assert main(["ingest", "--once"]) == 8                    # files were quarantined: a cron job is told
     capsys.readouterr()
     assert set(tmp_path.iterdir()) == before                   # nothing written beside the data root
     assert sorted(p.name for p in data_root.quarantine.iterdir() if not p.name.endswith(".reason.json")) == sorted(names)

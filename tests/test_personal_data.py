@@ -137,7 +137,7 @@ def test_no_id_or_phone_number_in_clear_outside_permitted_views(tmp_path, data_r
     old = time.time() - 60
     for path in data_root.inbox.iterdir():
         os.utime(path, (old, old))
-    station.run("ingest", "--once")
+    station.run("ingest", "--once", code=8)                # the bad file is quarantined: exit 8
     item = ArchiveItem.objects.get(form="registration")
     candidate = Candidate.objects.get(id_number=item.candidate_id_number)
 
