@@ -6,6 +6,7 @@ Reuse and redraw lean on WeasyPrint internals (layout boxes, drawing functions),
 - version-gated: on a WeasyPrint other than the tested series they are off, with one warning;
 - the environment switch STATION_RENDER_FAST turns them off ("0"), or on even on an untested
   WeasyPrint ("1", for the CI job that compares both); unset or "auto": on where tested.
+  STATION_RENDER_RETEXT=0 keeps layout reuse but turns the direct redraw off (values document only).
 Font compaction reads only the PDF WeasyPrint wrote (it checks each font's form before touching it)
 and always runs under a fallback (see pipeline.render.html), so it is off only with STATION_RENDER_FAST=0.
 The full layout never depends on anything here: forms are generated whatever this module decides.
@@ -21,6 +22,7 @@ from types import ModuleType
 log = logging.getLogger(__name__)
 TESTED_WEASYPRINT = ("70.",)     # version prefixes the fast paths were checked against (pixel tests)
 ENV = "STATION_RENDER_FAST"
+RETEXT_ENV = "STATION_RENDER_RETEXT"     # "0": layout reuse without the direct redraw
 _warned: set[str] = set()
 _modules: dict[str, ModuleType | None] = {}
 
@@ -64,6 +66,8 @@ def layout_modules() -> tuple[ModuleType, ModuleType | None] | None:
     reuse = _guarded_import("pipeline.render.reuse")
     if reuse is None:
         return None
+    if os.environ.get(RETEXT_ENV, "1").strip() == "0":
+        return reuse, None         # the values document only (bench/forms.py --compare-retext)
     return reuse, _guarded_import("pipeline.render.retext")
 
 
