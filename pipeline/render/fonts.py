@@ -4,9 +4,9 @@ WeasyPrint subsets with "retain glyph IDs": the content streams show glyph IDs a
 embedded CFF keeps an empty slot for every glyph ID up to the largest used — for Noto CJK about
 60 000 slots, ~150 KB per font whatever the text. compact_fonts() subsets each embedded OpenType/CFF
 font again with HarfBuzz (uharfbuzz) WITHOUT retaining IDs and renumbers the glyph IDs (HarfBuzz's own old → new
-map) in the content streams (the strings of Tj/TJ/'/", read and written with pikepdf's content-stream
-tokenizer), the /W widths and the ToUnicode map to match. Costs about 1–3 ms per font per file. A
-font it cannot handle safely (a string of odd length) is left as it was.
+map) in the content streams (hex strings of Tj/TJ), the /W widths and the ToUnicode map to match.
+Costs about 1–3 ms per font per file. A font it cannot handle safely (e.g. shown with a literal
+string) is left as it was.
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from typing import Callable
 import pikepdf
 
 _FLAGS = ("NO_HINTING", "DESUBROUTINIZE", "NOTDEF_OUTLINE")   # glyph IDs NOT retained
-_SHOW = {"Tj", "TJ", "'", '"'}                 # text-showing operators (the string is the last operand)
+_TEXT_TOKENS = re.compile(rb"""/([^\s/\[\]<>()%]+)\s+[-+\d.]+\s+Tf            # 1: font selection
+    |\[((?:[^\]()]|\((?:\\.|[^\\)])*\))*)\]\s*TJ                  # 2: TJ array
+    |<([0-9A-Fa-f\s]*)>\s*Tj                                          # 3: hex string shown with Tj
+    |\((?:\\.|[^\\)])*\)                                              # a literal string anywhere
+    """, re.X)
+_HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
+_BT_ET = re.compile(rb"\bBT\b.*?\bET\b", re.S)
 _BFCHAR = re.compile(rb"<([0-9A-Fa-f]{1,4})>\s*<([0-9A-Fa-f]*)>")
 log = logging.getLogger(__name__)
 
@@ -100,64 +106,39 @@ def _page_bytes(page: pikepdf.Page) -> bytes:
     return contents.read_bytes()
 
 
-def _parse(pdf: pikepdf.Pdf, data: bytes) -> list:
-    """The content stream data as (operands, operator) instructions (pikepdf's tokenizer)."""
-    return pikepdf.parse_content_stream(pikepdf.Stream(pdf, data))
+def _gids(digits: bytes) -> list[bytes]:
+    digits = re.sub(rb"\s", b"", digits).lower()
+    return [digits[i:i + 4] for i in range(0, len(digits) - 3, 4)]
 
 
-def _codes(string: pikepdf.String) -> list[int] | None:
-    """The 2-byte character codes (= glyph IDs under Identity-H) of a shown string, or None when odd."""
-    raw = bytes(string)
-    if len(raw) % 2:
-        return None
-    return [int.from_bytes(raw[i:i + 2], "big") for i in range(0, len(raw), 2)]
-
-
-def _strings(operands, operator: str) -> list:
-    """The strings a text-showing instruction shows."""
-    if operator == "TJ":
-        return [item for item in operands[0] if isinstance(item, pikepdf.String)]
-    return [operands[-1]]
-
-
-def _fonts_in_use(instructions: list):
-    """Each instruction with the font resource name selected when it runs (Tf, saved and restored
-    by q/Q with the rest of the graphics state)."""
-    current, saved = None, []
-    for operands, operator in instructions:
-        op = str(operator)
-        if op == "q":
-            saved.append(current)
-        elif op == "Q":
-            current = saved.pop() if saved else None
-        elif op == "Tf" and operands:
-            current = str(operands[0])
-        yield operands, op, current
-
-
-def _shown(pdf: pikepdf.Pdf, data: bytes) -> dict[str, set[int] | None]:
-    """Font resource name → the glyph IDs a content stream shows with it (None: a string of odd
-    length, which cannot be renumbered safely)."""
+def _shown(data: bytes) -> dict[str, set[int] | None]:
+    """Font resource name → the glyph IDs a content stream shows with it (None: shown with a literal
+    string, which cannot be renumbered safely)."""
     shown: dict[str, set[int] | None] = {}
-    for operands, op, current in _fonts_in_use(_parse(pdf, data)):
-        if op not in _SHOW or current is None or shown.get(current, ()) is None:
-            continue
-        for string in _strings(operands, op):
-            codes = _codes(string)
-            if codes is None:
+    for block in _BT_ET.finditer(data):
+        current = None
+        for token in _TEXT_TOKENS.finditer(block.group(0)):
+            if token.group(1) is not None:
+                current = "/" + token.group(1).decode("latin-1")
+                continue
+            if current is None or shown.get(current, ()) is None:
+                continue
+            text = token.group(2) if token.group(2) is not None else token.group(3)
+            if text is None or b"(" in text:
                 shown[current] = None
-                break
-            shown.setdefault(current, set()).update(codes)
+                continue
+            hexes = _HEX.findall(text) if token.group(2) is not None else [text]
+            shown.setdefault(current, set()).update(int(g, 16) for h in hexes for g in _gids(h))
     return shown
 
 
-def _scan(pdf: pikepdf.Pdf, data: bytes, fonts: dict, used: dict, cache: FontCache | None) -> None:
+def _scan(data: bytes, fonts: dict, used: dict, cache: FontCache | None) -> None:
     """Add the glyph IDs shown with each font of fonts (resource name → font) to used[objgen]. The
     parts of one PDF share content (a reused layout's skeleton): cache holds what each stream shows."""
     key = hashlib.blake2b(data, digest_size=16).digest()
     shown = cache.shown.get(key) if cache is not None else None
     if shown is None:
-        shown = _shown(pdf, data)
+        shown = _shown(data)
         if cache is not None:
             cache.shown[key] = shown
     for name, gids in shown.items():
@@ -170,26 +151,27 @@ def _scan(pdf: pikepdf.Pdf, data: bytes, fonts: dict, used: dict, cache: FontCac
             used.setdefault(font.objgen, set()).update(gids)
 
 
-def _rewrite(pdf: pikepdf.Pdf, data: bytes, fonts: dict, maps: dict) -> bytes:
+def _rewrite(data: bytes, fonts: dict, maps: dict) -> bytes:
     """data with the glyph IDs of the fonts in maps (objgen → old→new) renumbered."""
-    instructions = _parse(pdf, data)
-    out = []
-    for instruction, (operands, op, current) in zip(instructions, _fonts_in_use(instructions)):
-        font = fonts.get(current) if op in _SHOW and current is not None else None
-        mapping = maps.get(font.objgen) if font is not None else None
-        if mapping is None:
-            out.append(instruction)         # as parsed (an inline image stays one instruction)
-        else:
-            def renumber(item):
-                if not isinstance(item, pikepdf.String):
-                    return item
-                return pikepdf.String(b"".join(mapping[c].to_bytes(2, "big") for c in _codes(item)))
-            if op == "TJ":
-                operands = [pikepdf.Array([renumber(item) for item in operands[0]])]
-            else:
-                operands = [*operands[:-1], renumber(operands[-1])]
-            out.append((operands, pikepdf.Operator(op)))
-    return pikepdf.unparse_content_stream(out)
+    hexmaps = {objgen: {b"%04x" % old: b"%04x" % new for old, new in mapping.items()}
+               for objgen, mapping in maps.items()}
+
+    def block(match: re.Match) -> bytes:
+        current = None
+
+        def renumber(found: re.Match) -> bytes:
+            return b"<" + b"".join(current[g] for g in _gids(found.group(1))) + b">"
+
+        def token(found: re.Match) -> bytes:
+            nonlocal current
+            if found.group(1) is not None:
+                font = fonts.get("/" + found.group(1).decode("latin-1"))
+                current = hexmaps.get(font.objgen) if font is not None else None
+            elif current is not None and (found.group(2) is not None or found.group(3) is not None):
+                return _HEX.sub(renumber, found.group(0))
+            return found.group(0)
+        return _TEXT_TOKENS.sub(token, match.group(0))
+    return _BT_ET.sub(block, data)
 
 
 def _compactable(font: pikepdf.Object) -> pikepdf.Object | None:
@@ -359,7 +341,7 @@ def compact_fonts(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> None:
             if descendant is not None:
                 targets[font.objgen] = (font, descendant)
         data = _page_bytes(owner) if isinstance(owner, pikepdf.Page) else owner.read_bytes()
-        _scan(pdf, data, fonts, used, cache)
+        _scan(data, fonts, used, cache)
         fonts_by_owner.append((owner, fonts, data))
     maps, changes = {}, []
     for objgen, (font, descendant) in targets.items():
@@ -372,7 +354,7 @@ def compact_fonts(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> None:
             changes.append(apply)
     if not maps:
         return
-    streams = [(owner, _rewrite(pdf, data, fonts, maps)) for owner, fonts, data in fonts_by_owner
+    streams = [(owner, _rewrite(data, fonts, maps)) for owner, fonts, data in fonts_by_owner
                if any(font.objgen in maps for font in fonts.values())]
     for apply in changes:
         apply()
