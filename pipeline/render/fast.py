@@ -19,6 +19,8 @@ import logging
 import os
 from types import ModuleType
 
+import weasyprint
+
 log = logging.getLogger(__name__)
 TESTED_WEASYPRINT = ("70.",)     # version prefixes the fast paths were checked against (pixel tests)
 ENV = "STATION_RENDER_FAST"
@@ -47,8 +49,6 @@ def compaction_enabled() -> bool:
 
 def weasyprint_tested() -> bool:
     """Whether the installed WeasyPrint is of a tested series."""
-    import weasyprint    # already loaded by whoever renders
-
     return str(weasyprint.__version__).startswith(TESTED_WEASYPRINT)
 
 
@@ -58,8 +58,6 @@ def layout_modules() -> tuple[ModuleType, ModuleType | None] | None:
     if mode == "off":
         return None
     if mode == "auto" and not weasyprint_tested():
-        import weasyprint
-
         warn_once("render_fast_paths_off", "WeasyPrint %s is not a tested version (tested: %s); "
                   "every form laid out in full", weasyprint.__version__, ", ".join(v + "x" for v in TESTED_WEASYPRINT))
         return None
