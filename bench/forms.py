@@ -154,6 +154,25 @@ def baseline(round_, forms: list[str], sample: int, config) -> dict[str, float]:
     return result
 
 
+def compare_retext(round_, workers: int, repeat: int) -> None:
+    """Batched runs with the direct redraw (pipeline.render.retext) on and off, interleaved; medians."""
+    from pipeline.forms.service import forms_round
+    from pipeline.paths import data_paths
+
+    times: dict[str, list[float]] = {"1": [], "0": []}
+    for run in range(repeat):
+        for flag in ("0", "1"):
+            os.environ["STATION_RENDER_RETEXT"] = flag
+            start = time.perf_counter()
+            batch = forms_round(round_=round_, out=data_paths().root / f"out-retext{flag}-{run}", workers=workers)
+            times[flag].append(time.perf_counter() - start)
+            print(f"retext {'on' if flag == '1' else 'off'} run {run + 1}: {times[flag][-1]:.1f} s, "
+                  f"{sum(g.pages for g in batch.instances)} pages", flush=True)
+    os.environ.pop("STATION_RENDER_RETEXT")
+    on, off = statistics.median(times["1"]), statistics.median(times["0"])
+    print(f"direct redraw on: {on:.1f} s, off: {off:.1f} s (median of {repeat}); off/on = {off / on:.2f}×")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=500)
@@ -163,6 +182,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="batched runs (median reported)")
     parser.add_argument("--compare-full", action="store_true",
                         help="also one batched run with layout reuse off (every instance laid out in full)")
+    parser.add_argument("--compare-retext", action="store_true",
+                        help="also batched runs with the direct redraw off (STATION_RENDER_RETEXT=0), "
+                             "interleaved with as many with it on")
+    parser.add_argument("--skip-baseline", action="store_true", help="no one-call-per-form baseline")
     args = parser.parse_args()
     os.environ.setdefault("STATION_DATA", "/tmp/bench-forms")
     from pipeline import django_setup
@@ -188,6 +211,10 @@ def main() -> None:
         forms_round(round_=round_, out=data_paths().root / "out-full", workers=args.workers, reuse_layout=False)
         full_run = time.perf_counter() - start
         print(f"batched run without layout reuse: {full_run:.1f} s", flush=True)
+    if args.compare_retext:
+        compare_retext(round_, args.workers, args.repeat)
+    if args.skip_baseline:
+        return
     elapsed = statistics.median(r[0] for r in runs)
     batch = runs[0][1]
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -13,7 +13,6 @@ from typing import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from pipeline import search
 from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.people import require_station_head, user_roles_checked
@@ -73,6 +72,8 @@ def round_release(*, round_code: str, user, paths: DataPaths, progress: Progress
     items = list(ArchiveItem.objects.filter(round_code=round_code, secret=True, status=ArchiveItem.Status.FILED)
                  .order_by("archival_code"))
     keys = [key_require(f"解密批次 {round_code} 的试卷")] if items else []
+    from pipeline import search   # jieba and the index backends: loaded by the commands that use them (start-up)
+
     released = {"by": user.username, "at": timezone.now().isoformat(timespec="seconds"), "round": round_code}
     for number, item in enumerate(items, 1):
         meta = item_unseal(paths.archive / item.folder, keys=keys, released=released)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from pipeline.catalog.importing import ImportReport, candidates_import
 from pipeline.cli.common import JsonOption, console, emit, err_console
 from pipeline.errors import StationError
+
+if TYPE_CHECKING:
+    from pipeline.catalog.importing import ImportReport
 
 app = typer.Typer(help="导入考生、工作人员、考场名单 / import sheets (.xlsx or .csv)", no_args_is_help=True)
 FileArgument = typer.Argument(..., help="表格文件（.xlsx 或 .csv，UTF-8 或 GB18030）", dir_okay=False)
@@ -66,6 +68,8 @@ def candidates(file: Path = FileArgument,
     with Progress(TextColumn("规范化照片"), BarColumn(), MofNCompleteColumn(), console=err_console,
                   transient=True, disable=as_json or not err_console.is_terminal) as bar:
         task = bar.add_task("photos", total=None)
+        from pipeline.catalog.importing import candidates_import   # sheet readers and photo tools: start-up
+
         report = _run(lambda: candidates_import(path=file, round_code=round_code, skip_invalid=skip_invalid,
                                                 progress=lambda done, total: bar.update(task, completed=done,
                                                                                          total=total)), as_json)

@@ -3,7 +3,7 @@
 WeasyPrint subsets with "retain glyph IDs": the content streams show glyph IDs as CIDs, so the
 embedded CFF keeps an empty slot for every glyph ID up to the largest used — for Noto CJK about
 60 000 slots, ~150 KB per font whatever the text. compact_fonts() subsets each embedded OpenType/CFF
-font again with HarfBuzz WITHOUT retaining IDs and renumbers the glyph IDs (HarfBuzz's own old → new
+font again with HarfBuzz (uharfbuzz) WITHOUT retaining IDs and renumbers the glyph IDs (HarfBuzz's own old → new
 map) in the content streams (hex strings of Tj/TJ), the /W widths and the ToUnicode map to match.
 Costs about 1–3 ms per font per file. A font it cannot handle safely (e.g. shown with a literal
 string) is left as it was.
@@ -12,38 +12,15 @@ string) is left as it was.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
-import cffi
 import pikepdf
 
-_CDEF = """
-typedef struct hb_blob_t hb_blob_t; typedef struct hb_face_t hb_face_t; typedef struct hb_set_t hb_set_t;
-typedef struct hb_subset_input_t hb_subset_input_t;
-hb_blob_t * hb_blob_create (const char *data, unsigned int length, int mode, void *user_data, void *destroy);
-void hb_blob_destroy (hb_blob_t *blob);
-const char * hb_blob_get_data (hb_blob_t *blob, unsigned int *length);
-hb_face_t * hb_face_create (hb_blob_t *blob, unsigned int index);
-unsigned int hb_face_get_glyph_count (const hb_face_t *face);
-void hb_face_destroy (hb_face_t *face);
-hb_blob_t * hb_face_reference_blob (hb_face_t *face);
-void hb_set_add (hb_set_t *set, unsigned int codepoint);
-typedef struct hb_map_t hb_map_t;
-unsigned int hb_map_get (const hb_map_t *map, unsigned int key);
-hb_subset_input_t * hb_subset_input_create_or_fail (void);
-void hb_subset_input_destroy (hb_subset_input_t *input);
-hb_set_t * hb_subset_input_glyph_set (hb_subset_input_t *input);
-void hb_subset_input_set_flags (hb_subset_input_t *input, unsigned value);
-typedef struct hb_subset_plan_t hb_subset_plan_t;
-hb_subset_plan_t * hb_subset_plan_create_or_fail (hb_face_t *face, const hb_subset_input_t *input);
-void hb_subset_plan_destroy (hb_subset_plan_t *plan);
-hb_face_t * hb_subset_plan_execute_or_fail (hb_subset_plan_t *plan);
-const hb_map_t * hb_subset_plan_old_to_new_glyph_mapping (const hb_subset_plan_t *plan);
-"""
-_MEMORY_READONLY = 1
-_FLAGS = 0x1 | 0x4 | 0x40        # NO_HINTING | DESUBROUTINIZE | NOTDEF_OUTLINE (glyph IDs NOT retained)
+_FLAGS = ("NO_HINTING", "DESUBROUTINIZE", "NOTDEF_OUTLINE")   # glyph IDs NOT retained
 _TEXT_TOKENS = re.compile(rb"""/([^\s/\[\]<>()%]+)\s+[-+\d.]+\s+Tf            # 1: font selection
     |\[((?:[^\]()]|\((?:\\.|[^\\)])*\))*)\]\s*TJ                  # 2: TJ array
     |<([0-9A-Fa-f\s]*)>\s*Tj                                          # 3: hex string shown with Tj
@@ -52,17 +29,27 @@ _TEXT_TOKENS = re.compile(rb"""/([^\s/\[\]<>()%]+)\s+[-+\d.]+\s+Tf            # 
 _HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
 _BT_ET = re.compile(rb"\bBT\b.*?\bET\b", re.S)
 _BFCHAR = re.compile(rb"<([0-9A-Fa-f]{1,4})>\s*<([0-9A-Fa-f]*)>")
+log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
 def _harfbuzz():
-    """(ffi, libharfbuzz, libharfbuzz-subset), or None when HarfBuzz-subset is not installed."""
-    ffi = cffi.FFI()
-    ffi.cdef(_CDEF)
+    """uharfbuzz when it has the subset-plan API this module needs (old → new glyph map), else None
+    (logged once): fonts are then left as WeasyPrint embedded them."""
     try:
-        return ffi, ffi.dlopen("libharfbuzz.so.0"), ffi.dlopen("libharfbuzz-subset.so.0")
-    except OSError:
+        import uharfbuzz as hb    # a wheel with its own HarfBuzz: no dependence on the system's symbols
+
+        for name in ("Blob", "Face", "SubsetInput", "SubsetPlan", "SubsetFlags"):
+            getattr(hb, name)
+        for name in ("old_to_new_glyph_mapping", "execute"):
+            getattr(hb.SubsetPlan, name)
+        for name in _FLAGS:
+            getattr(hb.SubsetFlags, name)
+    except (ImportError, AttributeError) as exc:
+        log.warning("font_compaction_off: HarfBuzz subset-plan API unavailable (%r); fonts kept as embedded",
+                    exc)
         return None
+    return hb
 
 
 def subset_font(data: bytes, gids: list[int]) -> tuple[bytes, dict[int, int]] | None:
@@ -70,37 +57,24 @@ def subset_font(data: bytes, gids: list[int]) -> tuple[bytes, dict[int, int]] | 
     hb = _harfbuzz()
     if hb is None:
         return None
-    ffi, lib, sub = hb
-    blob = lib.hb_blob_create(data, len(data), _MEMORY_READONLY, ffi.NULL, ffi.NULL)
-    face = lib.hb_face_create(blob, 0)
-    request = sub.hb_subset_input_create_or_fail()
-    plan, result = ffi.NULL, None
+    face = hb.Face(hb.Blob(data))
+    request = hb.SubsetInput()
+    request.glyph_set.update(gids)
+    flags = 0
+    for name in _FLAGS:
+        flags |= getattr(hb.SubsetFlags, name)
+    request.flags = hb.SubsetFlags(flags)
     try:
-        glyphs = sub.hb_subset_input_glyph_set(request)
-        for gid in gids:
-            lib.hb_set_add(glyphs, gid)
-        sub.hb_subset_input_set_flags(request, _FLAGS)
-        plan = sub.hb_subset_plan_create_or_fail(face, request)
-        if plan == ffi.NULL:
-            return None
-        table = sub.hb_subset_plan_old_to_new_glyph_mapping(plan)
-        mapping = {gid: lib.hb_map_get(table, gid) for gid in gids}
-        subset = sub.hb_subset_plan_execute_or_fail(plan)
-        if subset != ffi.NULL:
-            out = lib.hb_face_reference_blob(subset)
-            length = ffi.new("unsigned int *")
-            pointer = lib.hb_blob_get_data(out, length)
-            if length[0] and all(new < 0xFFFF for new in mapping.values()):
-                result = bytes(ffi.buffer(pointer, length[0])), mapping
-            lib.hb_blob_destroy(out)
-            lib.hb_face_destroy(subset)
-    finally:
-        if plan != ffi.NULL:
-            sub.hb_subset_plan_destroy(plan)
-        sub.hb_subset_input_destroy(request)
-        lib.hb_face_destroy(face)
-        lib.hb_blob_destroy(blob)
-    return result
+        plan = hb.SubsetPlan(face, request)
+    except Exception:            # uharfbuzz raises when HarfBuzz cannot plan the subset
+        return None
+    table = plan.old_to_new_glyph_mapping
+    mapping = {gid: table.get(gid) for gid in gids}
+    subset = plan.execute()
+    result = bytes(subset.blob.data) if subset is not None else b""
+    if not result or any(new is None or new >= 0xFFFF for new in mapping.values()):
+        return None
+    return result, mapping
 
 
 def glyph_count(data: bytes) -> int | None:
@@ -108,14 +82,7 @@ def glyph_count(data: bytes) -> int | None:
     hb = _harfbuzz()
     if hb is None:
         return None
-    ffi, lib, _ = hb
-    blob = lib.hb_blob_create(data, len(data), _MEMORY_READONLY, ffi.NULL, ffi.NULL)
-    face = lib.hb_face_create(blob, 0)
-    try:
-        return lib.hb_face_get_glyph_count(face)
-    finally:
-        lib.hb_face_destroy(face)
-        lib.hb_blob_destroy(blob)
+    return hb.Face(hb.Blob(data)).glyph_count
 
 
 def _streams(resources: pikepdf.Object, seen: set) -> list[tuple[pikepdf.Object, pikepdf.Object]]:
@@ -271,8 +238,9 @@ def _facts(font: pikepdf.Object, descendant: pikepdf.Object, cache: FontCache | 
 
 
 def _renumber_font(pdf: pikepdf.Pdf, font: pikepdf.Object, descendant: pikepdf.Object,
-                   gids: list[int], cache: FontCache | None) -> dict[int, int] | None:
-    """Replace font's program, widths and ToUnicode map by the renumbered subset; its map, or None."""
+                   gids: list[int], cache: FontCache | None) -> tuple[dict[int, int], Callable[[], None]] | None:
+    """(old → new map, a function that replaces font's program, widths and ToUnicode map by the
+    renumbered subset), or None. Nothing in pdf changes until the function is called."""
     facts = _facts(font, descendant, cache)
     if facts.glyphs is None:
         facts.glyphs = glyph_count(facts.program)
@@ -282,19 +250,21 @@ def _renumber_font(pdf: pikepdf.Pdf, font: pikepdf.Object, descendant: pikepdf.O
     if done is None:
         return None
     data, mapping = done
-    descriptor = descendant.FontDescriptor
-    descriptor.FontFile3 = pikepdf.Stream(pdf, data, Subtype=pikepdf.Name.OpenType)
-    if "/CIDSet" in descriptor:
-        del descriptor["/CIDSet"]
-    if "/W" in descendant:
-        widths = [facts.default_width] * (max(mapping.values()) + 1)
-        for gid, new in mapping.items():
-            widths[new] = facts.widths.get(gid, facts.default_width)
-        descendant.W = pikepdf.Array([0, pikepdf.Array(widths)])
-    if "/ToUnicode" in font:
-        renamed = sorted((new, facts.unicode[gid]) for gid, new in mapping.items() if gid in facts.unicode)
-        font.ToUnicode = pikepdf.Stream(pdf, _to_unicode_cmap(renamed))
-    return mapping
+    widths = [facts.default_width] * (max(mapping.values()) + 1)
+    for gid, new in mapping.items():
+        widths[new] = facts.widths.get(gid, facts.default_width)
+    cmap = _to_unicode_cmap(sorted((new, facts.unicode[gid]) for gid, new in mapping.items() if gid in facts.unicode))
+
+    def apply() -> None:
+        descriptor = descendant.FontDescriptor
+        descriptor.FontFile3 = pikepdf.Stream(pdf, data, Subtype=pikepdf.Name.OpenType)
+        if "/CIDSet" in descriptor:
+            del descriptor["/CIDSet"]
+        if "/W" in descendant:
+            descendant.W = pikepdf.Array([0, pikepdf.Array(widths)])
+        if "/ToUnicode" in font:
+            font.ToUnicode = pikepdf.Stream(pdf, cmap)
+    return mapping, apply
 
 
 def _to_unicode_cmap(pairs: list[tuple[int, bytes]]) -> bytes:
@@ -355,7 +325,8 @@ def retag_duplicates(pdf: pikepdf.Pdf) -> None:
 def compact_fonts(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> None:
     """Subset every CJK CFF font of pdf to the glyphs its pages show, renumbering them (in place).
 
-    Pass one FontCache to the calls for the parts of one document: each font is then read once."""
+    Every subset and rewritten stream is made first and pdf changed only then: an exception leaves pdf
+    as it was. Pass one FontCache to the calls for the parts of one document: each font is then read once."""
     owners = []                                  # (stream owner or page, resources)
     seen: set = set()
     for page in pdf.pages:
@@ -372,20 +343,22 @@ def compact_fonts(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> None:
         data = _page_bytes(owner) if isinstance(owner, pikepdf.Page) else owner.read_bytes()
         _scan(data, fonts, used, cache)
         fonts_by_owner.append((owner, fonts, data))
-    maps = {}
+    maps, changes = {}, []
     for objgen, (font, descendant) in targets.items():
         gids = used.get(objgen, set())
         if gids is None or not gids:
             continue
-        mapping = _renumber_font(pdf, font, descendant, sorted(gids | {0}), cache)
-        if mapping is not None:
-            maps[objgen] = mapping
+        done = _renumber_font(pdf, font, descendant, sorted(gids | {0}), cache)
+        if done is not None:
+            maps[objgen], apply = done
+            changes.append(apply)
     if not maps:
         return
-    for owner, fonts, data in fonts_by_owner:
-        if not any(font.objgen in maps for font in fonts.values()):
-            continue
-        rewritten = _rewrite(data, fonts, maps)
+    streams = [(owner, _rewrite(data, fonts, maps)) for owner, fonts, data in fonts_by_owner
+               if any(font.objgen in maps for font in fonts.values())]
+    for apply in changes:
+        apply()
+    for owner, rewritten in streams:
         if isinstance(owner, pikepdf.Page):
             owner.obj.Contents = pikepdf.Stream(pdf, rewritten)
         else:

@@ -31,7 +31,7 @@ from pipeline.errors import BadInput, StationError
 from pipeline.forms.builders import InstanceData
 from pipeline.forms.registry import FormSpec
 from pipeline.paths import TEMPLATES_DIR
-from pipeline.render import retext, reuse
+from pipeline.render import fast
 from pipeline.render.fonts import FontCache, compact_fonts, retag_duplicates
 from pipeline.render.stamp import stamp_pages
 
@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 FORMS_DIR = TEMPLATES_DIR / "forms"
 FULL_BATCH = 40       # instances per WeasyPrint document laid out in full (the layout tree is the bulk of memory)
 UA_CSS = Path(__file__).with_name("forms_ua.css")
+# The layout-reuse modules lean on WeasyPrint internals: imported only through pipeline.render.fast
+# (guarded, version-gated) when a chunk may reuse layouts; None until then, or for good when off.
+reuse = retext = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class TemplateProblem(BadInput):
 def _environment(config_json: str, marked: bool = False) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(FORMS_DIR)), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             finalize=reuse.mark if marked else None)
+                             finalize=_use_fast_paths()[0].mark if marked else None)
     env.globals["station"] = json.loads(config_json)
     return env
 
@@ -178,7 +181,7 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
     codes = [code for code, _ in items]
     with collector_paused():
         reused = None
-        if reuse_layout and len(items) > 1:
+        if reuse_layout and len(items) > 1 and _use_fast_paths() is not None:
             try:
                 reused = _layout_reusing(spec, items, config)
             except StationError:
@@ -196,8 +199,28 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
     for code, (start, end) in zip(codes, ranges):
         payloads += [QrPayload(station, code, i + 1, end - start) for i in range(end - start)]
     stamp_pages(whole, payloads)
-    compact_fonts(whole)      # once for all pages: the parts then copy small fonts, not ~650 KB each
+    compact_safely(whole)      # once for all pages: the parts then copy small fonts, not ~650 KB each
     return whole, ranges
+
+
+def _use_fast_paths():
+    """(reuse, retext or None) when layout reuse may run (pipeline.render.fast decides), else None."""
+    global reuse, retext
+    modules = fast.layout_modules()
+    if modules is not None:
+        reuse, retext = modules
+    return modules
+
+
+def compact_safely(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> None:
+    """compact_fonts, or pdf left as it is when compaction is off or fails (logged once): compaction
+    changes nothing until it has planned every font and stream, so a failure leaves pdf whole."""
+    if not fast.compaction_enabled():
+        return
+    try:
+        compact_fonts(pdf, cache)
+    except Exception as exc:     # fonts.py rewrites PDF internals: never fail a round on it
+        fast.warn_once("font_compaction_failed", "%r; fonts kept as embedded", exc)
 
 
 def _render(html: str, stylesheets: Sequence[CSS] | None = None):
@@ -317,6 +340,8 @@ def _redraw_directly(groups: Sequence[reuse.Group], measured: Sequence, contents
                      skeleton, page_size: tuple[float, float]) -> tuple[pikepdf.Pdf | None, dict[int, int]]:
     """(PDF of directly redrawn value pages, member → its page) for the groups whose every host is
     simple (pipeline.render.retext) and whose first member comes out exactly like the skeleton."""
+    if retext is None:           # the direct redraw did not import: every group uses the values document
+        return None, {}
     pages, where, images = [], {}, retext.image_loader(skeleton.url_fetcher)
     for g, hosts in zip(groups, measured):
         plans = [retext.plan_host(h.left, h.width, h.children) for h in hosts or ()]
@@ -444,7 +469,7 @@ def instance_pdf(whole: pikepdf.Pdf, start: int, end: int, cache: FontCache | No
     """Pages [start, end) of whole as a PDF of their own, fonts cut down to the glyphs they show."""
     part = pikepdf.new()
     part.pages.extend(whole.pages[start:end])
-    compact_fonts(part, cache)
+    compact_safely(part, cache)
     return _save(part)
 
 

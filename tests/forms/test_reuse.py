@@ -17,7 +17,7 @@ from pipeline.config import get_config
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_build
 from pipeline.render import html as render_html
-from pipeline.render import retext
+from pipeline.render import retext, reuse
 from pipeline.render.fonts import FontCache
 from tests.forms.scan import raster
 from tests.forms.test_render import NAMES, _candidate, round_  # noqa: F401  (round_ is a fixture)
@@ -127,7 +127,7 @@ def test_if_layout_reuse_breaks_the_forms_are_still_made_in_full(varied_round, m
     """Reuse leans on WeasyPrint's layout tree; a WeasyPrint that changed it must not stop a round."""
     def broken(*args, **kwargs):
         raise AttributeError("'LineBox' object has no attribute 'children'")
-    monkeypatch.setattr(render_html.reuse, "plan_groups", broken)
+    monkeypatch.setattr(reuse, "plan_groups", broken)
     items, reused, full = _both("registration", varied_round)
     assert [_words(pdf) for pdf in reused] == [_words(pdf) for pdf in full]
     assert "layout_reuse_failed form=registration" in caplog.text

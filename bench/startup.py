@@ -1,0 +1,101 @@
+"""Command start-up: median wall time (and CPU time) of quick `station` commands on a data root.
+
+    STATION_DATA=out/demo python bench/startup.py [--runs 10] [--json]
+
+Measures `python -m pipeline --help`, `status --json`, `search 张伟 --json`, `show <档号> --json`
+(the first hit of the search), each --runs times, and two floors in the same run: a bare
+interpreter (`python -c pass`) and Django set up with the catalog models (`django_setup.setup()`),
+which every catalog command needs. --before TREE runs the four commands from another source tree
+too (e.g. `git archive <commit> | tar -x -C /tmp/base`), interleaved with this one, for a
+before/after in one run. Subprocess timing (hyperfine is not installed here).
+CPU time (user + sys of the child) is given beside wall time: on a loaded machine wall time
+includes waiting for a core, CPU time does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def _run_once(argv: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """(wall seconds, child CPU seconds) of one run; a failing command stops the benchmark."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-500:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measure(cases: dict[str, tuple[list[str], Path]], runs: int) -> dict:
+    """Per case: median and min wall time and median CPU time over runs (one warm-up run first),
+    the cases interleaved run by run so that a change in the machine's load hits them all alike."""
+    timings: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    for name, (argv, cwd) in cases.items():
+        _run_once(argv, cwd)
+    for _ in range(runs):
+        for name, (argv, cwd) in cases.items():
+            timings[name].append(_run_once(argv, cwd))
+    results = {}
+    for name, pairs in timings.items():
+        walls, cpus = zip(*pairs)
+        results[name] = {"median_s": round(statistics.median(walls), 3), "min_s": round(min(walls), 3),
+                         "cpu_median_s": round(statistics.median(cpus), 3), "runs": runs}
+    return results
+
+
+def first_code() -> str:
+    """An archival code of the data root (the first search hit)."""
+    out = subprocess.run([PY, "-m", "pipeline", "search", "张伟", "--json"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    hits = json.loads(out)["hits"]
+    if not hits:
+        raise SystemExit("no archive item matches 张伟: run scripts/demo.sh first (STATION_DATA)")
+    return hits[0]["archival_code"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--before", type=Path, help="another source tree to time the same commands from")
+    args = parser.parse_args()
+    if "STATION_DATA" not in os.environ:
+        raise SystemExit("set STATION_DATA to a data root with a filed round (scripts/demo.sh makes one)")
+    code = first_code()
+    commands = {"--help": ["--help"], "status --json": ["status", "--json"],
+                "search 张伟 --json": ["search", "张伟", "--json"], "show <档号> --json": ["show", code, "--json"]}
+    cases = {"python -c pass": ([PY, "-c", "pass"], ROOT),
+             "django setup (floor)": ([PY, "-c", "from pipeline import django_setup; django_setup.setup()"], ROOT)}
+    for name, argv in commands.items():
+        cases[name] = ([PY, "-m", "pipeline", *argv], ROOT)
+        if args.before:
+            cases[f"{name} (before)"] = ([PY, "-m", "pipeline", *argv], args.before.resolve())
+    results = measure(cases, args.runs)
+    results["_meta"] = {"show": code, "cores": os.cpu_count(),
+                        "load_1min": round(os.getloadavg()[0], 1), "python": sys.version.split()[0]}
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+        return
+    print(f"{'command':<44} {'median':>8} {'min':>8} {'cpu':>8}")
+    for name, r in results.items():
+        if not name.startswith("_"):
+            print(f"{name:<44} {r['median_s']:>7.3f}s {r['min_s']:>7.3f}s {r['cpu_median_s']:>7.3f}s")
+    print(results["_meta"])
+
+
+if __name__ == "__main__":
+    main()
