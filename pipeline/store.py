@@ -236,10 +236,13 @@ def manifest_read(folder: Path) -> dict[str, str]:
     return entries
 
 
-def archived_hashes(folder: Path) -> dict[str, str]:
-    """archived file → SHA-256 as just written (the manifest of a folder this process wrote), for the
-    catalog row and the filing audit entry, so that verify need not trust the folder's own manifest."""
-    return manifest_read(folder)
+def archived_hashes(folder: Path, meta: dict | None = None) -> dict[str, str]:
+    """archived file → SHA-256 of its plaintext as written, for the catalog row and the filing audit entry,
+    so that verify need not trust the folder's own manifest: an encrypted item's are in its metadata.json
+    (its manifest holds the ciphertext's), any other item's are its manifest. meta: the folder's
+    metadata.json when already read."""
+    meta = metadata_read(folder) if meta is None else meta
+    return (meta.get("files_sha256") if meta.get("encrypted") else None) or manifest_read(folder)
 
 
 @dataclass(frozen=True)

@@ -169,9 +169,7 @@ def _rebuild_item(folder: Path, paths: DataPaths, config: StationConfig, scores:
     except (OSError, ValueError, KeyError, TypeError):
         report.unreadable.append(rel)
         return None
-    # the plaintext's hashes, as filed (verify compares them with the audit log's): an encrypted item's are in
-    # its metadata (its manifest holds the ciphertext's), any other item's are its manifest
-    fields["files_sha256"] = (meta.get("files_sha256") if meta.get("encrypted") else None) or archived_hashes(folder)
+    fields["files_sha256"] = archived_hashes(folder, meta)   # the audit keeps the filing hashes: verify compares
     ArchiveItem.objects.update_or_create(archival_code=str(code), defaults=fields)
     report.items += 1
     return code

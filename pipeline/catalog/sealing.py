@@ -77,7 +77,7 @@ def round_release(*, round_code: str, user, paths: DataPaths, progress: Progress
     released = {"by": user.username, "at": timezone.now().isoformat(timespec="seconds"), "round": round_code}
     for number, item in enumerate(items, 1):
         meta = item_unseal(paths.archive / item.folder, keys=keys, released=released)
-        files = archived_hashes(paths.archive / item.folder)    # plaintext now: the new manifest is the record
+        files = archived_hashes(paths.archive / item.folder, meta)    # plaintext now: the new manifest
         with transaction.atomic():
             ArchiveItem.objects.filter(pk=item.pk).update(secret=False, encrypted=False, restricted=True,
                                                           text=meta.get("text", ""), files_sha256=files)

@@ -525,11 +525,10 @@ def catalog_item(*, paths: DataPaths, entry: dict, actor: str, action: str) -> A
     meta = entry["metadata"]
     code = ArchivalCode.parse(entry["archival_code"])
     instance = FormInstance.objects.filter(code=meta["form_instance"]).first() if meta["form_instance"] else None
-    sealed = metadata_read(item_folder(paths, code)) if meta.get("secret") else {}
-    # the plaintext's hashes: a secret item's manifest holds its ciphertext's, its metadata the plaintext's
-    files = sealed.get("files_sha256") or archived_hashes(item_folder(paths, code))
+    on_disk = metadata_read(item_folder(paths, code))
+    files = archived_hashes(item_folder(paths, code), on_disk)
     item, created = ArchiveItem.objects.get_or_create(archival_code=str(code), defaults=dict(
-        secret=bool(meta.get("secret")), encrypted=bool(sealed.get("encrypted")),
+        secret=bool(meta.get("secret")), encrypted=bool(on_disk.get("encrypted")),
         fonds=code.fonds, year=code.year, retention_code=code.retention, category=code.category,
         item_number=code.item, title=meta["title"], responsible=meta["responsible"],
         doc_number=meta.get("doc_number") or "",

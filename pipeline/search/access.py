@@ -15,9 +15,10 @@ from pipeline.search.snippets import mask_ids
 SHOW_ID_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.EXAM_AFFAIRS.value})
 
 
-def show_id_authorise(*, user) -> None:
-    """Refuse unless the user holds a role that may see ID numbers (站长, 档案管理员, 考务人员)."""
-    if not user_roles_checked(user) & SHOW_ID_ROLES:
+def show_id_authorise(*, user, roles: set[str] | None = None) -> None:
+    """Refuse unless the user holds a role that may see ID numbers (站长, 档案管理员, 考务人员);
+    roles: the user's checked roles when already known."""
+    if not (user_roles_checked(user) if roles is None else roles) & SHOW_ID_ROLES:
         allowed = "、".join(Role(role).label for role in sorted(SHOW_ID_ROLES))
         raise Refused(f"用户“{user.username}”无权查看完整身份证号（仅{allowed}可以）。"
                       "去掉 --show-id 可查看遮挡后的结果。",
@@ -36,7 +37,7 @@ def search_for(*, user, query: str, filters: SearchFilters | None = None, limit:
     that handle them (站长, 档案管理员, 试卷保密人员), every such view in the audit log."""
     roles = user_roles_checked(user) if user is not None else set()
     if show_id:
-        show_id_authorise(user=user)
+        show_id_authorise(user=user, roles=roles)
     see = bool(roles & RESTRICTED_ROLES)
     result = search(query, filters, limit, show_id=show_id, see_restricted=see)
     if show_id:
