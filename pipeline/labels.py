@@ -13,6 +13,16 @@ STATE_ZH = {**dict(IngestJob.State.choices), **dict(ReviewItem.State.choices),
             **dict(FormInstance.Status.choices), **dict(ArchiveItem.Status.choices)}
 
 
+STAGE_ZH = {"read": "读取页面", "identify": "识别二维码", "group": "分组排页", "classify": "分类",
+            "normalise": "转换 PDF/A", "reserve": "分配档号", "write": "写入档案", "commit": "编目",
+            "index": "建立索引", "release": "移出收件箱"}      # the ingest STAGES (pipeline/ingest/flow.py)
+
+
+def stage_label(value: str) -> str:
+    """An ingest stage key (classify…) as staff read it."""
+    return STAGE_ZH.get(value, value)
+
+
 def state_label(value: str) -> str:
     """A state or status key (filed, waiting…) as staff read it."""
     return STATE_ZH.get(value, value)

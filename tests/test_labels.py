@@ -36,3 +36,10 @@ def test_quarantine_list_shows_local_time_and_no_code(data_root, tmp_path, capsy
 def test_role_names_accepted_in_chinese_or_by_key():
     assert role_key("档案管理员") == role_key("archivist") == "archivist"
     assert role_key("boss") is None
+
+
+def test_every_ingest_stage_has_a_chinese_label_for_the_stuck_job_line():
+    from pipeline.ingest.flow import STAGES
+    from pipeline.labels import STAGE_ZH, stage_label
+    assert {name for name, _ in STAGES} == set(STAGE_ZH)
+    assert stage_label("classify") == "分类"

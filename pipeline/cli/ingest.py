@@ -21,6 +21,7 @@ from pipeline.config import get_config
 from pipeline.errors import NeedsAttention, StationError
 from pipeline.ingest.jobs import ingest_status
 from pipeline.ingest.quarantine import quarantine_list, quarantine_retry
+from pipeline.labels import stage_label
 from pipeline.paths import DataPaths, data_paths
 
 quarantine_app = typer.Typer(help="隔离区：无法归档的文件及原因 / quarantined files", no_args_is_help=True)
@@ -164,7 +165,7 @@ def status(as_json: bool = JsonOption) -> None:
             console.print(f"批次 {round_code}：未交回归档的表单 {count} 份（station rounds outstanding {round_code}）")
         for job in row["stuck"]:
             console.print(f"[red]停止重试[/]：{job['source_name']}（档号 {'、'.join(job['archival_codes']) or '无'}，"
-                          f"步骤 {job['stage']}，{job['attempts']} 次）：{job['message']}")
+                          f"步骤 {stage_label(job['stage'])}，{job['attempts']} 次）：{job['message']}")
         for entry in row["ignored"]:
             console.print(f"[yellow]收件箱中不处理[/]：{entry['path']}（{IGNORED_ZH.get(entry['kind'], entry['kind'])}，"
                           "请移出收件箱或换成普通文件）")
