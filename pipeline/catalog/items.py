@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.archive.audit import audit_append
-from pipeline.catalog.models import ArchiveItem, Role
+from pipeline.catalog.holds import holds_for
+from pipeline.catalog.models import ArchiveItem, AuditEntry, Role
 from pipeline.catalog.sealing import secret_authorise
 from pipeline.catalog.people import user_roles_checked
 from pipeline.core.config import get_config
@@ -13,6 +14,7 @@ from pipeline.core.domain import ArchivalCode, mask_id
 from pipeline.core.errors import NotFound, Refused
 from pipeline.archive.keys import key_require
 from pipeline.core.paths import DataPaths
+from pipeline.core.privacy import mask_personal
 from pipeline.archive.sealed import document_plain
 from pipeline.archive.store import DOCUMENT
 
@@ -113,10 +115,6 @@ def item_get(code: str) -> ArchiveItem:
 
 def item_detail(*, code: str, user, paths: DataPaths) -> dict:
     """The record page's facts: the card (item_view: checked, audited), holds, loans, the item's audit trail."""
-    from pipeline.catalog.models import AuditEntry
-    from pipeline.catalog.retention_services import holds_for   # here: retention imports this module's neighbours
-    from pipeline.privacy import mask_personal
-
     card = item_view(code=code, user=user, paths=paths)
     item = ArchiveItem.objects.get(archival_code=card["archival_code"])
     holds = [{"id": h.id, "scope": h.get_scope_display(), "reason": mask_personal(h.reason), "placed_by": h.placed_by,
