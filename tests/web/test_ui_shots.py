@@ -1,5 +1,6 @@
 """One screenshot per page at 1366×768, the way staff see it (scripts/ui-shots.py writes them to docs/ui/;
-otherwise to a temporary folder): each page renders without horizontal scrolling and in Chinese."""
+otherwise to a temporary folder): each page renders without horizontal scrolling, in Chinese, every field
+and button labelled."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ def shots(tmp_path) -> Path:
     return folder
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+    .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !(e.textContent || '').trim())
+    .map(e => e.outerHTML.slice(0, 120))"""
+
+
 def _shot(page, folder: Path, name: str) -> None:
+    assert page.evaluate(UNLABELLED) == [], f"{name}: a field or button without a label"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name}: scrolls sideways"
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     page.screenshot(path=str(folder / f"{name}.png"))
