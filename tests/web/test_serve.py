@@ -59,6 +59,7 @@ def test_station_serve_answers_sign_in_serves_static_files_and_guards_the_rest(t
     env = {**os.environ, "STATION_DATA": str(tmp_path / "data")}
     env.pop("DATABASE_URL", None)          # its own SQLite catalog in its own data root
     subprocess.run([sys.executable, "-m", "pipeline", "init"], cwd=REPO, env=env, check=True, capture_output=True,
+                   stdin=subprocess.DEVNULL,
                    timeout=300)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "pipeline", "serve", "--port", str(port), "--workers", "1"],
