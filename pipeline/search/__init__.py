@@ -36,9 +36,10 @@ def _config_words() -> list[str]:
     return [o.name for o in get_config().occupations]
 
 
-def prepare() -> None:
-    """Load the segmenter's dictionary, once per process (its cache file lives in var/, not /tmp)."""
-    analyzer.prepare(data_paths().var)
+def prepare(*, whole: bool = True) -> None:
+    """Load the segmenter's dictionary, once per process (its cache file lives in var/, not /tmp);
+    whole=False: only what a query needs, looked up in a table (pipeline/search/lexicon.py)."""
+    analyzer.prepare(data_paths().var, whole=whole)
 
 
 def index_items(metas: list[dict]) -> int:
@@ -164,7 +165,7 @@ def search(query: str, filters: SearchFilters | None = None, limit: int = 20,
     matched by its title and exact fields only and shows its 档号 and title (or, with [search]
     restricted_hits = "hidden", not at all).
     """
-    prepare()
+    prepare(whole=False)
     started = time.perf_counter()
     parsed = parse(query)
     filters = (filters or SearchFilters()).merged(parsed.filters)
