@@ -77,6 +77,7 @@ def reindex(progress: Progress | None = None, *, extra_words: Iterable[str] = ()
 
 def ensure_index(progress: Progress | None = None, *, extra_words: Iterable[str] = ()) -> str | None:
     """Open the index; if it is missing or corrupt, rebuild it and return a message for staff."""
+    prepare(whole=False)        # opened to be queried: a rebuild below loads the whole dictionary
     home = _home()
     try:
         home.open()
