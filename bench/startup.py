@@ -94,7 +94,7 @@ def main() -> None:
     commands = {"--help": ["--help"], "status --json": ["status", "--json"],
                 "search 张伟 --json": ["search", "张伟", "--json"], "show <档号> --json": ["show", code, "--json"]}
     cases = {"python -c pass": ([PY, "-c", "pass"], ROOT),
-             "django setup (floor)": ([PY, "-c", "from pipeline import django_setup; django_setup.setup()"], ROOT)}
+             "django setup (floor)": ([PY, "-c", "from pipeline.site import django_setup; django_setup.setup()"], ROOT)}
     for name, argv in commands.items():
         cases[name] = ([PY, "-m", "pipeline", *argv], ROOT)
         if args.before:

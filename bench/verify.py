@@ -6,7 +6,7 @@ the tools interleaved run by run (medians):
   openssl    `openssl dgst -sha256` (the same OpenSSL SHA-256 code hashlib uses), 1 process and
              2 processes (half the files each), 500 files per call
   sha256sum  GNU coreutils (its own portable SHA-256 code), 1 process
-  verify     pipeline.verify.fixity_check, 1 and 2 threads (hashlib releases the GIL)
+  verify     pipeline.archive.verify.fixity_check, 1 and 2 threads (hashlib releases the GIL)
 Cold: `sync; echo 3 > /proc/sys/vm/drop_caches` before the run (page cache, dentries, inodes); when
 that is refused, each file's pages are evicted with posix_fadvise(DONTNEED) instead, and the output
 says which was used. Warm: after one unmeasured pass of the same tool.
@@ -28,14 +28,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("STATION_DATA", "/tmp/h8-bench-data")
 
-from pipeline import django_setup  # noqa: E402
+from pipeline.site import django_setup  # noqa: E402
 
 django_setup.setup()
 
-from pipeline.domain import ArchivalCode  # noqa: E402
-from pipeline.paths import DataPaths  # noqa: E402
-from pipeline.store import item_write, iter_item_folders  # noqa: E402
-from pipeline.verify import fixity_check  # noqa: E402
+from pipeline.core.domain import ArchivalCode  # noqa: E402
+from pipeline.core.paths import DataPaths  # noqa: E402
+from pipeline.archive.store import item_write, iter_item_folders  # noqa: E402
+from pipeline.archive.verify import fixity_check  # noqa: E402
 
 ITEM_BYTES = 8 << 20   # an 8 MB scanned PDF and its original per item (~16 MB per item)
 BATCH = 500            # files per openssl / sha256sum call

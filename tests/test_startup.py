@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from pipeline.errors import ExitCode
-from pipeline.paths import REPO_ROOT, DataPaths
+from pipeline.core.errors import ExitCode
+from pipeline.core.paths import REPO_ROOT, DataPaths
 from tests.search.conftest import CORPUS, write_item
 
 # modules only other commands need: WeasyPrint, OR-Tools, pandas, openpyxl, OCRmyPDF, pikepdf, pypdfium2,

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from pipeline import django_setup
+from pipeline.site import django_setup
 
 django_setup.setup()    # every command but --help needs the catalog; the log goes where settings say
 
@@ -17,9 +17,9 @@ from django.db import DatabaseError  # noqa: E402
 from pipeline.cli import zh_help  # noqa: E402
 from pipeline.cli.common import err_console  # noqa: E402
 from pipeline.cli.lazy import lazy_group  # noqa: E402
-from pipeline.errors import ExitCode, NotInitialised, StationError  # noqa: E402
-from pipeline.keys import key_check_start  # noqa: E402
-from pipeline.paths import data_paths  # noqa: E402
+from pipeline.core.errors import ExitCode, NotInitialised, StationError  # noqa: E402
+from pipeline.archive.keys import key_check_start  # noqa: E402
+from pipeline.core.paths import data_paths  # noqa: E402
 
 log = logging.getLogger("pipeline.cli")
 zh_help.install()   # Typer's Usage/Options/help text and usage errors in Chinese

@@ -11,7 +11,7 @@ import jieba
 import pytest
 
 from bench.search_corpus import OCCUPATIONS, PHRASES, generate
-from pipeline.paths import REPO_ROOT
+from pipeline.core.paths import REPO_ROOT
 from pipeline.search import lexicon
 
 USER_WORDS = ["欧阳建国", "中式烹调师", "张志伟", "育婴员", "司马相如", "欧阳"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 
 # imported when opened: a search with tantivy does not load Whoosh (command start-up)
 BACKENDS = {"whoosh": ("pipeline.search.backends.whoosh_backend", "WhooshBackend"),
