@@ -61,6 +61,7 @@ def measure(cases: dict[str, tuple[list[str], Path]], runs: int) -> dict:
     for _ in range(runs):
         for name, (argv, cwd) in cases.items():
             timings[name].append(_run_once(argv, cwd))
+            print(f"run\t{name}\t{timings[name][-1][0]:.3f}\t{timings[name][-1][1]:.3f}", file=sys.stderr, flush=True)
     results = {}
     for name, pairs in timings.items():
         walls, cpus = zip(*pairs)
@@ -85,13 +86,14 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--before", type=Path, help="another source tree to time the same commands from")
     parser.add_argument("--cold", action="store_true", help="drop the page cache before every run (root)")
+    parser.add_argument("--no-help", action="store_true", help="leave `--help` out (shorter run)")
     args = parser.parse_args()
     global COLD
     COLD = args.cold
     if "STATION_DATA" not in os.environ:
         raise SystemExit("set STATION_DATA to a data root with a filed round (scripts/demo.sh makes one)")
     code = first_code()
-    commands = {"--help": ["--help"], "status --json": ["status", "--json"],
+    commands = {**({} if args.no_help else {"--help": ["--help"]}), "status --json": ["status", "--json"],
                 "search 张伟 --json": ["search", "张伟", "--json"], "show <档号> --json": ["show", code, "--json"]}
     cases = {"python -c pass": ([PY, "-c", "pass"], ROOT),
              "django setup (floor)": ([PY, "-c", "from pipeline.site import django_setup; django_setup.setup()"], ROOT)}
