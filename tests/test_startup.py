@@ -35,7 +35,7 @@ def _station(root, *args) -> tuple[subprocess.CompletedProcess, dict]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}   # the data root's own SQLite catalog
     env.update(STATION_DATA=str(root), COLUMNS="200")
     done = subprocess.run([sys.executable, "-c", RUN.replace("HEAVY", repr(json.dumps(HEAVY))), *args],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+                          check=False, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
     return done, json.loads(done.stderr.strip().splitlines()[-1])
 
 
