@@ -173,6 +173,21 @@ def compare_retext(round_, workers: int, repeat: int) -> None:
     print(f"direct redraw on: {on:.1f} s, off: {off:.1f} s (median of {repeat}); off/on = {off / on:.2f}×")
 
 
+def compare_one_worker(round_, repeat: int) -> tuple[float, float]:
+    """Median seconds of forms_round on 1 worker with layout reuse on and off, runs interleaved."""
+    from pipeline.forms.service import forms_round
+    from pipeline.core.paths import data_paths
+
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for run in range(repeat):
+        for reuse in (True, False):
+            start = time.perf_counter()
+            forms_round(round_=round_, out=data_paths().root / f"out-1w-{reuse}-{run}", workers=1, reuse_layout=reuse)
+            times[reuse].append(time.perf_counter() - start)
+            print(f"1 worker, reuse {'on' if reuse else 'off'}, run {run + 1}: {times[reuse][-1]:.1f} s", flush=True)
+    return statistics.median(times[True]), statistics.median(times[False])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=500)
@@ -185,6 +200,9 @@ def main() -> None:
     parser.add_argument("--compare-retext", action="store_true",
                         help="also batched runs with the direct redraw off (STATION_RENDER_RETEXT=0), "
                              "interleaved with as many with it on")
+    parser.add_argument("--equal", action="store_true",
+                        help="also batched runs on 1 worker, layout reuse on and off, interleaved (--repeat each): "
+                             "the ratio at equal parallelism with the 1-process baseline, and reuse alone")
     parser.add_argument("--skip-baseline", action="store_true", help="no one-call-per-form baseline")
     args = parser.parse_args()
     os.environ.setdefault("STATION_DATA", "/tmp/bench-forms")
@@ -213,6 +231,7 @@ def main() -> None:
         print(f"batched run without layout reuse: {full_run:.1f} s", flush=True)
     if args.compare_retext:
         compare_retext(round_, args.workers, args.repeat)
+    one = compare_one_worker(round_, args.repeat) if args.equal else None
     if args.skip_baseline:
         return
     elapsed = statistics.median(r[0] for r in runs)
@@ -249,6 +268,13 @@ def main() -> None:
     if full_run:
         print(f"batched without layout reuse: {full_run:.1f} s -> {pages / full_run:.1f} pages/s, "
               f"{base_total / full_run:.1f}x the baseline; layout reuse adds {full_run / elapsed:.2f}x")
+    if one:
+        on, off = one
+        print(f"batched on 1 worker (equal parallelism with the baseline): {on:.1f} s -> {pages / on:.1f} pages/s, "
+              f"{base_total / on:.1f}x the baseline")
+        print(f"1 worker without layout reuse: {off:.1f} s -> {base_total / off:.1f}x the baseline; "
+              f"reuse alone (same worker count): {off / on:.2f}x")
+        print(f"2 workers / 1 worker: {on / elapsed:.2f}x")
     print(f"peak RSS: main {peak_self:.0f} MB, largest worker {peak_children:.0f} MB")
     print("load average after: %.2f %.2f %.2f" % os.getloadavg())
 

@@ -6,7 +6,12 @@ Three engines on the same generated corpus and the same fixed queries, in one ru
   whoosh    the shipped Whoosh set-up: pre-segmented tokens + bigrams, text not stored, exact
             identifier fields, a warm searcher, through pipeline.search.search();
   tantivy   tantivy-py on the same pre-segmented tokens, through pipeline.search.search().
-Usage: python bench/search.py [--count 100000] [--baseline-count 20000]
+Usage: python bench/search.py [--count 100000] [--baseline-count 20000] [--page-chars 1000-3000] [--cold-start 3]
+
+--page-chars gives every record an OCR-length page of text (bench/search_corpus.py) instead of a form's
+few fields. --cold-start N times N fresh processes per engine answering one query (imports, opening the
+index, the segmenter's dictionary, the query), with the page cache warm and dropped
+(`sync; echo 3 > /proc/sys/vm/drop_caches`, root), after one unmeasured process.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import argparse
 import os
 import platform
 import random
+import resource
 import re
 import shutil
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -107,7 +115,7 @@ def baseline(metas: list[dict], queries: list[str], root: Path) -> dict:
             list(searcher.search(parser.parse(query), limit=20))
 
     return {"records": len(metas), "build_s": build, "size": folder_size(path),
-            "times": time_queries(run, queries)}
+            "times": time_queries(run, queries), "path": path}
 
 
 def engine(name: str, metas: list[dict], queries: list[str], root: Path, procs: int) -> dict:
@@ -127,6 +135,72 @@ def engine(name: str, metas: list[dict], queries: list[str], root: Path, procs: 
     times = time_queries(lambda q: search(q, limit=20), queries)
     return {"records": len(metas), "build_s": built - started, "analyse_s": analysed - started,
             "write_s": built - analysed, "size": folder_size(data_paths().index / name), "times": times}
+
+
+COLD_BASELINE = """
+import json, sys, time
+t0 = time.perf_counter()
+from whoosh import index
+from whoosh.qparser import QueryParser
+t1 = time.perf_counter()
+ix = index.open_dir(sys.argv[1])
+t2 = time.perf_counter()
+with ix.searcher() as searcher:
+    hits = len(list(searcher.search(QueryParser("content", ix.schema).parse(sys.argv[2]), limit=20)))
+t3 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "open": t2 - t1, "first_query": t3 - t2, "hits": hits}))
+"""
+COLD_ENGINE = """
+import json, sys, time
+t0 = time.perf_counter()
+from pipeline.search import search
+t1 = time.perf_counter()
+from pipeline.search import _home, prepare
+prepare(whole=False)
+_home().open()
+t2 = time.perf_counter()
+hits = len(search(sys.argv[1], limit=20).hits)
+t3 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "open": t2 - t1, "first_query": t3 - t2, "hits": hits}))
+"""
+
+
+def _drop_cache() -> bool:
+    subprocess.run(["sync"], check=True)
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def cold_start(argv: list[str], env: dict, runs: int) -> dict:
+    """Fresh processes answering one query: total wall and the script's own split, warm and cold cache."""
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(argv, env=env, cwd=root, check=True, capture_output=True)    # writes caches (jieba)
+    out: dict = {}
+    for cache in ("warm", "cold"):
+        rows = []
+        for _ in range(runs):
+            if cache == "cold" and not _drop_cache():
+                break
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            started = time.perf_counter()
+            done = subprocess.run(argv, env=env, cwd=root, check=True, capture_output=True, text=True)
+            wall = time.perf_counter() - started
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+            rows.append({"total": wall, "cpu": cpu, **json.loads(done.stdout)})
+        if rows:
+            out[cache] = {key: statistics.median(r[key] for r in rows) for key in rows[0]}
+    return out
+
+
+def report_cold(label: str, result: dict) -> None:
+    for cache, r in result.items():
+        print(f"{label:9s} cold start, {cache} cache: first answer {r['total']:.2f} s (python+imports "
+              f"{r['total'] - r['open'] - r['first_query']:.2f}, open {r['open']:.2f}, query {r['first_query']:.2f}),"
+              f" CPU {r['cpu']:.2f} s, {r['hits']:.0f} hits")
 
 
 def report(label: str, result: dict, base: dict | None) -> None:
@@ -149,10 +223,17 @@ def main() -> None:
     parser.add_argument("--baseline-count", type=int, default=20_000)
     parser.add_argument("--procs", type=int, default=2, help="segmentation worker processes")
     parser.add_argument("--engines", default="baseline,whoosh,tantivy")
+    parser.add_argument("--page-chars", help="e.g. 1000-3000: an OCR-length page of text per record")
+    parser.add_argument("--cold-start", type=int, default=0, help="fresh processes per engine and cache state")
+    parser.add_argument("--cold-query", default="张伟 电工")
     args = parser.parse_args()
+    page_chars = tuple(int(x) for x in args.page_chars.split("-")) if args.page_chars else None
     print(f"# {' '.join(sys.argv)}  |  {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}")
-    metas = list(generate(args.count))
+    print("load average before: %.1f %.1f %.1f" % os.getloadavg(), flush=True)
+    started = time.perf_counter()
+    metas = list(generate(args.count, page_chars=page_chars))
+    print(f"corpus generated in {time.perf_counter() - started:.0f} s", flush=True)
     queries = build_queries(metas)
     print(f"corpus {len(metas):,} records, {sum(len(m['text']) for m in metas) / len(metas):.0f} chars of text each;"
           f" {len(queries)} queries")
@@ -163,9 +244,16 @@ def main() -> None:
         base = baseline(metas[:args.baseline_count], queries, root) if "baseline" in engines else None
         if base:
             report("baseline", base, None)
+            if args.cold_start:
+                report_cold("baseline", cold_start([sys.executable, "-c", COLD_BASELINE, str(base["path"]),
+                                                    args.cold_query], dict(os.environ), args.cold_start))
         for name in ("whoosh", "tantivy"):
             if name in engines:
                 report(name, engine(name, metas, queries, root, args.procs), base)
+                if args.cold_start:
+                    report_cold(name, cold_start([sys.executable, "-c", COLD_ENGINE, args.cold_query],
+                                                 dict(os.environ), args.cold_start))
+        print("load average after: %.1f %.1f %.1f" % os.getloadavg())
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

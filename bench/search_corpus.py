@@ -78,7 +78,29 @@ def _ocr(rng: random.Random, text: str) -> str:
     return text
 
 
-def _text(rng: random.Random, form: str, person: Person, year: int, ticket: str) -> str:
+CLAUSES = ["经核对，{name}的{occ}考核材料齐全", "第{n}考场{phrase}，{phrase}", "{year}年{m}月{d}日{phrase}",
+           "考评员{name}、{name2}对{occ}实操工位{n}进行评分，得分{score}分", "本页共{n}行，{phrase}",
+           "备注：{phrase}，由{name}负责", "依据《{occ}国家职业技能标准》（{year}年版），{phrase}",
+           "监考人员{name}报告：{phrase}；{phrase}", "准考证号{ticket}的考生{name}{phrase}"]
+
+
+def _page(rng: random.Random, text: str, chars: tuple[int, int], person: Person, year: int, ticket: str) -> str:
+    """text grown to an OCR-length page: clauses of the station's paperwork until 1–3 k characters."""
+    target = rng.randint(*chars)
+    parts = [text]
+    length = len(text)
+    while length < target:
+        clause = rng.choice(CLAUSES).format(
+            name=_name(rng), name2=_name(rng), occ=rng.choice(OCCUPATIONS), phrase=rng.choice(PHRASES),
+            n=rng.randint(1, 40), year=year, m=rng.randint(1, 12), d=rng.randint(1, 28),
+            score=rng.randint(40, 99), ticket=ticket if rng.random() < 0.3 else f"{year}{rng.randint(0, 10**8):08d}")
+        parts.append(clause + "。")
+        length += len(clause) + 1
+    return "".join(parts)[:target]
+
+
+def _text(rng: random.Random, form: str, person: Person, year: int, ticket: str,
+          page_chars: tuple[int, int] | None = None) -> str:
     level = LEVEL_SHORT[person.level]
     base = {
         "registration": f"{FORMS[form][0]} 姓名 {person.name} 身份证号 {person.id_number} 报考职业 "
@@ -97,11 +119,15 @@ def _text(rng: random.Random, form: str, person: Person, year: int, ticket: str)
     }[form]
     extra = " ".join(rng.sample(PHRASES, 4))
     text = f"厦门东海职业技术学院职业技能鉴定站 {base} {extra}"
+    if page_chars:
+        text = _page(rng, text, page_chars, person, year, ticket)
     return _ocr(rng, text) if rng.random() < 0.6 else text
 
 
-def generate(count: int = 100_000, *, seed: int = 20_261_205, first_year: int = 2016, years: int = 10):
-    """count metadata dicts across years, deterministic for seed."""
+def generate(count: int = 100_000, *, seed: int = 20_261_205, first_year: int = 2016, years: int = 10,
+             page_chars: tuple[int, int] | None = None):
+    """count metadata dicts across years, deterministic for seed; page_chars=(1000, 3000) gives each
+    record an OCR-length page of text (a scanned page's worth) instead of a form's few fields."""
     rng = random.Random(seed)
     people: list[Person] = []
     numbers: dict[tuple, int] = {}
@@ -129,7 +155,7 @@ def generate(count: int = 100_000, *, seed: int = 20_261_205, first_year: int = 
             "candidate_id_number": person.id_number if personal else "",
             "ticket_number": ticket if personal else "",
             "form_instance": "".join(rng.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(8)),
-            "text": _text(rng, form, person, year, ticket), "schema": "station-item/1",
+            "text": _text(rng, form, person, year, ticket, page_chars), "schema": "station-item/1",
         }
 
 

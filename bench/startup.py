@@ -9,7 +9,9 @@ which every catalog command needs. --before TREE runs the four commands from ano
 too (e.g. `git archive <commit> | tar -x -C /tmp/base`), interleaved with this one, for a
 before/after in one run. Subprocess timing (hyperfine is not installed here).
 CPU time (user + sys of the child) is given beside wall time: on a loaded machine wall time
-includes waiting for a core, CPU time does not.
+includes waiting for a core, CPU time does not. --cold drops the kernel's page cache before every
+run (`sync; echo 3 > /proc/sys/vm/drop_caches`, needs root): Python, the libraries and the data root
+are then read from disk, as on the first command after a reboot.
 """
 
 from __future__ import annotations
@@ -28,8 +30,18 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
 
+COLD = False
+
+
+def _drop_cache() -> None:
+    subprocess.run(["sync"], check=True)
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+
+
 def _run_once(argv: list[str], cwd: Path = ROOT) -> tuple[float, float]:
     """(wall seconds, child CPU seconds) of one run; a failing command stops the benchmark."""
+    if COLD:
+        _drop_cache()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -49,6 +61,7 @@ def measure(cases: dict[str, tuple[list[str], Path]], runs: int) -> dict:
     for _ in range(runs):
         for name, (argv, cwd) in cases.items():
             timings[name].append(_run_once(argv, cwd))
+            print(f"run\t{name}\t{timings[name][-1][0]:.3f}\t{timings[name][-1][1]:.3f}", file=sys.stderr, flush=True)
     results = {}
     for name, pairs in timings.items():
         walls, cpus = zip(*pairs)
@@ -72,21 +85,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--before", type=Path, help="another source tree to time the same commands from")
+    parser.add_argument("--cold", action="store_true", help="drop the page cache before every run (root)")
+    parser.add_argument("--no-help", action="store_true", help="leave `--help` out (shorter run)")
     args = parser.parse_args()
+    global COLD
+    COLD = args.cold
     if "STATION_DATA" not in os.environ:
         raise SystemExit("set STATION_DATA to a data root with a filed round (scripts/demo.sh makes one)")
     code = first_code()
-    commands = {"--help": ["--help"], "status --json": ["status", "--json"],
+    commands = {**({} if args.no_help else {"--help": ["--help"]}), "status --json": ["status", "--json"],
                 "search 张伟 --json": ["search", "张伟", "--json"], "show <档号> --json": ["show", code, "--json"]}
     cases = {"python -c pass": ([PY, "-c", "pass"], ROOT),
-             "django setup (floor)": ([PY, "-c", "from pipeline import django_setup; django_setup.setup()"], ROOT)}
+             "django setup (floor)": ([PY, "-c", "from pipeline.site import django_setup; django_setup.setup()"], ROOT)}
     for name, argv in commands.items():
         cases[name] = ([PY, "-m", "pipeline", *argv], ROOT)
         if args.before:
             cases[f"{name} (before)"] = ([PY, "-m", "pipeline", *argv], args.before.resolve())
+    load_before = os.getloadavg()
     results = measure(cases, args.runs)
-    results["_meta"] = {"show": code, "cores": os.cpu_count(),
-                        "load_1min": round(os.getloadavg()[0], 1), "python": sys.version.split()[0]}
+    results["_meta"] = {"show": code, "cores": os.cpu_count(), "cache": "cold" if args.cold else "warm",
+                        "load_before": [round(x, 1) for x in load_before],
+                        "load_after": [round(x, 1) for x in os.getloadavg()], "python": sys.version.split()[0]}
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
         return

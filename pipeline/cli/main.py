@@ -10,53 +10,58 @@ import typer
 
 from pipeline.site import django_setup
 
-django_setup.setup()
+django_setup.setup()    # every command but --help needs the catalog; the log goes where settings say
 
-from pipeline.cli import admin, rounds, users  # noqa: E402  (Django must be set up first)
-from pipeline.cli import scansim  # noqa: E402
-from pipeline.cli import search as search_cli  # noqa: E402
-from pipeline.cli import items as items_cli  # noqa: E402
-from pipeline.cli import imports  # noqa: E402
-from pipeline.cli import corrections as corrections_cli, corrections_staff  # noqa: E402
-from pipeline.cli import results as results_cli  # noqa: E402
-from pipeline.cli.assign import assign_cmd  # noqa: E402
-from pipeline.cli import ingest as ingest_cli  # noqa: E402
-from pipeline.cli import forms as forms_cli  # noqa: E402
-from pipeline.cli import audit as audit_cli, retention as retention_cli, verify as verify_cli  # noqa: E402
-from pipeline.cli import keys as keys_cli  # noqa: E402
-from pipeline.cli import serve as serve_cli  # noqa: E402
-from pipeline.archive.keys import key_check_start  # noqa: E402
-from pipeline.cli.common import err_console  # noqa: E402
-from pipeline.cli import zh_help  # noqa: E402
-from pipeline.catalog.selectors import catalog_ready  # noqa: E402
-from pipeline.core.paths import data_paths  # noqa: E402
 from django.db import DatabaseError  # noqa: E402
+
+from pipeline.cli import zh_help  # noqa: E402
+from pipeline.cli.common import err_console  # noqa: E402
+from pipeline.cli.lazy import lazy_group  # noqa: E402
 from pipeline.core.errors import ExitCode, NotInitialised, StationError  # noqa: E402
+from pipeline.archive.keys import key_check_start  # noqa: E402
+from pipeline.core.paths import data_paths  # noqa: E402
 
 log = logging.getLogger("pipeline.cli")
 zh_help.install()   # Typer's Usage/Options/help text and usage errors in Chinese
 
+# Each command's module is imported (and Django set up) only when that command runs, so `status`,
+# `search` and `show` do not wait for the form renderer, the planner or the spreadsheet reader.
+# name → (module, attribute): a register(app) function, a Typer sub-app, or a command function.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("pipeline.cli.admin", "register"),
+    "verify": ("pipeline.cli.verify", "register"), "rebuild-catalog": ("pipeline.cli.verify", "register"),
+    "cover": ("pipeline.cli.forms", "register"),
+    "search": ("pipeline.cli.search", "register"), "reindex": ("pipeline.cli.search", "register"),
+    "show": ("pipeline.cli.items", "register"),
+    "watch": ("pipeline.cli.ingest", "register"), "ingest": ("pipeline.cli.ingest", "register"),
+    "status": ("pipeline.cli.ingest", "register"),
+    "scansim": ("pipeline.cli.scansim", "scansim"),
+    "assign": ("pipeline.cli.assign", "assign_cmd"),
+    "release": ("pipeline.cli.keys", "register"), "extract": ("pipeline.cli.keys", "register"),
+    "retention": ("pipeline.cli.retention", "register"), "hold": ("pipeline.cli.retention", "register"),
+    "loan": ("pipeline.cli.retention", "register"), "destruction": ("pipeline.cli.retention", "register"),
+    "audit": ("pipeline.cli.audit", "app"),
+    "forms": ("pipeline.cli.forms", "register"),
+    "quarantine": ("pipeline.cli.ingest", "register"), "review": ("pipeline.cli.ingest", "register"),
+    "rounds": ("pipeline.cli.rounds", "app"),
+    "users": ("pipeline.cli.users", "app"),
+    "import": ("pipeline.cli.imports", "app"),
+    "candidates": ("pipeline.cli.corrections", "app"),
+    "staff": ("pipeline.cli.corrections_staff", "staff_app"),
+    "rooms": ("pipeline.cli.corrections_staff", "rooms_app"),
+    "results": ("pipeline.cli.results", "app"),
+    "keys": ("pipeline.cli.keys", "register"),
+    "serve": ("pipeline.cli.serve", "register"),
+}
+
 app = typer.Typer(help="职业技能鉴定站 表单与档案系统 / appraisal station forms and archive",
+                  cls=lazy_group(COMMANDS, django_setup.setup),
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-admin.register(app)
-retention_cli.register(app)
-verify_cli.register(app)
-app.add_typer(audit_cli.app, name="audit")
-forms_cli.register(app)
-search_cli.register(app)
-items_cli.register(app)
-ingest_cli.register(app)
-app.add_typer(rounds.app, name="rounds")
-app.add_typer(users.app, name="users")
-app.command("scansim")(scansim.scansim)
-app.command("assign")(assign_cmd)
-app.add_typer(imports.app, name="import")
-app.add_typer(corrections_cli.app, name="candidates")
-app.add_typer(corrections_staff.staff_app, name="staff")
-app.add_typer(corrections_staff.rooms_app, name="rooms")
-app.add_typer(results_cli.app, name="results")
-keys_cli.register(app)
-serve_cli.register(app)
+
+
+@app.callback()
+def _root() -> None:
+    """职业技能鉴定站 表单与档案系统 / appraisal station forms and archive"""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseError as exc:
         if _disk_full(exc):
             return _disk_full_report(argv, exc)
+        from pipeline.catalog.selectors import catalog_ready  # needs Django, set up by then
+
         if not catalog_ready():
             log.warning("database error before init: %s", exc)
             return _report(_not_initialised())

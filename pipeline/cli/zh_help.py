@@ -5,8 +5,10 @@ this was checked on; on any other version the help stays in English (nothing bre
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
+import sys
 
 import typer
 
@@ -47,19 +49,45 @@ def install() -> bool:
         log.info("typer %s not checked for Chinese help; keeping English", typer.__version__)
         return False
     try:
-        from typer import rich_utils
         from typer._click import core, exceptions, formatting
     except ImportError:
         return False
-    for name, value in TITLES.items():
-        if hasattr(rich_utils, name):
-            setattr(rich_utils, name, value)
+    if "typer.rich_utils" in sys.modules:
+        _set_titles(sys.modules["typer.rich_utils"])
+    elif not any(isinstance(finder, _TitlesOnImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TitlesOnImport())  # Typer imports it for help and errors only (start-up)
     _wrap_usage(formatting.HelpFormatter)
     _wrap_help_option(core.Command)
     for cls in (exceptions.ClickException, exceptions.BadParameter, exceptions.MissingParameter,
                 exceptions.NoSuchOption):
         _wrap_message(cls)
     return True
+
+
+def _set_titles(rich_utils) -> None:
+    for name, value in TITLES.items():
+        if hasattr(rich_utils, name):
+            setattr(rich_utils, name, value)
+
+
+class _TitlesOnImport:
+    """Sets the Chinese panel titles on typer.rich_utils when Typer first imports it (≈ 0.1 s of
+    imports that a command printing no help and no usage error never needs)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "typer.rich_utils":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        loader_exec = spec.loader.exec_module
+
+        def exec_module(module) -> None:
+            loader_exec(module)
+            _set_titles(module)
+        spec.loader.exec_module = exec_module
+        return spec
 
 
 def _wrap_usage(formatter: type) -> None:

@@ -36,9 +36,10 @@ def _config_words() -> list[str]:
     return [o.name for o in get_config().occupations]
 
 
-def prepare() -> None:
-    """Load the segmenter's dictionary, once per process (its cache file lives in var/, not /tmp)."""
-    analyzer.prepare(data_paths().var)
+def prepare(*, whole: bool = True) -> None:
+    """Load the segmenter's dictionary, once per process (its cache file lives in var/, not /tmp);
+    whole=False: only what a query needs, looked up in a table (pipeline/search/lexicon.py)."""
+    analyzer.prepare(data_paths().var, whole=whole)
 
 
 def index_items(metas: list[dict]) -> int:
@@ -76,6 +77,7 @@ def reindex(progress: Progress | None = None, *, extra_words: Iterable[str] = ()
 
 def ensure_index(progress: Progress | None = None, *, extra_words: Iterable[str] = ()) -> str | None:
     """Open the index; if it is missing or corrupt, rebuild it and return a message for staff."""
+    prepare(whole=False)        # opened to be queried: a rebuild below loads the whole dictionary
     home = _home()
     try:
         home.open()
@@ -164,7 +166,7 @@ def search(query: str, filters: SearchFilters | None = None, limit: int = 20,
     matched by its title and exact fields only and shows its 档号 and title (or, with [search]
     restricted_hits = "hidden", not at all).
     """
-    prepare()
+    prepare(whole=False)
     started = time.perf_counter()
     parsed = parse(query)
     filters = (filters or SearchFilters()).merged(parsed.filters)

@@ -19,6 +19,8 @@ from typing import Iterable
 
 import opencc
 
+from pipeline.search import lexicon
+
 
 def _import_jieba():
     """jieba without pkg_resources: jieba._compat imports it only to open its own dictionary file and
@@ -123,12 +125,31 @@ def analyse(title: str, text: str) -> Analysed:
                     grams=" ".join(grams(title_n, normalised=True) + grams(text_n, normalised=True)))
 
 
-def prepare(cache_dir: Path | None = None) -> None:
-    """Load jieba's dictionary now (once per process), its cache file kept in cache_dir."""
-    if cache_dir is not None and not jieba.dt.initialized:
+def prepare(cache_dir: Path | None = None, *, whole: bool = True) -> None:
+    """Load jieba's dictionary now (once per process), its cache file kept in cache_dir.
+
+    whole=False (a search: a few words to segment) reads the frequencies word by word from a table
+    in cache_dir instead of loading the whole dictionary (lexicon.py); a later whole=True (indexing)
+    loads it and adds this process's user words again, as jieba.add_word did."""
+    looked_up = isinstance(jieba.dt.FREQ, lexicon.Frequencies)
+    if jieba.dt.initialized and (not whole or not looked_up):
+        return      # loaded already: the whole dictionary, or the table and a look-up is enough
+    if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         jieba.dt.tmp_dir = str(cache_dir)
+    if not whole and cache_dir is not None:
+        table = lexicon.frequencies_open(cache_dir, jieba)
+        if table is not None:
+            with jieba.dt.lock:
+                jieba.dt.FREQ, jieba.dt.total, jieba.dt.initialized = table, table.total(), True
+            return
+    if looked_up:
+        jieba.dt.initialized = False
+        jieba.dt.FREQ = {}
     jieba.initialize()
+    if looked_up:
+        for word in sorted(_USER_WORDS):
+            jieba.add_word(word, freq=max(jieba.get_FREQ(word) or 0, 50_000))
 
 
 # ---------------------------------------------------------------- user dictionary
