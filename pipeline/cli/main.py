@@ -24,6 +24,7 @@ from pipeline.cli import ingest as ingest_cli  # noqa: E402
 from pipeline.cli import forms as forms_cli  # noqa: E402
 from pipeline.cli import audit as audit_cli, retention as retention_cli, verify as verify_cli  # noqa: E402
 from pipeline.cli import keys as keys_cli  # noqa: E402
+from pipeline.cli import inspection as inspect_cli  # noqa: E402
 from pipeline.keys import key_check_start  # noqa: E402
 from pipeline.cli.common import err_console  # noqa: E402
 from pipeline.cli import zh_help  # noqa: E402
@@ -40,6 +41,7 @@ app = typer.Typer(help="职业技能鉴定站 表单与档案系统 / appraisal 
 admin.register(app)
 retention_cli.register(app)
 verify_cli.register(app)
+inspect_cli.register(app)
 app.add_typer(audit_cli.app, name="audit")
 forms_cli.register(app)
 search_cli.register(app)

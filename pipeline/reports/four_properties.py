@@ -17,10 +17,13 @@ from typing import Callable
 
 from django.utils import timezone
 
-from pipeline.audit import audit_anchor_check, audit_anchor_parse
-from pipeline.catalog.models import ArchiveItem
+from pipeline.audit import audit_anchor_check, audit_anchor_parse, audit_append
+from pipeline.catalog.models import ArchiveItem, Role
+from pipeline.catalog.people import user_roles_checked
+from pipeline.catalog.sealing import SECRET_ROLES
 from pipeline.domain import ArchivalCode
-from pipeline.errors import BadInput
+from pipeline.errors import BadInput, Refused
+from pipeline.forms.service import Generated, forms_generate
 from pipeline.keys import key_configured
 from pipeline.paths import DataPaths
 from pipeline.privacy import mask_personal
@@ -189,10 +192,10 @@ def _folders(paths: DataPaths, year: int | None) -> list[tuple[Path, str]]:
 
 
 def _items_part(report: InspectionReport, paths: DataPaths, year: int | None, scratch: Path,
-                progress: Progress | None) -> list[ItemResult]:
-    """The per-item checks of every item folder in scope."""
+                progress: Progress | None, decrypt: bool) -> list[ItemResult]:
+    """The per-item checks of every item folder in scope (secret items' PDFs only when decrypt)."""
     secret = set(ArchiveItem.objects.filter(secret=True).values_list("archival_code", flat=True))
-    key = key_configured()
+    key = key_configured() if decrypt else None
     folders = _folders(paths, year)
     results = []
     for number, (folder, code) in enumerate(folders, 1):
@@ -207,7 +210,8 @@ def _items_part(report: InspectionReport, paths: DataPaths, year: int | None, sc
     report.items = len(folders)
     skipped = [r.code for r in results if r.skipped_zh]
     if skipped:
-        report.skipped["pdf_renders"] = f"{len(skipped)} 件密文档案未配置密钥，未作可用性检测：{'、'.join(skipped[:5])}"
+        report.skipped["pdf_renders"] = (f"{len(skipped)} 件密文档案未作可用性检测（须由站长或试卷保密人员运行并配置密钥）："
+                                         f"{'、'.join(skipped[:5])}")
     return results
 
 
@@ -249,17 +253,42 @@ def _records_part(report: InspectionReport, results: list[ItemResult], paths: Da
 
 
 def four_properties_inspect(*, paths: DataPaths, year: int | None = None, anchor_file: Path | None = None,
-                            progress: Progress | None = None) -> InspectionReport:
+                            progress: Progress | None = None, decrypt: bool = False) -> InspectionReport:
     """Run every check of the 四性检测 on the archive (or one year of it); nothing is changed."""
     report = InspectionReport(year=year, at=timezone.localtime().isoformat(timespec="seconds"))
     _verify_part(report, paths, year, progress)
     for finding in anchor_findings(anchor_file) if anchor_file else []:
         report.add("audit_chain", finding.kind, finding.where, finding.message_zh)
     with tempfile.TemporaryDirectory(prefix="inspect-") as scratch:    # plaintext of secret items, deleted after
-        results = _items_part(report, paths, year, Path(scratch), progress)
+        results = _items_part(report, paths, year, Path(scratch), progress, decrypt)
         _preflight_part(report, results)
     _records_part(report, results, paths, year)
     for finding in report.findings:
         log.warning("four-properties %s %s at %s", finding.check, finding.kind, finding.where)
     return report
 
+
+
+INSPECT_ROLES = frozenset({Role.ARCHIVIST.value, Role.STATION_HEAD.value})
+
+
+def inspection_issue(*, paths: DataPaths, user, year: int | None = None, anchor_file: Path | None = None,
+                     out: Path, formats: tuple[str, ...] = ("pdf", "docx"),
+                     progress: Progress | None = None) -> tuple[InspectionReport, Generated]:
+    """Run the 四性检测 as an archivist or the head, audit it, and issue its report (PDF + DOCX, QR on every
+    page): a permanent DA record whose signed copy files itself. Secret items' PDFs are checked in memory
+    only when the user may open them (第二十七条)."""
+    roles = user_roles_checked(user)
+    if not roles & INSPECT_ROLES:
+        raise Refused(f"用户“{user.username}”无权进行四性检测；须由档案管理员或站长进行。",
+                      f"inspection refused to {user.username!r}", code="inspection_refused")
+    report = four_properties_inspect(paths=paths, year=year, anchor_file=anchor_file, progress=progress,
+                                     decrypt=bool(roles & SECRET_ROLES))
+    kinds: dict[str, int] = {}
+    for finding in report.findings:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    audit_append(actor=user.username, action="inspection.run", target=str(year or "all"),
+                 detail={"ok": report.ok, "items": report.items, "findings": kinds})
+    batch = forms_generate(form="four-properties-report", round_=None, formats=formats, out=out,
+                           actor=user.username, inspection=report.as_dict())
+    return report, batch.instances[0]
