@@ -13,7 +13,7 @@ from pipeline.errors import IntegrityProblem
 from pipeline.paths import data_paths
 from pipeline.reports.four_properties import inspection_issue
 
-RESULT_STYLE = {"通过": "green", "不通过": "red", "未检": "yellow", "不适用": "dim"}
+RESULT_STYLE = {"通过": "green", "不通过": "red", "未检": "yellow", "部分未检": "yellow", "不适用": "dim"}
 
 
 def _render(data: dict, files: list[str]) -> None:

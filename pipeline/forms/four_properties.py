@@ -20,11 +20,13 @@ SET_ASIDE_ZH = {name: label for _, _, name, label in PART1_ONLY}
 
 def _note(row: dict, data: dict) -> str:
     """说明 of one 检测项目."""
-    if row["note"]:
+    if row["note"] and not row["checked"]:
         return row["note"]
     if row["result"] == "不适用":
         return "本次检测范围内没有此类对象"
     text = f"检测 {row['checked']} 项" + (f"，{row['failed']} 处不符合（见问题清单）" if row["failed"] else "，均符合")
+    if row["note"]:
+        text += f"；{row['note']}"
     if row["key"] == "pdfa_preflight" and data["preflight_set_aside"]:
         met = "；".join(f"{SET_ASIDE_ZH.get(name, name)} {count} 份" for name, count in data["preflight_set_aside"].items())
         text += f"。已按名称排除 PDF/A-2 不再要求的 PDF/A-1 规则：{met}"
@@ -34,7 +36,7 @@ def _note(row: dict, data: dict) -> str:
 def conclusion_zh(data: dict) -> str:
     """The report's conclusion in one paragraph."""
     failed = [row for row in data["checks"] if row["result"] == "不通过"]
-    unchecked = [row["name"] for row in data["checks"] if row["result"] == "未检"]
+    unchecked = [row["name"] for row in data["checks"] if row["result"] in ("未检", "部分未检")]
     if failed:
         text = (f"检测不通过：{len(failed)} 个检测项目共 {len(data['findings'])} 处不符合"
                 f"（{'、'.join(row['name'] for row in failed)}），须按问题清单整改后重新检测。")

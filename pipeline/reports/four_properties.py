@@ -138,8 +138,9 @@ class InspectionReport:
         rows = []
         for check in CHECKS:
             failed = self.failed(check.key)
-            result = "不通过" if failed else ("未检" if check.key in self.skipped else
-                                             "通过" if self.checked.get(check.key) else "不适用")
+            checked, skipped = self.checked.get(check.key, 0), check.key in self.skipped
+            result = "不通过" if failed else ("部分未检" if checked and skipped else "未检" if skipped else
+                                             "通过" if checked else "不适用")
             rows.append({"key": check.key, "property": check.prop, "name": check.name_zh, "object": check.object_zh,
                          "checked": self.checked.get(check.key, 0), "failed": len(failed), "result": result,
                          "note": self.skipped.get(check.key, "")})
