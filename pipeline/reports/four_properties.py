@@ -151,11 +151,11 @@ class InspectionReport:
                 "rules_set_aside": list(RULES_SET_ASIDE_ZH)}
 
 
-_CODE_IN = re.compile(r"[A-Z0-9]{1,8}-[A-Z]{2}·(\d{4})-")
+_YEAR_IN = re.compile(r"[·-](\d{4})-")      # the 年度 inside a 档号 or a series label (J118-2026-D10-KW)
 
 
 def _in_year(where: str, year: int | None) -> bool:
-    match = _CODE_IN.search(where)
+    match = _YEAR_IN.search(where)
     return year is None or match is None or int(match.group(1)) == year
 
 

@@ -5,6 +5,7 @@ file, a world-readable file, a broken audit chain)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import random
@@ -28,6 +29,7 @@ from pipeline.store import MANIFEST, make_writable, manifest_lines
 from tests.forms.scan import degrade, payloads, raster
 from tests.ingest.test_flow import drop, fast_config, form_pages, make_registration, make_round, stack_bytes
 from tests.people import PASSWORD, make_users
+from tests.retention.conftest import make_item
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +200,14 @@ def test_preflight_sets_aside_only_the_part_1_rules_by_name():
     [result] = parse_results(xml)
     assert result.set_aside == ["xref_streams", "pdfaid_part", "transparency"]
     assert result.errors == [("3.1.11", "Font not embedded")] and not result.ok
+
+
+def test_an_ocr_item_without_a_text_layer_is_named_and_year_limits_the_items(data_root):
+    old = make_item(data_root, category="KW", doc_date=dt.date(2019, 6, 1))       # unmarked, its text from OCR
+    new = make_item(data_root, category="KW", doc_date=dt.date(2020, 6, 1))
+    report = four_properties_inspect(paths=data_root, year=2019)
+    assert report.items == 1
+    assert found(report, "text_layer") == {("text_layer_missing", old.archival_code)}
+    assert not any(new.archival_code in f.where for f in report.findings)
+    assert found(four_properties_inspect(paths=data_root, year=2020), "text_layer") == {
+        ("text_layer_missing", new.archival_code)}
