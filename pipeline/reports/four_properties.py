@@ -17,12 +17,12 @@ from typing import Callable
 
 from django.utils import timezone
 
-from pipeline.audit import audit_anchor_check, audit_anchor_parse, audit_append
+from pipeline.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.people import user_roles_checked
 from pipeline.catalog.sealing import SECRET_ROLES
 from pipeline.domain import ArchivalCode
-from pipeline.errors import BadInput, Refused
+from pipeline.errors import Refused
 from pipeline.forms.service import Generated, forms_generate
 from pipeline.keys import key_configured
 from pipeline.paths import DataPaths
@@ -31,7 +31,7 @@ from pipeline.reports import four_properties_records as records
 from pipeline.reports.four_properties_items import ItemResult, item_inspect
 from pipeline.reports.preflight import NOT_PROVEN_ZH, PROVEN_ZH, RULES_SET_ASIDE_ZH, preflight_check
 from pipeline.store import metadata_read
-from pipeline.verify import Finding, verify_all
+from pipeline.verify import anchor_file_check, verify_all
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
@@ -173,16 +173,6 @@ def _verify_part(report: InspectionReport, paths: DataPaths, year: int | None, p
     report.checked["accounts"] = 1
 
 
-def anchor_findings(anchor_file: Path) -> list[Finding]:
-    """An exported anchor (or the QR text of a register) checked against the log."""
-    try:
-        anchor = audit_anchor_parse(anchor_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadInput(f"无法读取审计锚点文件 {anchor_file}：请给出 station audit anchor 导出的文件。",
-                       f"bad anchor {anchor_file}: {exc}", code="anchor_invalid") from None
-    return [Finding(f"audit_{f.problem}", f"audit#{f.seq}", f.message_zh) for f in audit_anchor_check(anchor)]
-
-
 def _folders(paths: DataPaths, year: int | None) -> list[tuple[Path, str]]:
     found = []
     for folder in sorted(paths.archive.glob("*/*/*/*/*")):
@@ -258,7 +248,7 @@ def four_properties_inspect(*, paths: DataPaths, year: int | None = None, anchor
     """Run every check of the 四性检测 on the archive (or one year of it); nothing is changed."""
     report = InspectionReport(year=year, at=timezone.localtime().isoformat(timespec="seconds"))
     _verify_part(report, paths, year, progress)
-    for finding in anchor_findings(anchor_file) if anchor_file else []:
+    for finding in anchor_file_check(anchor_file) if anchor_file else []:
         report.add("audit_chain", finding.kind, finding.where, finding.message_zh)
     with tempfile.TemporaryDirectory(prefix="inspect-") as scratch:    # plaintext of secret items, deleted after
         results = _items_part(report, paths, year, Path(scratch), progress, decrypt)
