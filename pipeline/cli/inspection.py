@@ -9,8 +9,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from pipeline.cli.common import JsonOption, UserOption, acting_user, console, emit
-from pipeline.errors import IntegrityProblem
-from pipeline.paths import data_paths
+from pipeline.core.errors import IntegrityProblem
+from pipeline.core.paths import data_paths
 from pipeline.reports.four_properties import inspection_issue
 
 RESULT_STYLE = {"通过": "green", "不通过": "red", "未检": "yellow", "部分未检": "yellow", "不适用": "dim"}

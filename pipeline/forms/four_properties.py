@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from pipeline.forms.anchor import audit_anchor_context
 from pipeline.forms.builders import InstanceData, register
-from pipeline.paths import data_paths
+from pipeline.core.paths import data_paths
 from pipeline.reports.four_properties import four_properties_inspect
 from pipeline.reports.preflight import PART1_ONLY
 

@@ -17,21 +17,21 @@ from typing import Callable
 
 from django.utils import timezone
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.people import user_roles_checked
 from pipeline.catalog.sealing import SECRET_ROLES
-from pipeline.domain import ArchivalCode
-from pipeline.errors import Refused
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.errors import Refused
 from pipeline.forms.service import Generated, forms_generate
-from pipeline.keys import key_configured
-from pipeline.paths import DataPaths
-from pipeline.privacy import mask_personal
+from pipeline.archive.keys import key_configured
+from pipeline.core.paths import DataPaths
+from pipeline.core.privacy import mask_personal
 from pipeline.reports import four_properties_records as records
 from pipeline.reports.four_properties_items import ItemResult, item_inspect
 from pipeline.reports.preflight import NOT_PROVEN_ZH, PROVEN_ZH, RULES_SET_ASIDE_ZH, preflight_check
-from pipeline.store import metadata_read
-from pipeline.verify import anchor_file_check, verify_all
+from pipeline.archive.store import metadata_read
+from pipeline.archive.verify import anchor_file_check, verify_all
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]

@@ -18,8 +18,8 @@ import pikepdf
 import pypdfium2 as pdfium
 
 from pipeline.ingest.normalise import pdfa_findings
-from pipeline.keys import ArchiveKey, decrypt, is_encrypted
-from pipeline.store import DOCUMENT, METADATA
+from pipeline.archive.keys import ArchiveKey, decrypt, is_encrypted
+from pipeline.archive.store import DOCUMENT, METADATA
 
 # DA/T 46 / DA/T 22 metadata the station keeps for every item (metadata.json keys)
 REQUIRED_FIELDS = {"archival_code": "档号", "fonds": "全宗号", "year": "年度", "retention_code": "保管期限",

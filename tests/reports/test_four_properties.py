@@ -19,13 +19,13 @@ from docx import Document
 from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance
 from pipeline.cli.common import password_variable
 from pipeline.cli.main import main
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.normalise import pdfa_findings
 from pipeline.ingest.scansim import jpeg_bytes
 from pipeline.reports.four_properties import CHECKS, four_properties_inspect
 from pipeline.reports.preflight import classpath, parse_results
-from pipeline.store import MANIFEST, make_writable, manifest_lines
+from pipeline.archive.store import MANIFEST, make_writable, manifest_lines
 from tests.forms.scan import degrade, payloads, raster
 from tests.ingest.test_flow import drop, fast_config, form_pages, make_registration, make_round, stack_bytes
 from tests.people import PASSWORD, make_users
