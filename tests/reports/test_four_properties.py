@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from django.utils import timezone
 from docx import Document
 
-from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance
+from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance, Loan
 from pipeline.cli.common import password_variable
 from pipeline.cli.main import main
 from pipeline.core.errors import ExitCode
@@ -211,3 +212,16 @@ def test_an_ocr_item_without_a_text_layer_is_named_and_year_limits_the_items(dat
     assert not any(new.archival_code in f.where for f in report.findings)
     assert found(four_properties_inspect(paths=data_root, year=2020), "text_layer") == {
         ("text_layer_missing", new.archival_code)}
+
+
+def test_a_secret_item_in_clear_and_a_loan_without_its_records_are_named_under_security(data_root):
+    paper = make_item(data_root, category="KW", doc_date=dt.date(2019, 6, 1))
+    ArchiveItem.objects.filter(id=paper.id).update(secret=True)       # a secret item that was filed in clear
+    Loan.objects.create(item=paper, borrower="张三", purpose="查阅", state=Loan.State.LENT, requested_by="clerk",
+                        requested_at=timezone.now())                   # lent, with no approver and no audit entries
+    report = four_properties_inspect(paths=data_root)
+    assert found(report, "secret_encrypted") == {("secret_not_encrypted", paper.archival_code)}
+    loans = found(report, "access_records")
+    assert {kind for kind, _ in loans} == {"loan_record_incomplete", "loan_unaudited"}
+    messages = [f.message_zh for f in report.findings if f.check == "access_records"]
+    assert any("缺少批准人" in m for m in messages) and any("借出时间" in m for m in messages)
