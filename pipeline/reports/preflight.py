@@ -33,8 +33,10 @@ PART1_ONLY: tuple[tuple[str, str | None, str, str], ...] = (
     ("4", None, "transparency", "透明（PDF/A-1 禁止；PDF/A-2 允许）"),
     ("1.2.7", "JPX", "jpeg2000", "JPEG 2000 图像（PDF/A-1 禁止；PDF/A-2 允许）"),
     ("1.4.8", None, "optional_content", "可选内容（图层，PDF/A-1 禁止；PDF/A-2 允许）"),
+    # ISO 19005-1 6.3.5 requires a CIDSet for every subset CID font; ISO 19005-2 6.2.11.4.2 only checks one if present
+    ("3.1.11", "CIDSet entry is missing", "cidset", "子集 CID 字体缺 CIDSet（PDF/A-1 必须有；PDF/A-2 不要求）"),
 )
-RULES_SET_ASIDE_ZH = ("交叉引用流与对象流", "pdfaid:part=1", "透明", "JPEG 2000", "可选内容（图层）")
+RULES_SET_ASIDE_ZH = ("交叉引用流与对象流", "pdfaid:part=1", "透明", "JPEG 2000", "可选内容（图层）", "CID 字体的 CIDSet")
 
 PROVEN_ZH = ("由两个互相独立的实现分别检查：pikepdf（qpdf）按 PDF/A-2b 检查文件结构、XMP 元数据与标识、输出意图（ICC）、"
              "加密与文件标识；Apache PDFBox Preflight 2.0 按 PDF/A-1b 的全部规则检查语法、字体嵌入、颜色空间、"

@@ -196,10 +196,12 @@ def test_preflight_sets_aside_only_the_part_1_rules_by_name():
            "<error><code>1.4</code><details>Trailer Syntax error, /XRef cross reference streams are not allowed</details></error>"
            "<error><code>7.11.2</code><details>Error on MetaData, part must be 1</details></error>"
            "<error><code>2.2.2</code><details>SMask in ExtGState</details></error>"
+           "<error><code>3.1.11</code><details>Invalid Font definition, F+Noto: The CIDSet entry is missing for the "
+           "Composite Subset</details></error>"
            "<error><code>3.1.11</code><details>Font not embedded</details></error>"
            "</errors></preflight></preflights>")
     [result] = parse_results(xml)
-    assert result.set_aside == ["xref_streams", "pdfaid_part", "transparency"]
+    assert result.set_aside == ["xref_streams", "pdfaid_part", "transparency", "cidset"]
     assert result.errors == [("3.1.11", "Font not embedded")] and not result.ok
 
 
