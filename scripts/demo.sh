@@ -75,6 +75,9 @@ $S verify
 $S audit anchor --out "$STATION_DATA-audit-anchor.json"
 $S audit verify --anchor "$STATION_DATA-audit-anchor.json"
 
+step "11. 四性检测（DA/T 70-2018）：出具《电子档案四性检测报告》，检测人、审核人签字后扫描即归档（永久）"
+$S inspect --out "$STATION_DATA/inspection" --user head --anchor "$STATION_DATA-audit-anchor.json"
+
 step "演示用户及各自的密码（仅本次演示有效）"
 for u in $DEMO_USERS; do var="STATION_PASSWORD_${u^^}"; printf '  %-10s %s\n' "$u" "${!var}"; done
 

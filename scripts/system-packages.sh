@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the system needs (Pango for WeasyPrint, Noto CJK fonts, poppler, Tesseract
 # with Simplified Chinese for OCR, Ghostscript for OCRmyPDF, PostgreSQL for the second test run,
-# Chromium for the browser tests of the web interface, driven by Playwright).
+# Chromium for the browser tests of the web interface, driven by Playwright; Java with Apache PDFBox
+# Preflight, the second PDF/A check of `station inspect`: Preflight needs javax.activation and JAXB,
+# which Java 11+ no longer ships).
 set -euo pipefail
 PACKAGES=(python3-venv fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-          poppler-utils tesseract-ocr tesseract-ocr-chi-sim ghostscript qpdf postgresql chromium)
+          poppler-utils tesseract-ocr tesseract-ocr-chi-sim ghostscript qpdf postgresql chromium
+          default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

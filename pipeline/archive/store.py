@@ -134,11 +134,15 @@ def manifest_lines(folder: Path, known: dict[str, str] | None = None) -> list[st
     return lines
 
 
+# read-only for everyone, and nothing for other users of the machine (四性检测: 安全性)
+_CLOSED = stat.S_IWUSR | stat.S_IWGRP | stat.S_IRWXO
+
+
 def _make_read_only(folder: Path) -> None:
     for path in sorted(folder.rglob("*"), reverse=True):
         mode = path.stat().st_mode
-        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
-    folder.chmod(folder.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+        path.chmod(mode & ~_CLOSED)
+    folder.chmod(folder.stat().st_mode & ~_CLOSED)
 
 
 def make_writable(folder: Path) -> None:

@@ -15,10 +15,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from pipeline.archive.audit import audit_head, audit_verify
+from pipeline.archive.audit import audit_anchor_check, audit_anchor_parse, audit_head, audit_verify
 from pipeline.catalog.models import ArchiveItem, AuditEntry, Tombstone
 from pipeline.catalog.people import accounts_check
 from pipeline.core.domain import ArchivalCode
+from pipeline.core.errors import BadInput
 from pipeline.core.paths import DataPaths
 from pipeline.archive.store import (METADATA, file_identity, item_verify, iter_item_folders, manifest_read, metadata_read,
                             write_json_atomic)
@@ -260,6 +261,17 @@ def anchor_write(paths: DataPaths, head: tuple[int, str] | None) -> None:
 def audit_check(paths: DataPaths) -> list[Finding]:
     """Breaks in the hash chain, and a head lost since the last verify."""
     return [Finding(f"audit_{f.problem}", f"audit#{f.seq}", f.message_zh) for f in audit_verify(anchor_read(paths))]
+
+
+def anchor_file_check(path: Path) -> list[Finding]:
+    """An exported anchor file (or the QR text of a register) checked against the audit log."""
+    try:
+        anchor = audit_anchor_parse(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"无法读取审计锚点文件 {path}：请给出 station audit anchor 导出的文件，"
+                       "或写有清册上二维码内容（DHJD-AUDIT 序号 哈希）的文本文件。", f"bad anchor {path}: {exc}",
+                       code="anchor_invalid") from None
+    return [Finding(f"audit_{f.problem}", f"audit#{f.seq}", f.message_zh) for f in audit_anchor_check(anchor)]
 
 
 def verify_all(paths: DataPaths, *, workers: int = 2, progress: Progress | None = None) -> VerifyReport:

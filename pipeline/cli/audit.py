@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from pipeline.archive.audit import audit_anchor_check, audit_anchor_make, audit_anchor_parse, audit_list
+from pipeline.archive.audit import audit_anchor_make, audit_list
 from pipeline.cli.common import JsonOption, console, emit
 from pipeline.core.config import get_config
 from pipeline.core.errors import BadInput, IntegrityProblem
@@ -16,19 +16,9 @@ from pipeline.core.paths import data_paths
 from pipeline.core.labels import local_time
 from pipeline.core.privacy import mask_data, mask_personal
 from pipeline.archive.store import write_file_atomic
-from pipeline.archive.verify import Finding, audit_check
+from pipeline.archive.verify import anchor_file_check, audit_check
 
 app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
-
-
-def _anchor_findings(path: Path) -> list[Finding]:
-    try:
-        anchor = audit_anchor_parse(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise BadInput(f"无法读取审计锚点文件 {path}：请给出 station audit anchor 导出的文件，"
-                       "或写有清册上二维码内容（DHJD-AUDIT 序号 哈希）的文本文件。", f"bad anchor {path}: {exc}",
-                       code="anchor_invalid") from None
-    return [Finding(f"audit_{f.problem}", f"audit#{f.seq}", f.message_zh) for f in audit_anchor_check(anchor)]
 
 
 @app.command("anchor")
@@ -50,7 +40,7 @@ def anchor(out: Path = typer.Option(..., "--out", help="锚点文件（放在数
 def verify(anchor_file: Path = typer.Option(None, "--anchor", help="audit anchor 导出的锚点文件（或清册二维码内容）"),
            as_json: bool = JsonOption) -> None:
     """校验审计日志的哈希链：发现被修改、删除或调换顺序的记录；给出 --anchor 时证明日志自该锚点以来未被改写。"""
-    findings = audit_check(data_paths()) + (_anchor_findings(anchor_file) if anchor_file else [])
+    findings = audit_check(data_paths()) + (anchor_file_check(anchor_file) if anchor_file else [])
     emit({"ok": not findings, "findings": [f.__dict__ for f in findings]}, as_json,
          lambda _: console.print("[green]审计日志完整[/]：哈希链校验通过" + ("，且与锚点一致。" if anchor_file else "。"))
          if not findings else None)

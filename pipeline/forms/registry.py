@@ -13,7 +13,7 @@ class FormSpec:
     key: str
     name_zh: str
     article: str
-    per: str                      # candidate | round | room-sitting | handover | staff | document | batch | year-class | year
+    per: str                      # candidate | round | room-sitting | handover | staff | document | batch | year-class | year | inspection
     tier: int
     retention_class: str | None   # key in config/retention.toml; None = not filed
     category: str | None          # archive category code; None = chosen per instance (filing cover)
@@ -73,6 +73,9 @@ _SPECS = (
     # tier 2, asked for by the retention work: one register per year listing that year's loans
     _spec("lending-register", "借阅登记表", "第十八条(一)2、第二十六条(六)", "year", "service-records", "FW",
           ("借阅人（逐人）", "经办人（逐人）"), tier=2),
+    # tier 2, asked for by an inspector: one report per inspection run (DA/T 70-2018), kept for ever
+    _spec("four-properties-report", "电子档案四性检测报告", "DA/T 70-2018；第十四条(一)、第二十六条(八)", "inspection",
+          "archive-management", "DA", ("检测人", "审核人"), docx=True, tier=2),
 )
 
 FORMS: dict[str, FormSpec] = {spec.key: spec for spec in _SPECS}

@@ -1,6 +1,6 @@
 """Build the DOCX templates of the editable forms (python-docx), holding docxtpl Jinja tags.
 
-Run: .venv/bin/python templates/forms/docx/build.py   — writes <form>.docx beside this file.
+Run: .venv/bin/python templates/forms/docx/build.py [form ...]  — writes <form>.docx beside this file.
 Staff may then reword or re-lay-out the .docx in Word/WPS; only the {{ }} / {%tr %} tags listed in
 PLACEHOLDERS.md must stay. The header holds {{ qr }} (the instance QR, page 0/0) and {{ code_label }}.
 """
@@ -266,17 +266,35 @@ def destruction_register(doc: Document) -> None:
                "（{{ data.audit_line }}）{% endif %}", size=8)
 
 
+def four_properties_report(doc: Document) -> None:
+    _para(doc, "检测范围：{{ data.scope }}　检测时间：{{ data.at }}　档案 {{ data.item_count }} 件，文件 {{ data.files }} 个"
+          "（{{ data.megabytes }} MB），审计记录 {{ data.audit_entries }} 条", size=10)
+    rows_table(doc, ["序号", "性质", "检测项目", "对象", "结果", "说明"],
+               ["{{ r.number }}", "{{ r.property }}", "{{ r.name }}", "{{ r.object }}", "{{ r.result }}", "{{ r.note }}"],
+               "data.rows")
+    fields(doc, [[("检测结论", "{{ data.conclusion }}")], [("PDF/A 已证明", "{{ data.pdfa_proven }}")],
+                 [("PDF/A 未证明", "{{ data.pdfa_not_proven }}")]])
+    _para(doc, "问题清单（共 {{ data.findings_total }} 处）", size=12, bold=True, font=HEAD_FONT)
+    rows_table(doc, ["序号", "对象", "问题", "处理意见"],
+               ["{{ r.number }}", "{{ r.where }}", "{{ r.message_zh }}", "{{ r.action_zh }}"], "data.findings")
+    _para(doc, "{% if data.audit_line %}审计链锚点（出具时）：第 {{ data.audit_seq }} 条，哈希 {{ data.audit_short }}"
+               "（{{ data.audit_line }}）{% endif %}", size=8)
+
+
 SIGNED_IN_BODY = {"destruction-register"}   # prints its signers (with names when known) in the body
 
 BODIES = {"registration": registration, "schedule": schedule, "seating-plan": seating_plan,
           "staff-assignment": staff_assignment, "room-record": room_record, "paper-receipt": paper_receipt,
-          "report": report, "destruction-register": destruction_register}
+          "report": report, "destruction-register": destruction_register,
+          "four-properties-report": four_properties_report}
 
 
-def build(folder: Path = HERE) -> list[Path]:
-    """Write every editable form's DOCX template into folder."""
+def build(folder: Path = HERE, keys: list[str] | None = None) -> list[Path]:
+    """Write every editable form's DOCX template (or those of keys) into folder."""
     written = []
     for key, body in BODIES.items():
+        if keys and key not in keys:
+            continue
         doc = new_document(key)
         body(doc)
         if key not in SIGNED_IN_BODY:
@@ -288,5 +306,5 @@ def build(folder: Path = HERE) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for built in build():
+    for built in build(keys=sys.argv[1:] or None):
         print(built.name)
