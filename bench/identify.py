@@ -172,7 +172,7 @@ def bench_ocr(args) -> None:
     for _ in range(max(1, args.repeat - 1)):
         times["tesseract CLI alone (baseline)"].append(timed(run_tesseract, files)[0])
         for rotate in (True, False):
-            seconds = timed(lambda: ocr_pdf(sample, args.work / "ocr-out.pdf", rotate_pages=rotate))[0]
+            seconds = timed(lambda rotate=rotate: ocr_pdf(sample, args.work / "ocr-out.pdf", rotate_pages=rotate))[0]
             times[f"ocr_pdf, rotate_pages={rotate}"].append(seconds)
     base = statistics.median(times["tesseract CLI alone (baseline)"])
     print(f"\nOCR {args.ocr_pages} pages (14 lines of Chinese each), median of {max(1, args.repeat - 1)}, "

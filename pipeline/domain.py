@@ -73,7 +73,7 @@ class IdNumber:
         if not _ID_RE.match(value):
             raise ValueError(f"身份证号应为18位（前17位数字，末位数字或X），实际为“{text}”")
         try:
-            cls(value).birth_date
+            _ = cls(value).birth_date          # raises ValueError for an impossible date
         except ValueError:
             raise ValueError(f"身份证号中的出生日期 {value[6:14]} 不是有效日期") from None
         expected = id_check_digit(value[:17])

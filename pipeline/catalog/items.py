@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from pipeline.audit import audit_append
@@ -26,10 +27,8 @@ def _category_restricted(code: str) -> bool:
 
 def item_view(*, code: str, user, paths: DataPaths) -> dict:
     """An item's catalog card and file path; restricted items need a role and every view is audited."""
-    try:
+    with contextlib.suppress(ValueError):             # not a 档号 at all: reported as not found below
         code = str(ArchivalCode.parse_typed(code))   # "-" or "." for "·", full-width, spaces
-    except ValueError:
-        pass                                          # not a 档号 at all: reported as not found below
     try:
         item = ArchiveItem.objects.get(archival_code=code)
     except ArchiveItem.DoesNotExist:

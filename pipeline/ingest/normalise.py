@@ -298,10 +298,8 @@ def _pdf_from_images(source: Path, page_indices: list[int]) -> pikepdf.Pdf:
         needs_rewrite = image.format != "JPEG" and (image.mode in ("RGBA", "LA", "PA", "P", "I;16", "I", "F")
                                                     or "transparency" in image.info)
         dpi = _dpi(image)
-    if needs_rewrite:
-        data = _flatten_frames(source)          # alpha → white paper, still lossless (PNG/TIFF)
-    else:
-        data = [source.read_bytes()]
+    # alpha → white paper, still lossless (PNG/TIFF)
+    data = _flatten_frames(source) if needs_rewrite else [source.read_bytes()]
     layout = None if dpi else img2pdf.get_fixed_dpi_layout_fun((ASSUMED_DPI, ASSUMED_DPI))
     try:
         converted = img2pdf.convert(*data, layout_fun=layout) if layout else img2pdf.convert(*data)

@@ -20,6 +20,7 @@ from typing import Callable, Protocol
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from pipeline.config import IngestSettings, StationConfig
@@ -225,7 +226,7 @@ class InboxWatcher:
         self._pending: set[Path] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._observer = None
+        self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
 
     def note(self, path: Path) -> None:
@@ -262,9 +263,9 @@ class InboxWatcher:
     def start(self) -> None:
         """Start the observer and the checking thread; rescan once at start-up."""
         self.inbox.mkdir(parents=True, exist_ok=True)
-        self._observer = PollingObserver(timeout=1) if self.poll else Observer()
-        self._observer.schedule(_Events(self.note), str(self.inbox), recursive=True)
-        self._observer.start()
+        observer = self._observer = PollingObserver(timeout=1) if self.poll else Observer()
+        observer.schedule(_Events(self.note), str(self.inbox), recursive=True)
+        observer.start()
         self.rescan()
         self._thread = threading.Thread(target=self._loop, name="inbox-watch", daemon=True)
         self._thread.start()

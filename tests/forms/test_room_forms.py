@@ -160,8 +160,8 @@ def test_room_record_and_paper_receipt_pdfs(data_root):
     kinds = Counter(i.subject.split("@")[1].split("-")[0] for i in records)
     assert kinds["theory"] >= 1 and kinds["practical"] >= 1
     rendered = render_pdf_batch(FORMS["room-record"], [(f"REC{n:05d}", i) for n, i in enumerate(records)])
-    theory = next(r for r, i in zip(rendered, records) if i.subject.startswith("T1@"))
-    practical = next(r for r, i in zip(rendered, records) if i.subject.startswith("P1@"))
+    theory = next(r for r, i in zip(rendered, records, strict=True) if i.subject.startswith("T1@"))
+    practical = next(r for r, i in zip(rendered, records, strict=True) if i.subject.startswith("P1@"))
     t_text, p_text = pdf_text(theory.pdf), pdf_text(practical.pdf)
     expected = SeatAssignment.objects.filter(round=round_, room__code="T1").count()
     assert re.search(rf"应到人数\s*{expected}\s*人", t_text)

@@ -152,7 +152,8 @@ def test_watched_stack_is_split_numbered_and_filed_with_links(data_root, tmp_pat
     # each item keeps only its own pages of the received stack, as scanned (same JPEG bytes), in the
     # item's order (the reversed form's pages 5, 4); the blank page 3 is in none
     received = pikepdf.open(io.BytesIO(stack))
-    for item, expected in zip(items, (["扫描_001.p1-2.pdf"], ["扫描_001.p5_4.pdf"], ["扫描_001.p6-7.pdf"])):
+    expected_originals = (["扫描_001.p1-2.pdf"], ["扫描_001.p5_4.pdf"], ["扫描_001.p6-7.pdf"])
+    for item, expected in zip(items, expected_originals, strict=True):
         folder = data_root.archive / item.folder / "original"
         assert sorted(p.name for p in folder.iterdir()) == expected
         meta = metadata_read(data_root.archive / item.folder)
