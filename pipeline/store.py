@@ -291,7 +291,8 @@ def item_verify(folder: Path, *, archive_root: Path | None = None,
         if rel not in present:
             findings.append(FixityFinding(label, rel, "missing", f"{label}：文件 {rel} 丢失"))
         elif sha256_once(folder / rel, cache) != digest:
-            findings.append(FixityFinding(label, rel, "changed", f"{label}：文件 {rel} 内容与校验值不符（被修改或损坏）"))
+            findings.append(FixityFinding(label, rel, "changed",
+                                          f"{label}：文件 {rel} 内容与校验值不符（被修改或损坏）"))
     for rel in sorted(present - set(recorded)):
         findings.append(FixityFinding(label, rel, "unexpected", f"{label}：多出未登记的文件 {rel}"))
     return findings

@@ -154,7 +154,8 @@ def _fallback(plain: io.BytesIO, out: Path, marks: dict, text_layer_pdf: Path | 
                     if report is not None and report.verdict == "not_checked":
                         # Ghostscript wrote PDF/A-2b; pikepdf's allowlist only cannot check some construct
                         pdf.save(out, deterministic_id=True)
-                        conversion.route, conversion.validated, conversion.findings = "ghostscript", False, _findings(exc)
+                        conversion.route, conversion.validated = "ghostscript", False
+                        conversion.findings = _findings(exc)
                         return len(pdf.pages)
                     conversion.findings = _findings(exc)
     plain.seek(0)
@@ -229,7 +230,8 @@ def _tag_device_cmyk(pdf: pikepdf.Pdf) -> None:
 def _check_indices(source: Path, page_indices: list[int], count: int) -> None:
     bad = [i for i in page_indices if not 0 <= i < count]
     if bad:
-        raise ArchivalPdfError(f"文件 {source.name} 只有 {count} 页，无法取出第 {', '.join(str(i + 1) for i in bad)} 页。",
+        raise ArchivalPdfError(f"文件 {source.name} 只有 {count} 页，"
+                               f"无法取出第 {', '.join(str(i + 1) for i in bad)} 页。",
                                f"{source.name}: page indices {bad} out of range 0..{count - 1}",
                                code="page_out_of_range")
 

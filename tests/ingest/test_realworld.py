@@ -101,7 +101,8 @@ def test_a_corpus_of_real_world_files_is_all_accounted_for_and_never_an_internal
         if item.source_name in ("scan-cmyk.jpg", "pillow-image.pdf", "scan-3-pages.tif"):
             assert meta["pdfa"] == {"route": "pikepdf", "validated": True, "findings": []}   # scans: lossless
         folder = data_root.archive / item.folder         # an exam paper's document is encrypted at rest
-        document = document_plain(folder, [key_configured()]) if item.encrypted else (folder / "document.pdf").read_bytes()
+        document = (document_plain(folder, [key_configured()]) if item.encrypted
+                    else (folder / "document.pdf").read_bytes())
         with pikepdf.open(io.BytesIO(document)) as pdf:
             assert pdf.open_metadata().get("pdfaid:part") == "2"
 

@@ -18,7 +18,8 @@ def test_next_year_clock_starts_on_1_january_after_the_document_year():
 
 def test_exam_papers_count_three_years_from_scores_recorded_and_wait_until_then():
     papers = CLASSES["exam-papers"]
-    assert due_date(papers, dt.date(2026, 12, 5), dt.date(2026, 12, 20)) == (dt.date(2026, 12, 20), dt.date(2029, 12, 20))
+    assert due_date(papers, dt.date(2026, 12, 5), dt.date(2026, 12, 20)) == (dt.date(2026, 12, 20),
+                                                                            dt.date(2029, 12, 20))
     assert due_date(papers, dt.date(2026, 12, 5), None) == (None, None)
 
 
