@@ -64,7 +64,7 @@ def test_what_one_job_archived_is_not_remembered_by_the_process_for_the_next(dat
 
 
 def test_a_flipped_byte_in_a_shared_original_is_found_in_every_item_that_holds_it(data_root, tmp_path):
-    from pipeline.store import make_writable
+    from pipeline.archive.store import make_writable
 
     source = tmp_path / "stack.pdf"
     source.write_bytes(os.urandom(50_000))

@@ -23,7 +23,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
-from pipeline.config import IngestSettings, StationConfig
+from pipeline.core.config import IngestSettings, StationConfig
 
 log = logging.getLogger("pipeline.ingest.watch")
 
