@@ -40,7 +40,7 @@ def _summary(result: AssignmentResult) -> dict:
 
 
 def _render(data: dict) -> None:
-    from pipeline.assign import THEORY  # here, not at module level: CLI start-up time (ortools)
+    from pipeline.exams.assign.planner import THEORY  # here, not at module level: CLI start-up time (ortools)
     table = Table("考场", "场次", "类别", "工种", "开始时间", "考生数", "工作人员",
                   title=f"批次 {data['round']} 考场安排")
     for row in data["sittings"]:

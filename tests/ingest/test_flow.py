@@ -31,6 +31,7 @@ from pipeline.ingest.watch import InboxWatcher
 from pipeline.archive.keys import key_configured
 from pipeline.archive.sealed import item_plain
 from pipeline.archive.store import item_verify, metadata_read
+from tests.ingest.clock import StepClock
 
 DPI = 200
 
@@ -256,17 +257,27 @@ def test_duplicate_drops_are_filed_once_and_recorded_against_the_code(data_root,
 def test_a_file_still_being_written_is_not_taken_early(data_root, tmp_path):
     form = make_registration(make_round(), 12)
     data = stack_bytes(form_pages(form), tmp_path)
-    target = data_root.inbox / "slow.pdf"
-    config = fast_config(0.6)
-    with Watching(data_root, config) as watching:
-        with open(target, "wb") as handle:          # a scanner writing in place, chunk by chunk
-            for start in range(0, len(data), len(data) // 8 + 1):
-                handle.write(data[start:start + len(data) // 8 + 1])
-                handle.flush()
-                last_write = time.monotonic()
-                time.sleep(0.25)                     # the whole write takes longer than stable_seconds
-        assert watching.file(1) == {"slow.pdf": "filed"}
-    assert len(watching.handed) == 1 and watching.handed[0][0] >= last_write + 0.55
+    target, config, clock, handed = data_root.inbox / "slow.pdf", fast_config(0.6), StepClock(), []
+    watcher = InboxWatcher(data_root.inbox, config.ingest, handed.append, clock=clock)     # driven step by step
+
+    def look() -> list[Path]:
+        watcher.rescan()
+        return watcher.step()
+
+    chunk = len(data) // 8 + 1
+    with open(target, "wb") as handle:               # a scanner writing in place, a chunk every 0.25 s
+        for start in range(0, len(data), chunk):
+            handle.write(data[start:start + chunk])
+            handle.flush()
+            clock.touch(target)
+            assert look() == []                      # the whole write takes longer than stable_seconds
+            clock.advance(0.25)
+    clock.advance(0.3)
+    assert look() == []                              # 0.55 s after the last chunk
+    clock.advance(0.1)
+    assert look() == [target] and handed == [target]   # 0.65 s
+    assert look() == []                                 # handed over once
+    assert ingest_path(path=target, paths=data_root, config=config, clock=clock) == "filed"
     assert ArchiveItem.objects.get().pages == 2
 
 
