@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 def _summary(result: AssignmentResult) -> dict:
     """The plan as plain data: one row per room × sitting with its people."""
-    from pipeline.exams.assign.planner import DUTY_ZH, PRACTICAL  # here, not at module level: CLI start-up time (ortools)
+    # here, not at module level: CLI start-up time (ortools)
+    from pipeline.exams.assign.planner import DUTY_ZH, PRACTICAL
     zone = ZoneInfo(get_config().station.timezone)
     seats, staff = Counter(), defaultdict(list)
     for seat in result.plan.seats:

@@ -17,8 +17,9 @@ from pipeline.core.errors import BadInput
 from pipeline.core.paths import data_paths
 from pipeline.core.privacy import mask_personal
 
-# The commands import the retention services (catalog.holds, loans, destruction) and pipeline.forms inside their bodies, for CLI start-up time:
-# at module level they would load the search engine and WeasyPrint for every `station` command.
+# The commands import the retention services (catalog.holds, loans, destruction) and pipeline.forms inside
+# their bodies, for CLI start-up time: at module level they would load the search engine and WeasyPrint for
+# every `station` command.
 
 retention_app = typer.Typer(help="保管期限与到期清单 / retention", no_args_is_help=True)
 hold_app = typer.Typer(help="保全（冻结）/ holds", no_args_is_help=True)

@@ -108,7 +108,8 @@ def classify(work: Work) -> None:
         grp = work.grouping.groups[0]
         work.reviews.append(review_plan(work, 1, grp, "too_large",
                                     f"{work.job.source_name} {work.oversize[0]}，未自动识别，以免耽误其他文件。"
-                                    "请拆分成较小的文件后放入收件箱，或确认类别和题名后用 station review file 整件归档。",
+                                    "请拆分成较小的文件后放入收件箱，"
+                                    "或确认类别和题名后用 station review file 整件归档。",
                                     work.oversize[1]))
         return
     instances = {fi.code: fi for fi in FormInstance.objects.select_related("round").filter(
