@@ -282,6 +282,17 @@ def test_a_file_still_being_written_is_not_taken_early(data_root, tmp_path):
 
 
 @pytest.mark.django_db
+def test_ingest_once_waits_for_a_fresh_file_on_its_clock_not_in_real_time(data_root, tmp_path):
+    form = make_registration(make_round(), 13)
+    clock = StepClock()
+    clock.touch(drop(data_root.inbox / "fresh.pdf", stack_bytes(form_pages(form), tmp_path)))
+    started = time.monotonic()
+    assert ingest_once(paths=data_root, config=fast_config(30.0), clock=clock) == {"filed": 1}
+    assert 30.0 <= clock.monotonic() < 30.5          # it looked again every tick until the file was 30 s old
+    assert time.monotonic() - started < 30.0         # without sitting out those 30 s
+
+
+@pytest.mark.django_db
 def test_subfolder_classifies_unmarked_scans_and_polling_observer_sees_them(data_root, tmp_path, monkeypatch):
     monkeypatch.setenv("STATION_KEY", "QUJD" * 10 + "QUI=")     # papers (SJ) are secret
     page = text_page(["第一题 答：电流的方向", "第二题 答：欧姆定律"])
