@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI checks before the tests: ruff (pyproject.toml [tool.ruff]) over the whole tree, and mypy with the
-# django-stubs plugin over the pure modules ([tool.mypy] files). Fails on the first finding.
+# django-stubs plugin over the pure modules ([tool.mypy] files). Stops at the first tool with a finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
