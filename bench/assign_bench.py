@@ -33,7 +33,8 @@ def problem(n: int) -> assign.Problem:
     rooms = [assign.RoomIn(f"T{k}", f"理论{k}室", assign.THEORY, 40) for k in range(theory_rooms)]
     rooms += [assign.RoomIn(f"P{k}", f"实操{k}室", assign.PRACTICAL, 16, (OCCUPATIONS[k % 3],),
                             tuple(f"{k}-{w:02d}" for w in range(1, 17))) for k in range(6)]
-    staff = [assign.StaffIn(f"E{k}", f"考评员{k}", frozenset({"examiner"} | ({"chief_examiner"} if k % 4 == 0 else set())),
+    staff = [assign.StaffIn(f"E{k}", f"考评员{k}",
+                            frozenset({"examiner"} | ({"chief_examiner"} if k % 4 == 0 else set())),
                             (OCCUPATIONS[k % 3], OCCUPATIONS[(k + 1) % 3])) for k in range(24)]
     staff += [assign.StaffIn(f"I{k}", f"监考{k}", frozenset({"invigilator"})) for k in range(2 * theory_rooms + 2)]
     staff += [assign.StaffIn(f"A{k}", f"考务{k}", frozenset({"exam_affairs"})) for k in range(4)]
@@ -49,7 +50,8 @@ def greedy(p: assign.Problem) -> int:
     members: dict[int, list] = {g: [] for g in range(len(groups))}
     for c in p.candidates:
         for kind in (assign.THEORY, assign.PRACTICAL):
-            eligible = [g for g, gr in enumerate(groups) if gr.kind == kind and (kind == assign.THEORY or gr.occupation == c.occupation)
+            eligible = [g for g, gr in enumerate(groups)
+                        if gr.kind == kind and (kind == assign.THEORY or gr.occupation == c.occupation)
                         and len(members[g]) < len(gr.room.places())]
             members[min(eligible, key=lambda g: len(members[g]))].append(c)
     clashes = 0

@@ -107,8 +107,9 @@ def verify_ratio(work: Path, megabytes: int, repeats: int, key: str) -> tuple[fl
         scratch = paths.work / "orig.pdf"
         for number in range(1, max(1, megabytes // 16) + 1):
             scratch.write_bytes(os.urandom(8 << 20))
-            item_write(paths=paths, code=ArchivalCode("J118", 2026, "D3", "SJ", number), pdf=b"%PDF-1.7\n" + os.urandom(8 << 20),
-                       originals=[scratch], metadata={"title": f"bench {number}", "doc_date": "2026-06-06"}, key=archive_key)
+            item_write(paths=paths, code=ArchivalCode("J118", 2026, "D3", "SJ", number),
+                       pdf=b"%PDF-1.7\n" + os.urandom(8 << 20), originals=[scratch],
+                       metadata={"title": f"bench {number}", "doc_date": "2026-06-06"}, key=archive_key)
         folders = list(iter_item_folders(paths))
         fixity_check(paths, folders)                       # warm the page cache
         times = []

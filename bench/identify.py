@@ -106,7 +106,8 @@ def ocr_sample(pages: int, work: Path) -> tuple[Path, list[Path]]:
         page = Image.new("L", (1654, 2339), 255)
         draw = ImageDraw.Draw(page)
         for line in range(14):
-            draw.text((180, 250 + line * 120), f"第{line + 1}行 职业技能鉴定考场记录 应到考生30人 实到{28 - line % 3}人", fill=0, font=font)
+            words = f"第{line + 1}行 职业技能鉴定考场记录 应到考生30人 实到{28 - line % 3}人"
+            draw.text((180, 250 + line * 120), words, fill=0, font=font)
         jpegs.append(jpeg_bytes(degrade(page, rng), 200, 80))
         files.append(work / f"ocr-{number}.jpg")
         files[-1].write_bytes(jpegs[-1])
@@ -172,7 +173,7 @@ def bench_ocr(args) -> None:
     for _ in range(max(1, args.repeat - 1)):
         times["tesseract CLI alone (baseline)"].append(timed(run_tesseract, files)[0])
         for rotate in (True, False):
-            seconds = timed(lambda: ocr_pdf(sample, args.work / "ocr-out.pdf", rotate_pages=rotate))[0]
+            seconds = timed(lambda rotate=rotate: ocr_pdf(sample, args.work / "ocr-out.pdf", rotate_pages=rotate))[0]
             times[f"ocr_pdf, rotate_pages={rotate}"].append(seconds)
     base = statistics.median(times["tesseract CLI alone (baseline)"])
     print(f"\nOCR {args.ocr_pages} pages (14 lines of Chinese each), median of {max(1, args.repeat - 1)}, "

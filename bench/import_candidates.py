@@ -48,7 +48,8 @@ def make_sheet(out: Path, count: int, seed: int = 5000) -> Path:
         make_example.draw_photo(rng).save(buffer, "JPEG", quality=88)
         drawings.append(buffer.getvalue())
     (out / "photos").mkdir(parents=True, exist_ok=True)
-    groups = [("电工", "四级", ["24电气1班", "24电气2班"]), ("焊工", "五级", ["23焊接1班"]), ("育婴员", "四级", ["24早教1班"])]
+    groups = [("电工", "四级", ["24电气1班", "24电气2班"]), ("焊工", "五级", ["23焊接1班"]),
+              ("育婴员", "四级", ["24早教1班"])]
     rows, seen = [], set()
     while len(rows) < count:
         occupation, level, classes = groups[len(rows) % 3]
@@ -60,10 +61,12 @@ def make_sheet(out: Path, count: int, seed: int = 5000) -> Path:
         seen.add(id_number)
         photo = f"photos/{len(rows) + 1:05d}.jpg"
         (out / photo).write_bytes(drawings[len(rows) % len(drawings)])
-        rows.append({"序号": len(rows) + 1, "姓名": make_example.synthetic_name(rng, male), "性别": "男" if male else "女",
+        rows.append({"序号": len(rows) + 1, "姓名": make_example.synthetic_name(rng, male),
+                     "性别": "男" if male else "女",
                      "身份证号": id_number, "出生日期": birth, "联系电话": make_example.synthetic_phone(rng),
                      "工种/职业": occupation, "等级": level, "班级": rng.choice(classes),
-                     "工作单位": rng.choice(make_example.EMPLOYERS), "文化程度": "中专", "照片": photo, "是否补考": "否"})
+                     "工作单位": rng.choice(make_example.EMPLOYERS), "文化程度": "中专", "照片": photo,
+                     "是否补考": "否"})
     path = out / "candidates.xlsx"
     make_example.write_sheet(path, make_example.HEADERS, rows, title="基准测试报名花名册")
     return path

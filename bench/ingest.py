@@ -231,7 +231,8 @@ def mixed_inputs(work: Path, pages: int, per_stack: int) -> list[tuple[str, Path
         import pikepdf
         target = stacks[index % len(stacks)]
         back = img2pdf.convert(jpeg_bytes(blank_back(200, rng), 200, 75))
-        with pikepdf.open(target, allow_overwriting_input=True) as pdf, pikepdf.open(__import__("io").BytesIO(back)) as b:
+        with pikepdf.open(target, allow_overwriting_input=True) as pdf, \
+                pikepdf.open(__import__("io").BytesIO(back)) as b:
             pdf.pages.insert(rng.randrange(len(pdf.pages) + 1), b.pages[0])
             pdf.save(target)
     for index in range(unmarked):                    # letters without a QR: OCR decides nothing, the folder does

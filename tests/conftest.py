@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 # Before Django reads settings: runtime data of the test session goes to a temporary root.
@@ -24,6 +25,11 @@ def _session_key() -> None:
 
 
 _session_key()
+
+# Hypothesis fails an example that takes over 200 ms of wall time: on a loaded CI machine (two cores,
+# several test processes) that is the machine, not the code. The tests bound their work by example counts.
+hypothesis.settings.register_profile("station", deadline=None)
+hypothesis.settings.load_profile("station")
 
 SAMPLES = Path(__file__).parent / "samples"
 

@@ -74,7 +74,8 @@ def test_audit_chain_records_round_and_user(monkeypatch):
     first_head()
     login_env(monkeypatch, ["head", "z"])
     main(["rounds", "add", "R9", "--name", "x"])
-    main(["users", "add", "z", "--role", "archivist", "--full-name", "赵", "--id-number", person_id(), "--user", "head"])
+    main(["users", "add", "z", "--role", "archivist", "--full-name", "赵", "--id-number", person_id(),
+          "--user", "head"])
     assert list(AuditEntry.objects.values_list("action", flat=True)) == ["user.add", "round.add", "user.add"]
     assert audit_verify() == []
     AuditEntry.objects.filter(seq=2).update(target="R10")

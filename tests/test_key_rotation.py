@@ -1,8 +1,9 @@
 """Crash test of `station keys rotate`: SIGKILL the rotation at random moments, 20 times.
 
 Answer sheets are filed through ingest (a real subprocess, real scans) under key 1, then 40
-more items are written by the store under key 1 (the same scans; catalogued by rebuild-catalog), and a first rotation to key 2 runs to the end
-(its duration sets the kill window). Then a rotation key 2 → key 3 is killed 20 times: after
+more items are written by the store under key 1 (the same scans; catalogued by rebuild-catalog), and a first
+rotation to key 2 runs to the end (its duration sets the kill window). Then a rotation key 2 → key 3 is killed
+20 times: after
 every kill every item folder is complete and decrypts under exactly one of the two keys; a last
 run finishes the rest, everything is under key 3 and verify passes without any key.
 """

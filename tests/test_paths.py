@@ -178,7 +178,8 @@ def test_inbox_file_names_that_look_like_paths_stay_inside_the_data_root(tmp_pat
     assert main(["ingest", "--once"]) == 8                    # files were quarantined: a cron job is told
     capsys.readouterr()
     assert set(tmp_path.iterdir()) == before                   # nothing written beside the data root
-    assert sorted(p.name for p in data_root.quarantine.iterdir() if not p.name.endswith(".reason.json")) == sorted(names)
+    kept = sorted(p.name for p in data_root.quarantine.iterdir() if not p.name.endswith(".reason.json"))
+    assert kept == sorted(names)
     assert (data_root.inbox / "..\\..\\dot.pdf").is_file()           # a dot-file is a leftover: never taken
     assert main(["quarantine", "retry", "x\\..\\..\\evil.pdf"]) == 0
     assert (data_root.inbox / "x\\..\\..\\evil.pdf").is_file()

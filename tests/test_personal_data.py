@@ -82,7 +82,7 @@ def _log_files(data_root) -> list[Path]:
 
 @pytest.mark.django_db
 def test_no_id_or_phone_number_in_clear_outside_permitted_views(tmp_path, data_root, capsys, monkeypatch,
-                                                                 example_dir):
+                                                                 example_dir):  # noqa: F811
     made = make_users({"da": ["archivist"], "kp": ["examiner"]}, password=PASSWORD)
     login_env(monkeypatch, made, password=PASSWORD)
     station = Session(capsys)

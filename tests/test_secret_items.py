@@ -194,7 +194,8 @@ def test_a_secret_paper_without_a_key_is_quarantined_with_the_reason_and_kept(da
     assert ArchiveItem.objects.count() == 0
     assert (data_root.quarantine / "答卷.pdf").read_bytes().startswith(b"%PDF")
     reason = json.loads((data_root.quarantine / "答卷.pdf.reason.json").read_text(encoding="utf-8"))
-    assert reason["code"] == "key_missing" and "档案密钥" in reason["message"] and "STATION_KEY_FILE" in reason["message"]
+    assert reason["code"] == "key_missing"
+    assert "档案密钥" in reason["message"] and "STATION_KEY_FILE" in reason["message"]
 
 
 def test_a_key_file_readable_by_others_or_inside_the_data_root_stops_every_command(

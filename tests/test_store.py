@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import Conflict
-from pipeline.archive.store import item_verify, item_write, iter_item_folders, manifest_read
+from pipeline.archive.store import ArchivedOriginals, item_verify, item_write, iter_item_folders, manifest_read
 
 
 def _code(n):
@@ -22,7 +22,7 @@ def test_item_is_written_read_only_and_verifies(data_root, tmp_path):
     assert (folder / "original" / "stack.pdf").read_bytes() == source.read_bytes()
     assert set(manifest_read(folder)) == {"document.pdf", "metadata.json", "original/stack.pdf"}
     assert item_verify(folder) == []
-    assert not os.access(folder / "document.pdf", os.W_OK) or os.geteuid() == 0
+    assert not ((folder / "document.pdf").stat().st_mode & 0o222)      # read-only (even root's tests see the bits)
     assert not (folder.stat().st_mode & 0o222)
     assert list(iter_item_folders(data_root)) == [folder]
     assert not list((data_root.archive / ".tmp").iterdir())
@@ -40,8 +40,9 @@ def test_same_item_again_is_idempotent_and_different_content_is_refused(data_roo
 def test_items_of_one_stack_share_one_copy_inside_the_archive_only(data_root, tmp_path):
     source = tmp_path / "stack.pdf"
     source.write_bytes(os.urandom(200_000))
+    archived = ArchivedOriginals()                           # one job's items
     folders = [item_write(paths=data_root, code=_code(n), pdf=f"%PDF {n}".encode(), originals=[source],
-                          metadata={"n": n}) for n in (3, 4, 5)]
+                          metadata={"n": n}, archived=archived) for n in (3, 4, 5)]
     inodes = {(f / "original" / "stack.pdf").stat().st_ino for f in folders}
     assert len(inodes) == 1                                  # one copy on disk for the stack
     assert source.stat().st_ino not in inodes                # never linked to the released inbox file
@@ -49,13 +50,27 @@ def test_items_of_one_stack_share_one_copy_inside_the_archive_only(data_root, tm
     assert all(item_verify(f) == [] for f in folders)        # ...the archive is untouched
 
 
+def test_what_one_job_archived_is_not_remembered_by_the_process_for_the_next(data_root, tmp_path):
+    source = tmp_path / "stack.pdf"
+    source.write_bytes(os.urandom(50_000))
+    first, second = ArchivedOriginals(), ArchivedOriginals()
+    folders = [item_write(paths=data_root, code=_code(n), pdf=f"%PDF {n}".encode(), originals=[source],
+                          metadata={"n": n}, archived=archived) for n, archived in ((8, first), (9, second))]
+    folders.append(item_write(paths=data_root, code=_code(10), pdf=b"%PDF 10", originals=[source],
+                              metadata={"n": 10}))
+    inodes = [(f / "original" / "stack.pdf").stat().st_ino for f in folders]
+    assert len(set(inodes)) == 3                             # separate jobs, separate copies: no process-wide memory
+    assert all(item_verify(f) == [] for f in folders)
+
+
 def test_a_flipped_byte_in_a_shared_original_is_found_in_every_item_that_holds_it(data_root, tmp_path):
     from pipeline.archive.store import make_writable
 
     source = tmp_path / "stack.pdf"
     source.write_bytes(os.urandom(50_000))
+    archived = ArchivedOriginals()
     folders = [item_write(paths=data_root, code=_code(n), pdf=f"%PDF {n}".encode(), originals=[source],
-                          metadata={"n": n}) for n in (6, 7)]
+                          metadata={"n": n}, archived=archived) for n in (6, 7)]
     cache = {}
     assert [item_verify(f, cache=cache) for f in folders] == [[], []]
     shared = folders[0] / "original" / "stack.pdf"

@@ -147,10 +147,12 @@ def audit_anchor_check(anchor: dict) -> list[AuditFinding]:
     for seq_text, short in sorted(anchor["entries"].items(), key=lambda kv: int(kv[0])):
         seq = int(seq_text)
         if seq not in stored:
-            return [AuditFinding(seq, "anchor_missing", f"审计日志第 {seq} 条在锚点中有记录，现已不存在（被删除）{when}")]
+            return [AuditFinding(seq, "anchor_missing",
+                                 f"审计日志第 {seq} 条在锚点中有记录，现已不存在（被删除）{when}")]
         if not stored[seq].startswith(short):
             return [AuditFinding(seq, "anchor_rewritten",
-                                 f"审计日志第 {seq} 条与锚点记录的哈希不同：自锚点导出以来该条及其后的日志被改写{when}")]
+                                 f"审计日志第 {seq} 条与锚点记录的哈希不同："
+                                 f"自锚点导出以来该条及其后的日志被改写{when}")]
     head = stored.get(anchor["seq"])
     if anchor["seq"] and head is None:
         return [AuditFinding(anchor["seq"], "anchor_missing",

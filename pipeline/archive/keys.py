@@ -86,7 +86,8 @@ def key_file_check(path: Path) -> None:
         raise ConfigError(f"档案密钥 {path} 不是普通文件。", f"key file {resolved} is not a regular file",
                           code="key_not_file")
     if info.st_mode & 0o077 or info.st_uid != os.getuid():
-        raise ConfigError(f"档案密钥文件 {path} 的权限过宽（当前 {stat.filemode(info.st_mode)}，属主 uid {info.st_uid}）："
+        raise ConfigError(f"档案密钥文件 {path} 的权限过宽"
+                          f"（当前 {stat.filemode(info.st_mode)}，属主 uid {info.st_uid}）："
                           f"必须只有运行本系统的用户可读写。请执行 chmod 600 {path}"
                           f"{'' if info.st_uid == os.getuid() else f'，并把属主改为 uid {os.getuid()}'}。",
                           f"key file {resolved} mode {oct(info.st_mode & 0o777)} uid {info.st_uid}",

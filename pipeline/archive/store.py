@@ -71,33 +71,44 @@ def _copy_file(source: Path, target: Path) -> None:
 
 
 # A stack split into several items gives each item only its own pages of the original
-# (pipeline.ingest.normalise.original_extract). Whole originals that are written to more than one
-# item (a redone job; tests) are copied once: later items written by this process hard-link the
-# archived (read-only) copy. Links never point outside archive/, so editing a released file in
-# processed/ cannot reach it.
-_ARCHIVED_ORIGINALS: dict[tuple, tuple[Path, str]] = {}   # source identity → (archived copy, sha256)
+# (pipeline.ingest.normalise.original_extract). A whole original written to more than one item (a
+# stack that could not be cut; tests) is copied once: the caller passes one ArchivedOriginals for
+# the items of one job, and later items hard-link the archived (read-only) copy. Links never point
+# outside archive/, so editing a released file in processed/ cannot reach it. The memory lives
+# with the caller (one job), not the process: a long-running watcher keeps nothing between jobs.
+class ArchivedOriginals:
+    """Originals one caller has already written into the archive: source identity → (archived copy, sha256)."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple, tuple[Path, str]] = {}
+
+    def place(self, source: Path, target: Path) -> str | None:
+        """Link an already archived copy of source to target if there is one; else copy.
+
+        Returns the known sha256 when linked (the caller need not re-hash), else None.
+        """
+        known = self._known.get(_source_key(source))
+        if known and known[0].is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(known[0], target)
+                return known[1]
+            except OSError:        # links not supported here: fall back to a copy
+                pass
+        _copy_file(source, target)
+        return None
+
+    def remember(self, final: Path, originals: list[Path], lines: list[str]) -> None:
+        """Note where each of originals now lies in the archived item final (lines: its manifest)."""
+        digests = {rel: digest for digest, _, rel in (line.partition("  ") for line in lines)}
+        for source in originals:
+            archived = final / "original" / source.name
+            self._known[_source_key(source)] = (archived, digests[f"original/{source.name}"])
 
 
 def _source_key(source: Path) -> tuple:
     st = source.stat()
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _place_original(source: Path, target: Path) -> str | None:
-    """Link an already archived copy of source to target if this process made one; else copy.
-
-    Returns the known sha256 when linked (the caller need not re-hash), else None.
-    """
-    known = _ARCHIVED_ORIGINALS.get(_source_key(source))
-    if known and known[0].is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(known[0], target)
-            return known[1]
-        except OSError:        # links not supported here: fall back to a copy
-            pass
-    _copy_file(source, target)
-    return None
 
 
 def write_file_atomic(path: Path, data: bytes) -> None:
@@ -152,23 +163,26 @@ def make_writable(folder: Path) -> None:
 
 
 def item_write(*, paths: DataPaths, code: ArchivalCode, pdf: bytes | Path, originals: list[Path],
-               metadata: dict, key: ArchiveKey | None = None, extra: dict[str, bytes] | None = None) -> Path:
+               metadata: dict, key: ArchiveKey | None = None, extra: dict[str, bytes] | None = None,
+               archived: ArchivedOriginals | None = None) -> Path:
     """Write an archive item atomically; idempotent when the same item is already in place.
 
     Temp folder → fsync every file → rename into place → read-only. A second call with the same
     content returns the existing folder; with different content it raises Conflict. With a key
     (a secret item) every content file — document.pdf, original/*, the extra files — is written as
     AES-256-GCM ciphertext; metadata.json records their plaintext SHA-256 (files_sha256) and the
-    manifest the ciphertext's, so verify needs no key.
+    manifest the ciphertext's, so verify needs no key. Items written with one `archived` share one
+    copy of a whole original they have in common (hard links inside archive/).
     """
     final = item_folder(paths, code)
+    archived = archived or ArchivedOriginals()
     tmp = paths.archive / ".tmp" / uuid.uuid4().hex
     try:
         known, body = {}, {**metadata, "archival_code": str(code), "schema": SCHEMA}
         if key is None:
             _write_bytes(tmp / DOCUMENT, pdf if isinstance(pdf, bytes) else Path(pdf).read_bytes())
             for source in originals:
-                digest = _place_original(source, tmp / "original" / source.name)
+                digest = archived.place(source, tmp / "original" / source.name)
                 if digest:
                     known[f"original/{source.name}"] = digest
         else:
@@ -187,18 +201,11 @@ def item_write(*, paths: DataPaths, code: ArchivalCode, pdf: bytes | Path, origi
         fsync_dir(final.parent)
         _make_read_only(final)
         if key is None:
-            _remember_originals(final, originals, lines)
+            archived.remember(final, originals, lines)
         return final
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _remember_originals(final: Path, originals: list[Path], lines: list[str]) -> None:
-    digests = {rel: digest for digest, _, rel in (line.partition("  ") for line in lines)}
-    for source in originals:
-        archived = final / "original" / source.name
-        _ARCHIVED_ORIGINALS[_source_key(source)] = (archived, digests[f"original/{source.name}"])
 
 
 def _write_sealed(tmp: Path, key: ArchiveKey, pdf: bytes | Path, originals: list[Path],
@@ -288,7 +295,8 @@ def item_verify(folder: Path, *, archive_root: Path | None = None,
         if rel not in present:
             findings.append(FixityFinding(label, rel, "missing", f"{label}：文件 {rel} 丢失"))
         elif sha256_once(folder / rel, cache) != digest:
-            findings.append(FixityFinding(label, rel, "changed", f"{label}：文件 {rel} 内容与校验值不符（被修改或损坏）"))
+            findings.append(FixityFinding(label, rel, "changed",
+                                          f"{label}：文件 {rel} 内容与校验值不符（被修改或损坏）"))
     for rel in sorted(present - set(recorded)):
         findings.append(FixityFinding(label, rel, "unexpected", f"{label}：多出未登记的文件 {rel}"))
     return findings

@@ -170,7 +170,8 @@ def catalog_check(codes: dict[str, list[str]], tombstones: dict[str, dict]) -> l
             findings.append(Finding("tombstone_missing", code,
                                     f"{code} 已登记销毁，但 archive/{TOMBSTONES}/{code}.json 缺失"))
     for code in sorted(set(codes) - set(rows)):
-        findings.append(Finding("not_in_catalog", code, f"档案库中的 {code} 未登记在目录中（可运行 station rebuild-catalog）"))
+        findings.append(Finding("not_in_catalog", code,
+                                f"档案库中的 {code} 未登记在目录中（可运行 station rebuild-catalog）"))
     destroyed = set(tombstones) | set(Tombstone.objects.values_list("archival_code", flat=True))
     for code in sorted(destroyed & set(codes)):
         findings.append(Finding("tombstoned_present", code, f"{code} 已销毁（有销毁记录），但档案文件夹仍然存在"))
@@ -216,7 +217,8 @@ def item_hashes_check(*, code: str, manifest: dict | None, catalog: dict, audit:
                                   ("目录数据库", "manifest_catalog_mismatch", catalog)):
         for name in _differences(manifest, recorded or {}) if recorded else []:
             findings.append(Finding(kind, f"{code}/{name}",
-                                    f"{code}：文件 {name} 的校验清单与{label}记录的不同（档案文件与其清单可能一并被改写）"))
+                                    f"{code}：文件 {name} 的校验清单与{label}记录的不同"
+                                    "（档案文件与其清单可能一并被改写）"))
     return findings
 
 

@@ -107,7 +107,8 @@ def candidate_get(*, ref: str, round_code: str | None = None) -> Candidate:
     if not found:
         where = f"批次 {round_code} 中" if round_code else ""
         raise NotFound(f"{where}没有准考证号或身份证号为 {mask_id(ref) if len(ref) == 18 else ref} 的考生。"
-                       "用 station rounds show 查看批次，或检查号码。", "candidate not found", code="candidate_not_found")
+                       "用 station rounds show 查看批次，或检查号码。", "candidate not found",
+                       code="candidate_not_found")
     if len(found) > 1:
         rounds = "、".join(c.round.code for c in found)
         raise BadInput(f"该身份证号在多个批次（{rounds}）都有报名，请加 --round 指定批次，或改用准考证号。",
@@ -290,7 +291,8 @@ def candidate_remove(*, ref: str, reason: str, round_code: str | None = None,
     if not reason.strip():
         raise BadInput("请用 --reason 写明删除原因（记入审计日志）。", "no reason", code="reason_missing")
     if Score.objects.filter(candidate=candidate).exists():
-        raise Conflict(f"考生 {_who(candidate)} 已录入成绩，不能删除。", "candidate has scores", code="candidate_scored")
+        raise Conflict(f"考生 {_who(candidate)} 已录入成绩，不能删除。", "candidate has scores",
+                       code="candidate_scored")
     filed = ArchiveItem.objects.filter(round_code=candidate.round.code, candidate_id_number=candidate.id_number)
     if filed.exists():
         codes = "、".join(filed.values_list("archival_code", flat=True)[:5])

@@ -72,8 +72,8 @@ def _staff_cells(member: Staff) -> dict:
             "certificate": member.certificate}
 
 
-STAFF_LABELS = {"name": "姓名", "roles": "角色", "id_number": "身份证号", "phone": "联系电话", "occupations": "考评工种",
-                "certificate": "考评员证号"}
+STAFF_LABELS = {"name": "姓名", "roles": "角色", "id_number": "身份证号", "phone": "联系电话",
+                "occupations": "考评工种", "certificate": "考评员证号"}
 PRINTED_STAFF_FIELDS = {"name", "roles", "occupations", "certificate"}     # printed on badges and plans
 
 
@@ -146,7 +146,8 @@ def staff_remove(*, badge: str, reason: str, actor: str = SYSTEM_ACTOR) -> Corre
     if not reason.strip():
         raise BadInput("请用 --reason 写明删除原因（记入审计日志）。", "no reason", code="reason_missing")
     who = f"{member.name}（{member.badge_number}）"
-    report = CorrectionReport("staff", member.badge_number, removed=1, changes=[Change(who, "删除工作人员", "", reason)])
+    report = CorrectionReport("staff", member.badge_number, removed=1,
+                              changes=[Change(who, "删除工作人员", "", reason)])
     with transaction.atomic():
         _replan_rounds(_rounds_using(staff=member), f"工作人员 {who} 已删除：{reason}", report)
         badges = forms_affected(round_=None, subjects={member.badge_number}, among=("badge",), only_subject=True)

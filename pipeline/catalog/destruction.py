@@ -142,7 +142,8 @@ def destruction_witness(*, actor: User, batch_code: str) -> DestructionBatch:
         batch = _batch_locked(batch_code)
         _batch_state(batch, (DestructionBatch.State.APPROVED,), "监销确认")
         if any(same_person(actor.username, other) for other in (batch.proposed_by, batch.approved_by)):
-            raise Refused(f"{actor.username} 与销毁清册 {batch.code} 的提出人或批准人为同一人，不能兼任监销人（职责分离）。",
+            raise Refused(f"{actor.username} 与销毁清册 {batch.code} 的提出人或批准人为同一人，"
+                          "不能兼任监销人（职责分离）。",
                           "witness is proposer or approver", code="separation_of_duties")
         if batch.witnesses.filter(user=actor.username).exists():
             raise Conflict(f"{actor.username} 已确认过销毁清册 {batch.code}；须由另一位监销人确认。",
@@ -247,8 +248,10 @@ def due_from_archive(item: ArchiveItem, folder: Path, config: StationConfig, tod
     except (OSError, ValueError, KeyError, TypeError):
         return [f"{code} 的 metadata.json 无法读取或其保管期限类别未配置，无法复核到期日"]
     if meta["retention_class"] != item.retention_class:
-        return [f"{code} 数据库中的保管期限类别“{item.retention_class}”与档案元数据中的“{meta['retention_class']}”不一致"]
-    scores = Round.objects.filter(code=meta.get("round_code") or "").values_list("scores_recorded_on", flat=True).first()
+        return [f"{code} 数据库中的保管期限类别“{item.retention_class}”"
+                f"与档案元数据中的“{meta['retention_class']}”不一致"]
+    rounds = Round.objects.filter(code=meta.get("round_code") or "")
+    scores = rounds.values_list("scores_recorded_on", flat=True).first()
     _, due = due_date(cls, doc_date, recorded or scores)
     if due is None:
         return [f"{code} 按档案元数据为永久保管或保管期限尚未起算，不得销毁"]

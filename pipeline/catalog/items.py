@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from pipeline.archive.audit import audit_append
@@ -30,10 +31,8 @@ def _category_restricted(code: str) -> bool:
 
 def _item_lookup(code: str) -> ArchiveItem:
     """The item with this 档号 as staff typed it ("-" or "." for "·", full-width, spaces), or NotFound."""
-    try:
+    with contextlib.suppress(ValueError):             # not a 档号 at all: reported as not found below
         code = str(ArchivalCode.parse_typed(code))
-    except ValueError:
-        pass                                          # not a 档号 at all: reported as not found below
     try:
         return ArchiveItem.objects.get(archival_code=code)
     except ArchiveItem.DoesNotExist:

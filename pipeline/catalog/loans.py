@@ -60,7 +60,8 @@ def loan_approve(*, actor: User, loan_id: int, approve: bool = True, note: str =
         loan = _loan(loan_id)
         _loan_state(loan, (Loan.State.REQUESTED,), "审批")
         if same_person(actor.username, loan.requested_by):
-            raise Refused(f"借阅 #{loan.id} 由 {loan.requested_by} 登记，{actor.username} 与其为同一人，须由另一位领导审批。",
+            raise Refused(f"借阅 #{loan.id} 由 {loan.requested_by} 登记，{actor.username} 与其为同一人，"
+                          "须由另一位领导审批。",
                           "loan approver is the requester", code="separation_of_duties")
         loan.state = Loan.State.APPROVED if approve else Loan.State.REFUSED
         loan.approved_by, loan.approved_at = actor.username, timezone.now()
@@ -79,7 +80,8 @@ def loan_lend(*, actor: User, loan_id: int) -> Loan:
         allowed = (Loan.State.APPROVED,) if needs_approval else (Loan.State.REQUESTED, Loan.State.APPROVED)
         if needs_approval and loan.state == Loan.State.REQUESTED:
             raise Refused(f"借阅 #{loan.id}（{loan.item.archival_code}）"
-                          f"{'为限制利用档案' if loan.item.restricted else '申请复制'}，须经站长或办公室主任批准后方可借出"
+                          f"{'为限制利用档案' if loan.item.restricted else '申请复制'}，"
+                          "须经站长或办公室主任批准后方可借出"
                           f"（station loan approve {loan.id}）。", "approval required", code="loan_needs_approval")
         _loan_state(loan, allowed, "借出")
         if loan.item.status != ArchiveItem.Status.FILED:

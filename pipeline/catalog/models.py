@@ -250,7 +250,8 @@ class ArchiveItem(models.Model):
     pages = models.PositiveIntegerField()
     secrecy = models.CharField(max_length=16, default="", blank=True, help_text="密级; empty: 公开")
     restricted = models.BooleanField(default=False)
-    secret = models.BooleanField(default=False, help_text="secret class (exam papers before release): encrypted, no text indexed")
+    secret = models.BooleanField(default=False,
+                                 help_text="secret class (exam papers before release): encrypted, no text indexed")
     encrypted = models.BooleanField(default=False, help_text="content files are AES-256-GCM ciphertext")
     files_sha256 = models.JSONField(default=dict, blank=True,
                                     help_text="archived file -> SHA-256 of its plaintext, as filed")

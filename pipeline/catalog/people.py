@@ -115,7 +115,8 @@ def accounts_check() -> list[tuple[str, str, str]]:
     expected = accounts_expected()
     found = []
     for user in User.objects.order_by("username"):
-        found += [(kind, user.username, message) for kind, message in account_problems(user, expected.get(user.username))]
+        found += [(kind, user.username, message)
+                  for kind, message in account_problems(user, expected.get(user.username))]
     for name in sorted(set(expected) - set(User.objects.values_list("username", flat=True))):
         found.append(("user_missing", name, f"审计日志中建立的用户“{name}”在数据库中不存在（被直接删除）"))
     return found
@@ -125,7 +126,8 @@ def account_require_accounted(user: User) -> None:
     """Refuse an account whose roles or person the audit log does not account for."""
     problems = account_problems(user, accounts_expected(user.username).get(user.username))
     if problems:
-        raise Refused(f"用户“{user.username}”的账号或角色未经站长依法设置，操作未执行；请报告站长并运行 station verify。",
+        raise Refused(f"用户“{user.username}”的账号或角色未经站长依法设置，操作未执行；"
+                      "请报告站长并运行 station verify。",
                       f"account {user.username!r} not accounted for: {[k for k, _ in problems]}",
                       code="account_unaccounted", problems=[m for _, m in problems])
 
@@ -241,7 +243,8 @@ def user_add(*, actor: User, username: str, password: str, roles: list[str], sta
 def _target(username: str) -> User:
     user = User.objects.filter(username=username).first()
     if user is None:
-        raise NotFound(f"没有用户“{username}”（station users list 查看）。", f"no user {username}", code="user_not_found")
+        raise NotFound(f"没有用户“{username}”（station users list 查看）。", f"no user {username}",
+                       code="user_not_found")
     return user
 
 

@@ -90,7 +90,8 @@ def _batch(record: dict) -> DestructionBatch:
         "proposed_at": _moment(info.get("proposed_at")), "approved_by": info.get("approved_by", ""),
         "approved_at": _moment(info.get("approved_at")) if info.get("approved_at") else None,
         "executed_by": record.get("destroyed_by", ""), "executed_at": _moment(record.get("destroyed_at")),
-        "as_of": _date(info.get("as_of")), "opinion": info.get("opinion") or "已到保管期限，经鉴定无继续保存价值，同意销毁"})
+        "as_of": _date(info.get("as_of")),
+        "opinion": info.get("opinion") or "已到保管期限，经鉴定无继续保存价值，同意销毁"})
     if created:
         for witness in info.get("witnesses", []):
             Witness.objects.get_or_create(batch=batch, user=witness["user"], defaults={"at": _moment(witness["at"])})

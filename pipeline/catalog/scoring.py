@@ -155,7 +155,8 @@ def results_view(*, round_: Round, user=None) -> list[dict]:
         return rows
     if not user_roles_checked(user) & FULL_ID_ROLES:
         allowed = "、".join(Role(role).label for role in sorted(FULL_ID_ROLES))
-        raise Refused(f"用户“{user.username}”无权查看完整身份证号（仅{allowed}可以）。去掉 --show-id 可查看遮挡后的结果。",
+        raise Refused(f"用户“{user.username}”无权查看完整身份证号（仅{allowed}可以）。"
+                      "去掉 --show-id 可查看遮挡后的结果。",
                       f"user {user.username!r} lacks a role for show-id", code="show_id_refused")
     audit_append(actor=user.username, action="results.show_id", target=round_.code, detail={"candidates": len(rows)})
     return rows

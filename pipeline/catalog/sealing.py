@@ -67,7 +67,8 @@ def round_release(*, round_code: str, user, paths: DataPaths, progress: Progress
     secret_authorise(user=user, code=f"批次 {round_code} 的试卷", action_zh="解密")
     ends = _exam_over(round_)
     if ends and ends > timezone.now():
-        raise Conflict(f"批次 {round_code} 的考试尚未结束（{timezone.localtime(ends):%Y-%m-%d %H:%M} 结束），试卷不能解密。",
+        raise Conflict(f"批次 {round_code} 的考试尚未结束（{timezone.localtime(ends):%Y-%m-%d %H:%M} 结束），"
+                       "试卷不能解密。",
                        f"round {round_code} exam ends {ends.isoformat()}", code="release_too_early")
     items = list(ArchiveItem.objects.filter(round_code=round_code, secret=True, status=ArchiveItem.Status.FILED)
                  .order_by("archival_code"))
@@ -101,7 +102,8 @@ def keys_rotate(*, user, paths: DataPaths, new_key_file: Path, progress: Progres
     if new.key_id == old.key_id:
         raise BadInput("新密钥与当前密钥相同，无需轮换。请用 station keys new --out 文件 生成新密钥。",
                        "new key equals current key", code="rotate_same_key")
-    folders = [f for f in iter_item_folders(paths) if (f / "metadata.json").is_file() and metadata_read(f).get("encrypted")]
+    folders = [f for f in iter_item_folders(paths)
+               if (f / "metadata.json").is_file() and metadata_read(f).get("encrypted")]
     changed = 0
     for number, folder in enumerate(folders, 1):
         changed += item_reencrypt(folder, keys=[old], new_key=new)

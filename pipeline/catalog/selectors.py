@@ -43,7 +43,7 @@ def _filed_forms() -> list[str]:
 
 
 def forms_outstanding(*, round_: Round) -> list[FormInstance]:
-    """The round's generated forms that come back to be filed and have not been filed yet (reprints' old copies left out)."""
+    """The round's generated forms that come back to be filed and are not filed yet (reprints' old copies left out)."""
     return list(FormInstance.objects.filter(round=round_, form__in=_filed_forms())
                 .exclude(status__in=[FormInstance.Status.FILED, FormInstance.Status.SUPERSEDED])
                 .order_by("form", "subject_label", "created_at"))

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 def _summary(result: AssignmentResult) -> dict:
     """The plan as plain data: one row per room × sitting with its people."""
-    from pipeline.exams.assign.planner import DUTY_ZH, PRACTICAL  # here, not at module level: CLI start-up time (ortools)
+    # here, not at module level: CLI start-up time (ortools)
+    from pipeline.exams.assign.planner import DUTY_ZH, PRACTICAL
     zone = ZoneInfo(get_config().station.timezone)
     seats, staff = Counter(), defaultdict(list)
     for seat in result.plan.seats:
@@ -41,7 +42,8 @@ def _summary(result: AssignmentResult) -> dict:
 
 def _render(data: dict) -> None:
     from pipeline.exams.assign.planner import THEORY  # here, not at module level: CLI start-up time (ortools)
-    table = Table("考场", "场次", "类别", "工种", "开始时间", "考生数", "工作人员", title=f"批次 {data['round']} 考场安排")
+    table = Table("考场", "场次", "类别", "工种", "开始时间", "考生数", "工作人员",
+                  title=f"批次 {data['round']} 考场安排")
     for row in data["sittings"]:
         people = "、".join(f"{p['name']}（{p['duty_zh']}）" for p in row["staff"])
         table.add_row(row["room_name"], f"第{row['sitting']}场", "理论" if row["kind"] == THEORY else "实操",
@@ -49,7 +51,8 @@ def _render(data: dict) -> None:
                       str(row["candidates"]), people)
     console.print(table)
     console.print(f"[green]已安排[/] {data['candidates']} 名考生：理论与实操各一个座位/工位；"
-                  f"实操共 {data['practical_sittings']} 场。随机种子 {data['seed']}（用 --seed {data['seed']} 可重现同一安排）。")
+                  f"实操共 {data['practical_sittings']} 场。"
+                  f"随机种子 {data['seed']}（用 --seed {data['seed']} 可重现同一安排）。")
     for warning in data["warnings"]:
         err_console.print(f"[yellow]注意[/]：{warning}")
 

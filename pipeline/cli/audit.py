@@ -24,7 +24,8 @@ app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 @app.command("anchor")
 def anchor(out: Path = typer.Option(..., "--out", help="锚点文件（放在数据目录以外：U 盘或档案室）"),
            as_json: bool = JsonOption) -> None:
-    """导出审计链锚点（链头哈希及每条记录的短哈希），保存在数据目录以外，日后用 audit verify --anchor 证明日志未被改写。"""
+    """导出审计链锚点（链头哈希及每条记录的短哈希）：保存在数据目录以外，
+    日后用 audit verify --anchor 证明日志未被改写。"""
     root = data_paths().root
     target = out.expanduser().resolve()
     if target == root or root in target.parents:
@@ -42,7 +43,8 @@ def verify(anchor_file: Path = typer.Option(None, "--anchor", help="audit anchor
     """校验审计日志的哈希链：发现被修改、删除或调换顺序的记录；给出 --anchor 时证明日志自该锚点以来未被改写。"""
     findings = audit_check(data_paths()) + (anchor_file_check(anchor_file) if anchor_file else [])
     emit({"ok": not findings, "findings": [f.__dict__ for f in findings]}, as_json,
-         lambda _: console.print("[green]审计日志完整[/]：哈希链校验通过" + ("，且与锚点一致。" if anchor_file else "。"))
+         lambda _: console.print("[green]审计日志完整[/]：哈希链校验通过"
+                                 + ("，且与锚点一致。" if anchor_file else "。"))
          if not findings else None)
     if findings:
         raise IntegrityProblem("审计日志校验未通过，请立即报告站长并保留现场：",

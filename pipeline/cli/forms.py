@@ -36,7 +36,9 @@ def list_(as_json: bool = JsonOption) -> None:
     def render(data: list[dict]) -> None:
         table = Table("表单", "名称", "依据", "保管期限", "类别", "Word", "可生成", title="表单一览")
         for row in data:
-            table.add_row(row["key"], row["name"], row["article"], (retention_label(row["retention_class"]) if row["retention_class"] else None) or ("按所选类别" if row["key"] == "filing-cover" else "不归档"),
+            kept = (retention_label(row["retention_class"]) if row["retention_class"] else None) or (
+                "按所选类别" if row["key"] == "filing-cover" else "不归档")
+            table.add_row(row["key"], row["name"], row["article"], kept,
                           row["category"] or "—", "是" if row["docx"] else "", "是" if row["available"] else "否")
         console.print(table)
 
@@ -70,14 +72,16 @@ def _report(batch: Batch, out: Path, as_json: bool) -> None:
         docx = sum(g.docx is not None for g in batch.instances)
         pages = f"PDF 共 {batch.pages} 页" if batch.pages else ""
         words = f"Word 版 {docx} 份" if docx else ""
-        console.print(f"[green]已生成[/] {len(batch.instances)} 份表单（{'，'.join(x for x in (pages, words) if x)}），输出目录 {out}")
+        console.print(f"[green]已生成[/] {len(batch.instances)} 份表单"
+                      f"（{'，'.join(x for x in (pages, words) if x)}），输出目录 {out}")
 
     emit(data, as_json, render)
 
 
 @app.command("render")
 def render_(form: str, round_code: str = typer.Option(None, "--round", help="鉴定批次代码"),
-            subject: str = typer.Option(None, "--subject", help="只生成一个对象：身份证号/准考证号/考场@场次/胸卡编号…"),
+            subject: str = typer.Option(None, "--subject",
+                                        help="只生成一个对象：身份证号/准考证号/考场@场次/胸卡编号…"),
             fmt: str = typer.Option("pdf", "--format", help="pdf | docx | both"),
             out: Path = OutOption, as_json: bool = JsonOption) -> None:
     """生成一种表单（整个批次，或 --subject 指定的一个对象）。"""
@@ -88,7 +92,8 @@ def render_(form: str, round_code: str = typer.Option(None, "--round", help="鉴
     round_ = round_get(round_code) if round_code else None
     batch = forms_generate(form=form, round_=round_, subject=subject, formats=FORMAT_CHOICES[fmt], out=out)
     if not batch.instances:
-        raise BadInput(f"《{FORMS[form].name_zh}》没有可生成的对象（批次 {round_code or '未指定'}，对象 {subject or '全部'}）。",
+        raise BadInput(f"《{FORMS[form].name_zh}》没有可生成的对象"
+                       f"（批次 {round_code or '未指定'}，对象 {subject or '全部'}）。",
                        f"no instances of {form}", code="nothing_to_render")
     _report(batch, out, as_json)
 

@@ -105,9 +105,10 @@ def _sheet_update(action, noun: str, unit: str, as_json: bool) -> None:
         if report.updated or report.dry_run:
             render_changes(report, f"{noun}名单更正")
         if imported is not None:
+            extra = (f"；回避关系 {imported.recusals} 条" if noun == "工作人员"
+                     else f"；工位 {imported.workstations} 个")
             console.print(f"[green]{noun}：新增 {imported.imported} {unit}，更新 {report.updated} {unit}，"
-                          f"{report.unchanged} {unit}无变化[/]" + (f"；回避关系 {imported.recusals} 条" if noun == "工作人员" else
-                                                       f"；工位 {imported.workstations} 个") + f"（来自 {imported.source}）")
+                          f"{report.unchanged} {unit}无变化[/]{extra}（来自 {imported.source}）")
             _render_common(imported)
         for line in report.notes:
             console.print(f"[yellow]{line}[/]")

@@ -33,7 +33,8 @@ WorkersOption = typer.Option(1, "--workers", min=1, max=16, help="并行处理�
 OUTCOME_ZH = {"filed": "已归档", "review": "部分页面待人工处理", "quarantined": "已隔离",
               "duplicate": "重复文件（已归档过）", "gone": "已被其他进程领取", "unclaimed": "无法领取（见日志）",
               "claimed": "未完成（将续办）", "reserved": "未完成（将续办）", "committed": "未完成（将续办）",
-              "indexed": "未完成（将续办）", "retry": "出错，下次运行时重试", "stuck": "多次失败，已停止重试（见 station status）",
+              "indexed": "未完成（将续办）", "retry": "出错，下次运行时重试",
+              "stuck": "多次失败，已停止重试（见 station status）",
               "changed": "文件仍在变化（稍后再取）"}
 IGNORED_ZH = {"symlink": "符号链接", "fifo": "命名管道", "socket": "套接字", "device": "设备文件", "other": "特殊文件"}
 
@@ -90,7 +91,8 @@ def watch(poll: bool = typer.Option(False, "--poll", help="轮询模式（网络
 
 def ingest(once: bool = typer.Option(False, "--once", help="处理完收件箱中现有文件后退出"),
            inbox: Path = InboxOption, workers: int = WorkersOption,
-           retry_stuck: bool = typer.Option(False, "--retry-stuck", help="先让多次失败而停止重试的作业重新处理")) -> None:
+           retry_stuck: bool = typer.Option(False, "--retry-stuck",
+                                            help="先让多次失败而停止重试的作业重新处理")) -> None:
     """归档收件箱中的文件（--once：处理完即退出；否则同 station watch）。
 
     --once 结束时，若本次有文件被隔离、出错待重试，或有作业多次失败已停止重试，退出码为 8（供定时任务报警）。"""
@@ -159,7 +161,8 @@ def status(as_json: bool = JsonOption) -> None:
         oldest = row["oldest_waiting"].astimezone().strftime("%Y-%m-%d %H:%M") if row["oldest_waiting"] else "—"
         console.print(f"排队待处理：{row['queued']}（收件箱 {row['in_inbox']}，处理中 {row['in_progress']}）")
         console.print(f"今日归档：{row['filed_today']}    累计归档：{row['filed_total']}")
-        console.print(f"待人工处理：{row['waiting_review']}    隔离：{row['quarantined']}    重复投递：{row['duplicates']}")
+        console.print(f"待人工处理：{row['waiting_review']}    隔离：{row['quarantined']}    "
+                      f"重复投递：{row['duplicates']}")
         console.print(f"最早的待处理项：{oldest}")
         for round_code, count in row["outstanding_forms"].items():
             console.print(f"批次 {round_code}：未交回归档的表单 {count} 份（station rounds outstanding {round_code}）")
@@ -167,7 +170,8 @@ def status(as_json: bool = JsonOption) -> None:
             console.print(f"[red]停止重试[/]：{job['source_name']}（档号 {'、'.join(job['archival_codes']) or '无'}，"
                           f"步骤 {stage_label(job['stage'])}，{job['attempts']} 次）：{job['message']}")
         for entry in row["ignored"]:
-            console.print(f"[yellow]收件箱中不处理[/]：{entry['path']}（{IGNORED_ZH.get(entry['kind'], entry['kind'])}，"
+            kind = IGNORED_ZH.get(entry["kind"], entry["kind"])
+            console.print(f"[yellow]收件箱中不处理[/]：{entry['path']}（{kind}，"
                           "请移出收件箱或换成普通文件）")
 
     emit(data, as_json, render)
@@ -248,7 +252,8 @@ def review_show_(item: int = typer.Argument(..., help="待处理项编号（见 
 @review_app.command("discard")
 def review_discard_(item: int = typer.Argument(..., help="待处理项编号（见 station review list）"),
                     reason: str = typer.Option(..., "--reason", help="剔除原因（记入审计日志）"),
-                    user: str = typer.Option(None, "--user", help="执行操作的用户（写入审计日志；将验证密码）")) -> None:
+                    user: str = typer.Option(None, "--user",
+                                             help="执行操作的用户（写入审计日志；将验证密码）")) -> None:
     """剔除一个不需归档的待处理项：页面保存在 processed/discarded/，附原因，不删除。"""
     from pipeline.ingest.review_actions import review_discard  # here: CLI start-up time (imports the flow)
     target = review_discard(item_id=item, reason=reason, paths=data_paths(), actor=_actor(user))

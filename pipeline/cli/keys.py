@@ -37,7 +37,8 @@ def rotate(new_key_file: Path = typer.Option(..., "--new-key-file", help="statio
         result = keys_rotate(user=actor, paths=data_paths(), new_key_file=new_key_file,
                              progress=lambda done, total, _: bar.update(task, completed=done, total=total))
     emit(result, as_json, lambda d: console.print(
-        f"[green]密钥轮换完成[/]：保密档案 {d['items']} 件（本次重新加密 {d['reencrypted']} 件），扫描件 {d['scans']} 份，"
+        f"[green]密钥轮换完成[/]：保密档案 {d['items']} 件（本次重新加密 {d['reencrypted']} 件），"
+        f"扫描件 {d['scans']} 份，"
         f"密钥 {d['old']} → {d['new']}。\n  现在请把 {KEY_FILE_ENV} 改为 {new_key_file}，备份新密钥；"
         "旧密钥在确认全部备份已更新后再销毁。"))
 

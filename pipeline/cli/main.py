@@ -83,13 +83,15 @@ def main(argv: list[str] | None = None) -> int:
             log.warning("database error before init: %s", exc)
             return _report(_not_initialised())
         log.exception("unexpected database error running %s", argv)
-        err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，请联系系统维护人员。")
+        err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，"
+                          "请联系系统维护人员。")
         return int(ExitCode.FAILURE)
     except Exception as exc:  # noqa: BLE001 — the edge: log the trace, tell staff what to do
         if _disk_full(exc):
             return _disk_full_report(argv, exc)
         log.exception("unexpected error running %s", argv)
-        err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，请联系系统维护人员。")
+        err_console.print("[bold red]内部错误[/]：命令未能完成。详细信息已写入日志 var/station.log，"
+                          "请联系系统维护人员。")
         return int(ExitCode.FAILURE)
     return int(ExitCode.OK)
 

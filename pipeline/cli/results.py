@@ -48,7 +48,8 @@ def import_(file: Path = typer.Argument(..., help="成绩表 .xlsx 或 .csv"),
                 err_console.print(f"  · {problem}")
         if data["unscored"]:
             err_console.print(f"[yellow]注意[/]：本批次还有 {len(data['unscored'])} 名考生没有成绩"
-                              f"（准考证号 {'、'.join(data['unscored'][:10])}{' 等' if len(data['unscored']) > 10 else ''}）。")
+                              f"（准考证号 {'、'.join(data['unscored'][:10])}"
+                              f"{' 等' if len(data['unscored']) > 10 else ''}）。")
 
     emit(report.as_dict(), as_json, render)
 
@@ -56,7 +57,8 @@ def import_(file: Path = typer.Argument(..., help="成绩表 .xlsx 或 .csv"),
 @app.command("show")
 def show(round_code: str = typer.Argument(..., help="鉴定批次代码"),
          candidates: bool = typer.Option(False, "--candidates", help="同时列出每位考生的成绩"),
-         show_id: bool = typer.Option(False, "--show-id", help="显示完整身份证号（须 --user，且有权限，将记入审计日志）"),
+         show_id: bool = typer.Option(False, "--show-id",
+                                      help="显示完整身份证号（须 --user，且有权限，将记入审计日志）"),
          user: str = typer.Option(None, "--user", help="查看完整身份证号的用户名（验证密码）"),
          as_json: bool = JsonOption) -> None:
     """显示一期鉴定的成绩统计：应考、实考、缺考、合格、不合格、合格率（按工种 × 等级）。"""
@@ -115,8 +117,8 @@ def _score_text(value, absent: bool) -> str:
 
 
 def _render_candidates(rows: list[dict], show_id: bool = False) -> None:
-    table = Table("准考证号", "姓名", *(("身份证号",) if show_id else ()), "工种", "等级", "理论", "实操", "补考", "结果",
-                  title="考生成绩")
+    table = Table("准考证号", "姓名", *(("身份证号",) if show_id else ()), "工种", "等级", "理论", "实操", "补考",
+                  "结果", title="考生成绩")
     for r in rows:
         table.add_row(r["ticket_number"], r["name"], *((r["id_number"],) if show_id else ()), r["occupation"],
                       LEVEL_SHORT.get(r["level"], ""),

@@ -17,8 +17,9 @@ from pipeline.core.errors import BadInput
 from pipeline.core.paths import data_paths
 from pipeline.core.privacy import mask_personal
 
-# The commands import the retention services (catalog.holds, loans, destruction) and pipeline.forms inside their bodies, for CLI start-up time:
-# at module level they would load the search engine and WeasyPrint for every `station` command.
+# The commands import the retention services (catalog.holds, loans, destruction) and pipeline.forms inside
+# their bodies, for CLI start-up time: at module level they would load the search engine and WeasyPrint for
+# every `station` command.
 
 retention_app = typer.Typer(help="保管期限与到期清单 / retention", no_args_is_help=True)
 hold_app = typer.Typer(help="保全（冻结）/ holds", no_args_is_help=True)
@@ -102,7 +103,8 @@ def hold_add(item: str = typer.Argument("", help="档号"), round_code: str = ty
     from pipeline.catalog.holds import hold_place
     hold = hold_place(actor=acting_user(user), item_code=item, round_code=round_code,
                       candidate_id_number=candidate, reason=reason)
-    console.print(f"[green]已保全[/] #{hold.id}（{hold.get_scope_display()} {mask_personal(hold.value)}）：{hold.reason}")
+    console.print(f"[green]已保全[/] #{hold.id}（{hold.get_scope_display()} {mask_personal(hold.value)}）："
+                  f"{hold.reason}")
 
 
 @hold_app.command("release")
@@ -116,8 +118,9 @@ def hold_release_(hold_id: int, user: str = UserOption) -> None:
 @hold_app.command("list")
 def hold_list(as_json: bool = JsonOption) -> None:
     """列出保全记录（含已解除的）。"""
-    rows = [{"id": h.id, "scope": h.scope, "value": mask_personal(h.value), "reason": h.reason, "placed_by": h.placed_by,
-             "placed_at": h.placed_at, "released_by": h.released_by, "released_at": h.released_at}
+    rows = [{"id": h.id, "scope": h.scope, "value": mask_personal(h.value), "reason": h.reason,
+             "placed_by": h.placed_by, "placed_at": h.placed_at, "released_by": h.released_by,
+             "released_at": h.released_at}
             for h in Hold.objects.order_by("id")]
 
     def render(data: list[dict]) -> None:
@@ -228,8 +231,8 @@ def approve(batch: str, user: str = UserOption,
     if len(strike) != len(reason):
         raise BadInput("每个 --strike 档号都须有一个对应的 --reason 理由。", "strike/reason count mismatch",
                        code="strike_reason")
-    done = destruction_approve(actor=acting_user(user, two_person=True), batch_code=batch, strikes=dict(zip(strike, reason)),
-                               opinion=opinion)
+    done = destruction_approve(actor=acting_user(user, two_person=True), batch_code=batch,
+                               strikes=dict(zip(strike, reason, strict=True)), opinion=opinion)
     console.print(f"[green]已批准[/] 销毁清册 {done.code}（划去 {len(strike)} 件）。须两名监销人确认后方可执行。")
 
 
@@ -245,7 +248,8 @@ def witness(batch: str, user: str = UserOption) -> None:
 
 @destruction_app.command("execute")
 def execute(batch: str, user: str = UserOption,
-            out: Path = typer.Option(None, "--out", help="已执行的《档案销毁清册》输出目录（默认 var/generated/destruction）")) -> None:
+            out: Path = typer.Option(None, "--out", help="已执行的《档案销毁清册》输出目录"
+                                                         "（默认 var/generated/destruction）")) -> None:
     """执行销毁：逐件复核（到期、未保全、未借出、校验值与到期日无误）后删除档案内容，保留销毁记录，
     并出具已执行的《档案销毁清册》（新的永久档案：打印签字后扫描即自动归档）。"""
     from pipeline.catalog.destruction import destruction_execute

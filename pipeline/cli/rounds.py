@@ -98,7 +98,8 @@ def outstanding(code: str, as_json: bool = JsonOption) -> None:
                 table.add_row(row["subject_label"], row["instance"], str(row["pages"]))
             console.print(table)
         if data["outstanding"]:
-            console.print(f"补打未交回的表单（同一编号、同一二维码）：station forms round {data['round']} --outstanding --out 目录")
+            console.print("补打未交回的表单（同一编号、同一二维码）："
+                          f"station forms round {data['round']} --outstanding --out 目录")
 
     emit(report, as_json, render)
 

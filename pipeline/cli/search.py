@@ -66,7 +66,8 @@ def _render(data: dict) -> None:
                       f"得分 {hit['score']:.2f}{exact}", soft_wrap=True)
         console.print(f"   {escape(hit['title'])}", soft_wrap=True)
         if hit.get("withheld"):
-            console.print("   [yellow]限制利用档案[/]：仅显示档号与题名；内容须由站长、档案管理员或试卷保密人员用 --user 检索或查看。",
+            console.print("   [yellow]限制利用档案[/]：仅显示档号与题名；"
+                          "内容须由站长、档案管理员或试卷保密人员用 --user 检索或查看。",
                           soft_wrap=True)
             continue
         if hit["id_number"]:
@@ -85,8 +86,10 @@ def search_command(
         date_from: str = typer.Option(None, "--from", help="文件日期起 2024-01-01"),
         date_to: str = typer.Option(None, "--to", help="文件日期止 2024-12-31"),
         limit: int = typer.Option(20, "--limit", min=1, max=500, help="最多显示条数"),
-        show_id: bool = typer.Option(False, "--show-id", help="显示完整身份证号（须 --user，且有权限，将记入审计日志）"),
-        user: str = typer.Option(None, "--user", help="检索人（验证密码）：站长、档案管理员、试卷保密人员可看到限制利用档案的内容，记入审计日志"),
+        show_id: bool = typer.Option(False, "--show-id",
+                                     help="显示完整身份证号（须 --user，且有权限，将记入审计日志）"),
+        user: str = typer.Option(None, "--user", help="检索人（验证密码）：站长、档案管理员、试卷保密人员"
+                                                      "可看到限制利用档案的内容，记入审计日志"),
         xlsx: Path = typer.Option(None, "--xlsx", help="另把结果导出为 Excel 文件（身份证号与屏幕上一样打码）"),
         as_json: bool = JsonOption) -> None:
     """检索档案：姓名、身份证号、准考证号、档号、工种或正文中的任何词语。"""

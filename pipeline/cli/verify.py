@@ -43,7 +43,8 @@ def verify(as_json: bool = JsonOption, workers: int = typer.Option(2, "--workers
                             progress=lambda done, total, _: bar.update(task, completed=done, total=total))
     emit(report.as_dict(), as_json, lambda _: _render(report))
     if not report.ok:
-        raise IntegrityProblem(f"校验发现 {len(report.findings)} 处问题，请按上列提示逐项核查（不要自行修改档案文件）。",
+        raise IntegrityProblem(f"校验发现 {len(report.findings)} 处问题，"
+                               "请按上列提示逐项核查（不要自行修改档案文件）。",
                                f"verify found {len(report.findings)} problems", code="verify_failed")
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from pipeline.core.errors import ConfigError
 from pipeline.core.paths import config_dir, is_plain_folder_name
@@ -217,7 +218,7 @@ def _allowed_keys(loc: tuple) -> list[str]:
     return sorted(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
 
 
-def _explain(error: dict) -> str:
+def _explain(error: ErrorDetails) -> str:
     """pydantic's error in words staff can act on."""
     kind, message = error["type"], error["msg"]
     if kind == "extra_forbidden":
@@ -299,7 +300,7 @@ def load_config(folder: Path | None = None) -> StationConfig:
                             f"（当前值：{error.get('input')!r}）")
     if config is not None:
         problems += _consistency(config, folder)
-    if problems:
+    if problems or config is None:
         raise ConfigError("配置有误，请按提示修改后重试：\n" + "\n".join(problems),
                           f"invalid config in {folder}: {detail or problems}", code="config_invalid",
                           problems=problems)

@@ -73,7 +73,7 @@ class IdNumber:
         if not _ID_RE.match(value):
             raise ValueError(f"身份证号应为18位（前17位数字，末位数字或X），实际为“{text}”")
         try:
-            cls(value).birth_date
+            _ = cls(value).birth_date          # raises ValueError for an impossible date
         except ValueError:
             raise ValueError(f"身份证号中的出生日期 {value[6:14]} 不是有效日期") from None
         expected = id_check_digit(value[:17])
@@ -88,7 +88,8 @@ def normalise_id(text: str) -> str:
     return text.upper()
 
 
-_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＸｘＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＹＺ"}
+_FULLWIDTH = {ord(c): ord(c) - 0xFEE0 for c in "０１２３４５６７８９ＸｘＡＢＣＤＥＦＧＨＩＪＫＬＭ"
+                                                 "ＮＯＰＱＲＳＴＵＶＷＹＺ"}
 
 
 def mask_id(value: str) -> str:
@@ -104,8 +105,8 @@ _CODE_RE = re.compile(r"^(?P<fonds>[A-Z0-9]{1,8})-(?P<kind>[A-Z]{2})·(?P<year>\
                       r"-(?P<category>[A-Z]{2,4})-(?P<item>\d{4})$")
 _TYPED_DASHES = str.maketrans({c: "-" for c in "－‐‑‒–—―−﹣"})
 _TYPED_DOTS = str.maketrans({c: "·" for c in ".．。・･•‧∙⋅"})
-_TYPED_RE = re.compile(r"^(?P<fonds>[A-Z0-9]{1,8})[-·](?P<kind>[A-Z]{2})[-·](?P<year>\d{4})[-·](?P<retention>Y|D\d{1,3})"
-                       r"[-·](?P<category>[A-Z]{2,4})[-·](?P<item>\d{1,4})$")
+_TYPED_RE = re.compile(r"^(?P<fonds>[A-Z0-9]{1,8})[-·](?P<kind>[A-Z]{2})[-·](?P<year>\d{4})"
+                       r"[-·](?P<retention>Y|D\d{1,3})[-·](?P<category>[A-Z]{2,4})[-·](?P<item>\d{1,4})$")
 
 
 @dataclass(frozen=True, order=True)
@@ -142,7 +143,7 @@ class ArchivalCode:
 
     @classmethod
     def parse_typed(cls, text: str) -> "ArchivalCode":
-        """A 档号 as staff type it: full-width, lower case, spaces, "-" or "." instead of "·" (ValueError if not one)."""
+        """A 档号 as staff type it: full-width, lower case, spaces, "-" or "." for "·" (ValueError if not one)."""
         value = unicodedata.normalize("NFKC", text or "").translate(_TYPED_DASHES).translate(_TYPED_DOTS)
         match = _TYPED_RE.match(re.sub(r"\s+", "", value).upper())
         if not match:

@@ -15,7 +15,7 @@ import threading
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -147,10 +147,8 @@ def normalise(source: Path) -> Image.Image:
 
 def _upright(image: Image.Image) -> Image.Image:
     """Apply the EXIF orientation in place (no copy of the pixels when there is nothing to turn)."""
-    try:
+    with suppress(OSError, SyntaxError, ValueError):     # a broken EXIF block: keep the pixels as stored
         ImageOps.exif_transpose(image, in_place=True)
-    except (OSError, SyntaxError, ValueError):
-        pass        # a broken EXIF block: keep the pixels as stored
     return image
 
 

@@ -285,7 +285,8 @@ def check_phone(row: Row, name: str = "phone", required: bool = True) -> str:
         return ""
     value = normalise_phone(text)
     if not (_MOBILE.match(value) or _LANDLINE.match(value)):
-        row.problem(name, f"电话“{mask_phone(text)}”（{len(text)} 位）格式不对：手机号应为 11 位（1 开头，第二位 3–9），"
+        row.problem(name, f"电话“{mask_phone(text)}”（{len(text)} 位）格式不对："
+                          "手机号应为 11 位（1 开头，第二位 3–9），"
                           "固定电话要带区号（如 0592-1234567）。", "phone_invalid")
     return value
 

@@ -85,7 +85,8 @@ def photo_file(form: str, record: str, relative: str, *, required: bool = True) 
     """Absolute path (as a file:// URI) of a photo under var/photos, checked to be a JPEG or PNG."""
     if not relative:
         if required:
-            raise FormDataError(form, record, "照片", "缺失：请把照片以准考证号或身份证号命名（如 202612DG40001.jpg）放进一个文件夹，"
+            raise FormDataError(form, record, "照片",
+                                "缺失：请把照片以准考证号或身份证号命名（如 202612DG40001.jpg）放进一个文件夹，"
                                 "再运行 station candidates photos 批次代码 文件夹")
         return ""
     try:

@@ -119,8 +119,8 @@ def destruction_register_final(*, batch_code: str, out, actor: str) -> list:
     with its own QR, so its signed copy files itself like the proposed one."""
     batch = DestructionBatch.objects.get(code=batch_code)
     if batch.state != DestructionBatch.State.EXECUTED:
-        raise Conflict(f"销毁清册 {batch_code} 尚未执行，不能出具已执行的清册。", f"batch {batch_code} is {batch.state}",
-                       code="batch_state")
+        raise Conflict(f"销毁清册 {batch_code} 尚未执行，不能出具已执行的清册。",
+                       f"batch {batch_code} is {batch.state}", code="batch_state")
     result = forms_generate(form="destruction-register", round_=None, subject=batch_code + EXECUTED_SUFFIX,
                             formats=("pdf", "docx"), out=out, actor=actor)
     generated = result.instances[0]

@@ -162,7 +162,8 @@ def build_badge(round_: Round | None, subject: str | None = None, **opts) -> lis
         context = {"name": require("badge", record, "姓名", member.name, max_len=MAX_NAME),
                    "badge_number": require("badge", record, "统一编号", member.badge_number, max_len=32),
                    "roles": roles or _no_role(record), "certificate": member.certificate,
-                   "photo": photo_file("badge", record, member.photo, required=False),  # no photo on file: a box to glue one
+                   # no photo on file: a box to glue one
+                   "photo": photo_file("badge", record, member.photo, required=False),
                    "round": _round_fields(round_) if round_ else None}
         instances.append(InstanceData(form="badge", subject=member.badge_number, subject_label=member.name,
                                       title=f"{member.name} 工作人员胸卡", doc_date=round_date(round_),

@@ -13,7 +13,8 @@ class FormSpec:
     key: str
     name_zh: str
     article: str
-    per: str                      # candidate | round | room-sitting | handover | staff | document | batch | year-class | year | inspection
+    # candidate | round | room-sitting | handover | staff | document | batch | year-class | year | inspection
+    per: str
     tier: int
     retention_class: str | None   # key in config/retention.toml; None = not filed
     category: str | None          # archive category code; None = chosen per instance (filing cover)
@@ -63,7 +64,8 @@ _SPECS = (
           ("统计人", "审核人", "鉴定站（章）")),
     _spec("report", "职业技能鉴定报告", "第七条(九)、第十八条(三)、第二十条(五)", "round", "long-term", "CJ",
           ("报告人", "站长", "鉴定站（章）"), docx=True),
-    _spec("badge", "工作人员胸卡", "第十条(一)(二)、第十九条(一)", "staff", None, None, ("鉴定站（章）",), sheet=(2, 4)),
+    _spec("badge", "工作人员胸卡", "第十条(一)(二)、第十九条(一)", "staff", None, None, ("鉴定站（章）",),
+          sheet=(2, 4)),
     _spec("filing-cover", "归档封面", "第十四条、第十八条(一)", "document", None, None,
           ("移交人", "接收人（档案管理员）")),
     _spec("destruction-register", "档案销毁清册", "第十八条(一)3、第二十六条(十)", "batch",

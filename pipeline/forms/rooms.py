@@ -193,9 +193,10 @@ def build_staff_assignment(round_: Round, subject: str | None = None, **opts) ->
             entry["duties"].append(f"{s.label}（{DUTY_ZH.get(d.duty, d.duty)}）")
     names = dict(round_.candidates.values_list("id_number", "name"))   # a recusal recorded by ID number only
     recused = defaultdict(list)
-    for r in Recusal.objects.filter(candidate_id_number__in=names, staff__badge_number__in=people).select_related("staff"):
-        recused[r.staff.badge_number].append(f"{r.candidate_name or names.get(r.candidate_id_number) or mask_id(r.candidate_id_number)}"
-                                             f"（{RELATION_ZH.get(r.relation, r.relation)}）")
+    recusals = Recusal.objects.filter(candidate_id_number__in=names, staff__badge_number__in=people)
+    for r in recusals.select_related("staff"):
+        who = r.candidate_name or names.get(r.candidate_id_number) or mask_id(r.candidate_id_number)
+        recused[r.staff.badge_number].append(f"{who}（{RELATION_ZH.get(r.relation, r.relation)}）")
     persons = [{**p, "duties": "；".join(p["duties"]), "recusals": "、".join(recused[b])}
                for b, p in sorted(people.items())]
     context = {"round": _round(round_), "rows": rows, "people": persons, "date": zh_date(round_date(round_))}

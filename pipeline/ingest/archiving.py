@@ -27,7 +27,8 @@ from pipeline.ingest.quarantine import free_name, quarantine_file, short_name
 from pipeline.archive.keys import decrypt, encrypt, key_require
 from pipeline.core.paths import DataPaths
 from pipeline.archive.sealed import TEXT
-from pipeline.archive.store import archived_hashes, fsync_dir, item_folder, item_write, metadata_read, write_file_atomic
+from pipeline.archive.store import (ArchivedOriginals, archived_hashes, fsync_dir, item_folder, item_write,
+                                    metadata_read, write_file_atomic)
 
 
 log = logging.getLogger("pipeline.ingest.flow")
@@ -64,14 +65,15 @@ def originals_of(folder: Path, source: Path) -> list[Path]:
     return own or [source]
 
 
-def entry_write(*, paths: DataPaths, entry: dict, pdf: Path, originals: list[Path]) -> Path:
+def entry_write(*, paths: DataPaths, entry: dict, pdf: Path, originals: list[Path],
+                archived: ArchivedOriginals | None = None) -> Path:
     """item_write of one plan entry; a secret item's files encrypted, its sealed text beside them."""
     key, extra = None, None
     if entry["metadata"].get("secret"):
         key = key_require(f"归档保密档案 {entry['archival_code']}")
         extra = {TEXT: decrypt([key], base64.b64decode(entry.get("sealed_text", "")), TEXT)}
     return item_write(paths=paths, code=ArchivalCode.parse(entry["archival_code"]), pdf=pdf, originals=originals,
-                      metadata=entry["metadata"], key=key, extra=extra)
+                      metadata=entry["metadata"], key=key, extra=extra, archived=archived)
 
 
 def entry_seal(entry: dict) -> dict:

@@ -38,8 +38,9 @@ from pipeline.ingest.identify import Group, GroupingResult, group_pages, page_in
 from pipeline.ingest.normalise import Conversion, archival_pdf
 from pipeline.ingest.guards import page_count, pdfa_review, until_deadline
 from pipeline.ingest.pages import iter_pages
-from pipeline.ingest.watch import StableTracker, category_hint, inbox_files, settled
+from pipeline.ingest.watch import SYSTEM_CLOCK, Clock, StableTracker, category_hint, inbox_files, settled
 from pipeline.archive.numbering import item_number_allocate
+from pipeline.archive.store import ArchivedOriginals
 from pipeline.core.paths import DataPaths
 
 log = logging.getLogger("pipeline.ingest.flow")
@@ -107,7 +108,8 @@ def classify(work: Work) -> None:
         grp = work.grouping.groups[0]
         work.reviews.append(review_plan(work, 1, grp, "too_large",
                                     f"{work.job.source_name} {work.oversize[0]}，未自动识别，以免耽误其他文件。"
-                                    "请拆分成较小的文件后放入收件箱，或确认类别和题名后用 station review file 整件归档。",
+                                    "请拆分成较小的文件后放入收件箱，"
+                                    "或确认类别和题名后用 station review file 整件归档。",
                                     work.oversize[1]))
         return
     instances = {fi.code: fi for fi in FormInstance.objects.select_related("round").filter(
@@ -260,9 +262,10 @@ def reserve(work: Work) -> None:
 
 def write(work: Work) -> None:
     """Write every planned archive item (idempotent: identical content already in place is fine)."""
+    archived = ArchivedOriginals()     # this job's items share one copy of a whole original they have in common
     for entry in work.job.plan:
         entry_write(paths=work.paths, entry=entry, pdf=work.out / entry["pdf"],
-                    originals=originals_of(work.out / original_dir(entry["pdf"]), work.source))
+                    originals=originals_of(work.out / original_dir(entry["pdf"]), work.source), archived=archived)
 
 
 def commit(work: Work) -> None:
@@ -406,9 +409,9 @@ def _advance(work: Work, state: str) -> None:
 
 
 def ingest_path(*, path: Path, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
-                progress: Callable[[str, str, int], None] | None = None) -> str:
+                progress: Callable[[str, str, int], None] | None = None, clock: Clock = SYSTEM_CLOCK) -> str:
     """Claim one complete inbox file and run it; return "gone", "duplicate" or the job's state."""
-    if not settled(path, config.ingest.stable_seconds):
+    if not settled(path, config.ingest.stable_seconds, clock=clock):
         return "changed"           # replaced or written to since it was found complete: look again later
     hint = category_hint(inbox or paths.inbox, path, config)
     try:
@@ -443,7 +446,8 @@ def jobs_resume(*, paths: DataPaths, config: StationConfig,
 
 
 def ingest_once(*, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
-                progress: Callable[[str, str, int], None] | None = None, tick: float = 0.2) -> dict[str, int]:
+                progress: Callable[[str, str, int], None] | None = None, tick: float = 0.2,
+                clock: Clock = SYSTEM_CLOCK) -> dict[str, int]:
     """Resume unfinished jobs, then file every inbox file once it is complete; stop when none is left."""
     inbox = inbox or paths.inbox
     counts: dict[str, int] = {}
@@ -451,16 +455,16 @@ def ingest_once(*, paths: DataPaths, config: StationConfig, inbox: Path | None =
         counts[outcome] = counts.get(outcome, 0) + 1
         if progress:
             progress("file", "", 0)
-    tracker = StableTracker(config.ingest.stable_seconds)
+    tracker = StableTracker(config.ingest.stable_seconds, clock)
     while True:
         files = [f for f in inbox_files(inbox) if not tracker.handed(f)] if inbox.is_dir() else []
         if not files:
             return counts
         ready = [f for f in files if tracker.check(f)]
         for path in ready:
-            outcome = ingest_path(path=path, paths=paths, config=config, inbox=inbox, progress=progress)
+            outcome = ingest_path(path=path, paths=paths, config=config, inbox=inbox, progress=progress, clock=clock)
             counts[outcome] = counts.get(outcome, 0) + 1
             if progress:
                 progress("file", path.name, 0)
         if not ready:
-            time.sleep(tick)
+            clock.sleep(tick)

@@ -13,6 +13,7 @@ import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Iterable
 
 import numpy as np
@@ -46,11 +47,14 @@ def parse_payload(text: str) -> QrPayload | None:
     return QrPayload(match["station"], match["instance"], 0, 0) if match else None
 
 
+_QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+
+
 def _read(image: Image.Image, **options) -> tuple[list[QrPayload], int]:
     """Decode the QR codes zxing-cpp finds in image; keep ours, in reading order, no repeats;
     and the turn that shows the page upright, from the first of ours (0 when none)."""
     found, turn = [], None
-    for barcode in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode, **options):
+    for barcode in zxingcpp.read_barcodes(image, formats=_QR_ONLY, **options):
         payload = parse_payload(barcode.text)
         if payload is not None and payload not in found:
             found.append(payload)
@@ -65,8 +69,12 @@ def _attempts(image: Image.Image) -> Iterable[tuple[str, Callable[[], Image.Imag
     yield "binarise", lambda: _binarise(image)
     yield "sharpen", lambda: image.filter(ImageFilter.SHARPEN)
     for angle in (-4, 4, -8, 8):
-        yield f"rotate{angle}", lambda angle=angle: image.rotate(angle, resample=Image.Resampling.BILINEAR,
-                                                                 expand=True, fillcolor=255)
+        yield f"rotate{angle}", partial(_tilt, image, angle)
+
+
+def _tilt(image: Image.Image, angle: int) -> Image.Image:
+    """image turned by angle degrees on white paper."""
+    return image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True, fillcolor=255)
 
 
 def _binarise(image: Image.Image) -> Image.Image:
@@ -255,7 +263,7 @@ def group_pages(infos: list[PageInfo], station_code: str, cover_codes: set[str])
     """Split a scanned stack into form instances, cover packets and unmarked runs (pure)."""
     seen: dict[str, _Seen] = {}
     unmarked: list[list[int]] = []            # runs of unmarked pages not after a cover
-    order: list[tuple[str, object]] = []      # ("instance", code) | ("unmarked", run number)
+    order: list[tuple[str, int | str]] = []      # ("instance", code) | ("unmarked", run number)
     blank: list[int] = []
     current: str | None = None                # instance of the last QR page
     previous_unmarked = False
@@ -289,11 +297,11 @@ def _choose(payloads: list[QrPayload], station_code: str) -> QrPayload:
     return next((p for p in payloads if p.station == station_code), payloads[0])
 
 
-def _group(key: tuple[str, object], seen: dict[str, _Seen], unmarked: list[list[int]],
+def _group(key: tuple[str, int | str], seen: dict[str, _Seen], unmarked: list[list[int]],
            cover_codes: set[str]) -> Group:
     """Build one Group from what was collected for it."""
-    kind, ref = key
-    if kind == "unmarked":
+    _kind, ref = key
+    if isinstance(ref, int):          # ("unmarked", run number)
         return Group("unmarked", None, list(unmarked[ref]), 0)
     entry = seen[ref]
     # numbered pages by i (a duplicate stays next to its twin), 0/0 pages keep scan order after them

@@ -154,7 +154,8 @@ def _fallback(plain: io.BytesIO, out: Path, marks: dict, text_layer_pdf: Path | 
                     if report is not None and report.verdict == "not_checked":
                         # Ghostscript wrote PDF/A-2b; pikepdf's allowlist only cannot check some construct
                         pdf.save(out, deterministic_id=True)
-                        conversion.route, conversion.validated, conversion.findings = "ghostscript", False, _findings(exc)
+                        conversion.route, conversion.validated = "ghostscript", False
+                        conversion.findings = _findings(exc)
                         return len(pdf.pages)
                     conversion.findings = _findings(exc)
     plain.seek(0)
@@ -229,7 +230,8 @@ def _tag_device_cmyk(pdf: pikepdf.Pdf) -> None:
 def _check_indices(source: Path, page_indices: list[int], count: int) -> None:
     bad = [i for i in page_indices if not 0 <= i < count]
     if bad:
-        raise ArchivalPdfError(f"文件 {source.name} 只有 {count} 页，无法取出第 {', '.join(str(i + 1) for i in bad)} 页。",
+        raise ArchivalPdfError(f"文件 {source.name} 只有 {count} 页，"
+                               f"无法取出第 {', '.join(str(i + 1) for i in bad)} 页。",
                                f"{source.name}: page indices {bad} out of range 0..{count - 1}",
                                code="page_out_of_range")
 
@@ -298,10 +300,8 @@ def _pdf_from_images(source: Path, page_indices: list[int]) -> pikepdf.Pdf:
         needs_rewrite = image.format != "JPEG" and (image.mode in ("RGBA", "LA", "PA", "P", "I;16", "I", "F")
                                                     or "transparency" in image.info)
         dpi = _dpi(image)
-    if needs_rewrite:
-        data = _flatten_frames(source)          # alpha → white paper, still lossless (PNG/TIFF)
-    else:
-        data = [source.read_bytes()]
+    # alpha → white paper, still lossless (PNG/TIFF)
+    data = _flatten_frames(source) if needs_rewrite else [source.read_bytes()]
     layout = None if dpi else img2pdf.get_fixed_dpi_layout_fun((ASSUMED_DPI, ASSUMED_DPI))
     try:
         converted = img2pdf.convert(*data, layout_fun=layout) if layout else img2pdf.convert(*data)

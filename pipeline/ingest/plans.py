@@ -66,9 +66,9 @@ def _entry(work: Work, number: int, grp: Group, *, category: str, retention_clas
                 retention_code=cls.code, clock_start=start.isoformat() if start else None,
                 due_date=due.isoformat() if due else None, restricted=work.config.categories[category].restricted,
                 secret=work.config.categories[category].secret)
-    return entry_seal({"kind": grp.kind, "number": number, "source_pages_0": list(grp.page_indices), "pdf": f"item-{number:03d}.pdf",
-            "turns": page_turns(work, grp),
-            "text_pdf": f"ocr-{number:03d}.pdf" if grp.kind != "form" and (work.out / f"ocr-{number:03d}.pdf").exists() else "",
+    text_pdf = f"ocr-{number:03d}.pdf" if grp.kind != "form" and (work.out / f"ocr-{number:03d}.pdf").exists() else ""
+    return entry_seal({"kind": grp.kind, "number": number, "source_pages_0": list(grp.page_indices),
+            "pdf": f"item-{number:03d}.pdf", "turns": page_turns(work, grp), "text_pdf": text_pdf,
             "title": title, "category": category, "year": year, "retention_code": cls.code,
             "instance_code": grp.instance_code or "", "metadata": meta,
             "subject": meta["form"], "keywords": " ".join(filter(None, [meta["candidate_name"], meta["round_code"]]))})

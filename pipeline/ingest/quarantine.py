@@ -53,7 +53,8 @@ def quarantine_file(*, paths: DataPaths, source: Path, sha256: str, error: dict,
     target = paths.quarantine / name
     reason = {"name": name, "original_name": original_name, "code": error.get("code", "internal_error"),
               "message": mask_personal(error.get("message", "")), "detail": mask_personal(error.get("detail", "")),
-              "problems": mask_personal_all(error.get("problems", [])), "sha256": sha256, "category_hint": category_hint,
+              "problems": mask_personal_all(error.get("problems", [])), "sha256": sha256,
+              "category_hint": category_hint,
               "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     write_json_atomic(paths.quarantine / (name + REASON_SUFFIX), reason)
     if source.exists():

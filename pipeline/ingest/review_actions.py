@@ -209,7 +209,8 @@ def _numbered_pages(item: ReviewItem, partners: list[ReviewItem], instance: Form
         twice = sorted({n for n in counts if counts.count(n) > 1 or n > total or n < 1})
         raise BadInput(f"并入后《{instance.title}》的页面仍不完整：共 {total} 页，"
                        + (f"缺第 {'、'.join(map(str, still))} 页" if still else "")
-                       + ("；" if still and twice else "") + (f"第 {'、'.join(map(str, twice))} 页重复或超出" if twice else "")
+                       + ("；" if still and twice else "")
+                       + (f"第 {'、'.join(map(str, twice))} 页重复或超出" if twice else "")
                        + "。请用 --page 指明页码，或先补扫缺页。",
                        f"attach {item.pk} to {instance.code}: missing {still}, repeated {twice}",
                        code="attach_incomplete")

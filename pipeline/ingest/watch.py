@@ -16,10 +16,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from pipeline.core.config import IngestSettings, StationConfig
@@ -28,6 +29,38 @@ log = logging.getLogger("pipeline.ingest.watch")
 
 IGNORED_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 IGNORED_SUFFIXES = (".tmp", ".part", ".crdownload", ".partial")
+
+
+class Clock(Protocol):
+    """Where the watcher reads the time; tests pass a clock they step instead of sleeping."""
+
+    def monotonic(self) -> float:
+        """Seconds that never jump, for measuring how long a file has been unchanged."""
+
+    def wall(self) -> float:
+        """Seconds since the epoch, to compare with a file's mtime."""
+
+    def sleep(self, seconds: float) -> None:
+        """Wait (a test clock moves itself on instead)."""
+
+
+class SystemClock:
+    """The machine's clocks."""
+
+    def monotonic(self) -> float:
+        """time.monotonic()."""
+        return time.monotonic()
+
+    def wall(self) -> float:
+        """time.time()."""
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        """time.sleep(seconds)."""
+        time.sleep(seconds)
+
+
+SYSTEM_CLOCK: Clock = SystemClock()
 
 
 def is_ignored(name: str) -> bool:
@@ -100,14 +133,14 @@ def opens(path: Path) -> bool:
         os.close(fd)
 
 
-def settled(path: Path, stable_seconds: float) -> bool:
+def settled(path: Path, stable_seconds: float, *, clock: Clock = SYSTEM_CLOCK) -> bool:
     """True when path is (still) a regular file not written to for stable_seconds — checked again right
     before a claim, as a file queued behind others may have been replaced by a version still being written."""
     try:
         info = path.stat(follow_symlinks=False)
     except FileNotFoundError:
         return True                # gone: the claim says so
-    age = time.time() - info.st_mtime
+    age = clock.wall() - info.st_mtime
     return stat.S_ISREG(info.st_mode) and (age >= stable_seconds or age < -60)
 
 
@@ -122,7 +155,7 @@ class StableTracker:
     """Decides when a file is complete, and hands each complete file over only once."""
 
     stable_seconds: float
-    clock: Callable[[], float] = time.monotonic
+    clock: Clock = SYSTEM_CLOCK
     _seen: dict[Path, _Seen] = field(default_factory=dict)
     _handed: dict[Path, tuple[int, int, int]] = field(default_factory=dict)
 
@@ -138,11 +171,11 @@ class StableTracker:
         identity = (info.st_ino, info.st_size, info.st_mtime_ns)
         if self._handed.get(path) == identity:
             return False
-        now = self.clock()
+        now = self.clock.monotonic()
         seen = self._seen.get(path)
         if seen is None or seen.identity != identity:
             # unchanged since its mtime, as far as we know; a later change restarts the wait
-            age = max(0.0, time.time() - info.st_mtime)
+            age = max(0.0, self.clock.wall() - info.st_mtime)
             seen = self._seen[path] = _Seen(identity, now - age if seen is None else now)
         if now - seen.since < self.stable_seconds or not opens(path):
             return False
@@ -186,13 +219,14 @@ class InboxWatcher:
     """Watches inbox and calls on_ready(path) once for every file that is complete."""
 
     def __init__(self, inbox: Path, settings: IngestSettings, on_ready: Callable[[Path], None], *,
-                 poll: bool = False, tick: float = 0.2) -> None:
+                 poll: bool = False, tick: float = 0.2, clock: Clock = SYSTEM_CLOCK) -> None:
         self.inbox, self.settings, self.on_ready, self.poll, self.tick = inbox, settings, on_ready, poll, tick
-        self.tracker = StableTracker(settings.stable_seconds)
+        self.clock = clock
+        self.tracker = StableTracker(settings.stable_seconds, clock)
         self._pending: set[Path] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._observer = None
+        self._observer: BaseObserver | None = None
         self._thread: threading.Thread | None = None
 
     def note(self, path: Path) -> None:
@@ -229,19 +263,19 @@ class InboxWatcher:
     def start(self) -> None:
         """Start the observer and the checking thread; rescan once at start-up."""
         self.inbox.mkdir(parents=True, exist_ok=True)
-        self._observer = PollingObserver(timeout=1) if self.poll else Observer()
-        self._observer.schedule(_Events(self.note), str(self.inbox), recursive=True)
-        self._observer.start()
+        observer = self._observer = PollingObserver(timeout=1) if self.poll else Observer()
+        observer.schedule(_Events(self.note), str(self.inbox), recursive=True)
+        observer.start()
         self.rescan()
         self._thread = threading.Thread(target=self._loop, name="inbox-watch", daemon=True)
         self._thread.start()
 
     def _loop(self) -> None:
-        last_scan = time.monotonic()
+        last_scan = self.clock.monotonic()
         while not self._stop.wait(self.tick):
-            if time.monotonic() - last_scan >= self.settings.rescan_seconds:
+            if self.clock.monotonic() - last_scan >= self.settings.rescan_seconds:
                 self.rescan()
-                last_scan = time.monotonic()
+                last_scan = self.clock.monotonic()
             try:
                 self.step()
             except Exception:  # noqa: BLE001 — the watcher must outlive any one odd file

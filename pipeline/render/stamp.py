@@ -96,7 +96,8 @@ def stamp_operators(payload: QrPayload, width: float, height: float) -> bytes:
     size = SMALL_QR if small else QR_SIZE
     matrix = qr_matrix(payload.encode())
     module = size / (len(matrix) + 2 * QUIET_ZONE)
-    left, top = (width - SMALL_EDGE - size, height - SMALL_EDGE) if small else (width - QR_RIGHT - size, height - QR_TOP)
+    left, top = ((width - SMALL_EDGE - size, height - SMALL_EDGE) if small
+                 else (width - QR_RIGHT - size, height - QR_TOP))
     ops = [f"q 1 g {left:.2f} {top - size:.2f} {size:.2f} {size:.2f} re f 0 g"]
     origin_x, origin_y = left + QUIET_ZONE * module, top - QUIET_ZONE * module
     for row, column, length in dark_runs(matrix):

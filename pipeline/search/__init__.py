@@ -137,7 +137,8 @@ def _restricted_clause(categories: set[str]):
 def _withheld(raw: RawHit, restricted: bool) -> Hit:
     """A restricted item for a user without the right: its 档号 and title, nothing of its content."""
     stored = raw.stored
-    return Hit(archival_code=raw.archival_code, title=mask_ids(stored.get("title", "")), doc_date=stored.get("doc_date", ""),
+    return Hit(archival_code=raw.archival_code, title=mask_ids(stored.get("title", "")),
+               doc_date=stored.get("doc_date", ""),
                category=stored.get("category", ""), form="", occupation="", level="", candidate_name="",
                id_number="", snippet="", score=round(raw.score, 4), matched="title", restricted=restricted,
                withheld=True)

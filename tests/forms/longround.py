@@ -63,7 +63,8 @@ def _rooms() -> None:
 
 
 def _staff(photo: str) -> None:
-    people = [(f"考评员{n:02d}" if n % 4 else LONG_NAME[:20] + f"{n:02d}", f"E{n:02d}", ["examiner"]) for n in range(1, 16)]
+    people = [(f"考评员{n:02d}" if n % 4 else LONG_NAME[:20] + f"{n:02d}", f"E{n:02d}", ["examiner"])
+              for n in range(1, 16)]
     people += [(f"组长{n}", f"K{n}", ["chief_examiner"]) for n in range(1, 5)]
     people += [(f"监考{n:02d}", f"I{n:02d}", ["invigilator"]) for n in range(1, 17)]
     people += [("考务一", "A01", ["exam_affairs"]), ("保密员", "C01", ["paper_custodian"])]
@@ -102,9 +103,11 @@ def _archive(year: int) -> list[ArchiveItem]:
     for n in range(1, 73):
         items.append(ArchiveItem(
             archival_code=f"J118-WS·{year}-D10-KW-{n:04d}", fonds="J118", year=year, retention_code="D10",
-            category="KW", item_number=n, title=f"{year}年12月职业技能鉴定（电工四级）考生报名登记表及资格审查材料 {LONG_NAME}",
+            category="KW", item_number=n,
+            title=f"{year}年12月职业技能鉴定（电工四级）考生报名登记表及资格审查材料 {LONG_NAME}",
             responsible=LONG_RESPONSIBLE, doc_number="新人社鉴字〔2026〕第128号", doc_date=dt.date(year, 12, 31),
-            pages=12, secrecy="秘密" if n % 9 == 0 else "", retention_class="exam-affairs", clock_start=dt.date(year, 12, 31),
+            pages=12, secrecy="秘密" if n % 9 == 0 else "", retention_class="exam-affairs",
+            clock_start=dt.date(year, 12, 31),
             due_date=dt.date(year + 10, 12, 31), source_sha256="0" * 64, source_name="scan.pdf",
             folder=f"J118/{year}/D10/KW/{n:04d}", filed_at=dt.datetime(year, 12, 31, 12, tzinfo=ZONE)))
     return ArchiveItem.objects.bulk_create(items)
@@ -115,8 +118,8 @@ def _destruction(items: list[ArchiveItem]) -> None:
                                             proposed_at=dt.datetime(2026, 12, 28, 9, tzinfo=ZONE),
                                             as_of=dt.date(2026, 12, 28))
     for n, item in enumerate(items[:30]):
-        DestructionEntry.objects.create(batch=batch, item=item, struck=n % 10 == 3,
-                                        struck_reason="涉及未结争议，站长批示暂缓销毁，待争议处理完毕后另行鉴定" if n % 10 == 3 else "")
+        reason = "涉及未结争议，站长批示暂缓销毁，待争议处理完毕后另行鉴定" if n % 10 == 3 else ""
+        DestructionEntry.objects.create(batch=batch, item=item, struck=n % 10 == 3, struck_reason=reason)
     Witness.objects.create(batch=batch, user="witness1", at=dt.datetime(2026, 12, 29, 9, tzinfo=ZONE))
 
 

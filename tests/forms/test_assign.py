@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import Counter, defaultdict
 
 import pytest
@@ -96,7 +97,7 @@ def check_plan(p: Problem, plan: Plan) -> None:
         by_person[duty.staff_key].append((s.starts_at, s.ends_at))
     for spans in by_person.values():
         spans.sort()
-        for (_a0, a1), (b0, _b1) in zip(spans, spans[1:]):
+        for (_a0, a1), (b0, _b1) in itertools.pairwise(spans):
             assert b0 >= a1, "one person in two rooms at the same time"
 
 
@@ -134,7 +135,7 @@ def test_same_class_candidates_are_not_neighbours_and_are_spread():
             rows[seat.sitting].append((order[seat.place], cls[seat.candidate_key]))
     for row in rows.values():
         row.sort()
-        assert all(a[1] != b[1] for a, b in zip(row, row[1:]) if b[0] - a[0] == 1)
+        assert all(a[1] != b[1] for a, b in itertools.pairwise(row) if b[0] - a[0] == 1)
         assert max(Counter(c for _pos, c in row).values()) <= 6   # 18 per class over three sittings
     assert not [w for w in plan.warnings if "相邻" in w]
 

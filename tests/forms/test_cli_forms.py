@@ -111,6 +111,7 @@ def test_tickets_print_two_per_sheet_and_badges_eight_each_with_its_own_qr(round
     assert len(on_sheet) == 8
     single = next((tmp_path / "admission-ticket").glob("*.pdf"))
     page = PdfReader(str(single)).pages[0]
-    assert round(float(page.mediabox.width) / 72 * 25.4) == 210 and round(float(page.mediabox.height) / 72 * 25.4) in (148, 149)
+    assert round(float(page.mediabox.width) / 72 * 25.4) == 210
+    assert round(float(page.mediabox.height) / 72 * 25.4) in (148, 149)
     text = page.extract_text()
     assert "考场待编排" in text                                                 # no `station assign` yet

@@ -69,7 +69,7 @@ def test_html_imports_and_reports_the_fast_path_off_when_a_weasyprint_internal_i
 
 
 @pytest.mark.django_db
-def test_a_renamed_weasyprint_internal_still_gives_every_form_with_the_same_text(varied_round, monkeypatch,
+def test_a_renamed_weasyprint_internal_still_gives_every_form_with_the_same_text(varied_round, monkeypatch,  # noqa: F811
                                                                                  caplog):
     items = _items("registration", varied_round)
     full = _full("registration", items)
@@ -101,14 +101,14 @@ def test_an_untested_weasyprint_version_turns_reuse_off_with_one_warning(round_,
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("form", ["registration", "admission-ticket", "badge", "roster"])
-def test_compacted_fonts_draw_the_same_pixels_as_the_fonts_weasyprint_embedded(varied_round, monkeypatch, form):
+def test_compacted_fonts_draw_the_same_pixels_as_the_fonts_weasyprint_embedded(varied_round, monkeypatch, form):  # noqa: F811
     items = _items(form, varied_round)
     compacted = _full(form, items)
     monkeypatch.setenv(fast.ENV, "0")
     embedded = _full(form, items)
     assert sum(map(len, compacted)) < sum(map(len, embedded)) / 2       # compaction did happen
     assert _pages(compacted) == _pages(embedded)
-    for mine, theirs, count in zip(compacted, embedded, _pages(embedded)):
+    for mine, theirs, count in zip(compacted, embedded, _pages(embedded), strict=True):
         assert _words(mine) == _words(theirs)
         for page in range(count):
             a = numpy.asarray(raster(mine, page, dpi=100), dtype=int)
@@ -142,7 +142,7 @@ def test_a_compaction_that_fails_midway_leaves_the_pdf_as_embedded(round_, monke
     monkeypatch.setattr(fonts, "_rewrite", broken)       # after every font was subset
     made = _full("registration", items)
     assert [len(pdf) for pdf in made] == [len(pdf) for pdf in embedded]
-    for mine, theirs in zip(made, embedded):
+    for mine, theirs in zip(made, embedded, strict=True):
         assert _words(mine) == _words(theirs)
         assert numpy.array_equal(numpy.asarray(raster(mine, dpi=100)), numpy.asarray(raster(theirs, dpi=100)))
     assert _warnings(caplog, "font_compaction_failed") == 1

@@ -80,7 +80,8 @@ def test_destruction_register_prints_the_nine_columns_and_the_signers_once_known
     text = flat(pdf_text(proposed.pdf))
     assert in_order(text, NINE_COLUMNS)
     assert in_order(text, [go.archival_code, flat(go.title), "2019", "3年", "7年", "1", "到期，同意销毁"])
-    assert in_order(text, ["编制人（签名）：林档案（arch）", "批准人（站长）（签名）：", "监销人（签名）：", "监销人（签名）："])
+    assert in_order(text, ["编制人（签名）：林档案（arch）", "批准人（站长）（签名）：", "监销人（签名）：",
+                           "监销人（签名）："])
     assert "王站长" not in text and "张监销" not in text          # not approved yet: blank lines to sign
     page = raster(proposed.pdf.read_bytes())
     assert QrPayload("DHJD", proposed.code, 1, proposed.pages) in payloads(page)

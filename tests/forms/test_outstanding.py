@@ -83,7 +83,7 @@ def test_reprint_outstanding_prints_the_same_instances_and_the_scan_files_itself
     assert reprinted == expected
     assert (out / "registration-全部打印.pdf").exists()
     one = next(row for row in data["instances"] if row["form"] == "registration")
-    pdf = open(one["pdf"], "rb").read()
+    pdf = Path(one["pdf"]).read_bytes()
     assert [p.instance for p in payloads(raster(pdf, dpi=150))] == [one["code"]]   # the very same QR
     simulate([Path(one["pdf"])], data_root.inbox, ScanOptions(seed=5))
     ingest_once(paths=data_root, config=fast_config(0))

@@ -90,7 +90,7 @@ def _fonts_embedded(pdf_path) -> list[str]:
 def test_registration_pdfs_carry_each_candidates_values_and_are_recorded(round_, tmp_path):
     batch = forms_generate(form="registration", round_=round_, out=tmp_path, workers=1)
     assert len(batch.instances) == 3
-    for generated, candidate in zip(batch.instances, Candidate.objects.order_by("ticket_number")):
+    for generated, candidate in zip(batch.instances, Candidate.objects.order_by("ticket_number"), strict=True):
         text = _flat(_text(generated.pdf))
         assert candidate.name in text and candidate.id_number in text and "资格审查" in text
         assert f"DHJD-{generated.code}1/{generated.pages}" in text      # the stamped label

@@ -59,7 +59,7 @@ def _words(pdf: bytes) -> set[str]:
 def test_reused_pages_are_pixel_for_pixel_the_full_layout(varied_round, form):
     items, reused, full = _both(form, varied_round)
     assert len(items) >= 5 if form == "badge" else len(items) >= 10
-    for (code, data), mine, theirs in zip(items, reused, full):
+    for (code, data), mine, theirs in zip(items, reused, full, strict=True):
         assert PdfReader(io.BytesIO(mine)).pages.__len__() == PdfReader(io.BytesIO(theirs)).pages.__len__()
         a = numpy.asarray(raster(mine, dpi=100), dtype=int)
         b = numpy.asarray(raster(theirs, dpi=100), dtype=int)
@@ -71,7 +71,7 @@ def test_reused_pages_are_pixel_for_pixel_the_full_layout(varied_round, form):
 @pytest.mark.django_db
 def test_a_long_name_wraps_in_its_cell_and_markup_in_values_prints_as_text(varied_round):
     items, reused, _ = _both("registration", varied_round)
-    by_name = {data.context["candidate"]["name"]: pdf for (_, data), pdf in zip(items, reused)}
+    by_name = {data.context["candidate"]["name"]: pdf for (_, data), pdf in zip(items, reused, strict=True)}
     flat = "".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(by_name[LONG_NAME])).pages).split())
     assert LONG_NAME in flat                                      # all of it, over two lines
     flat = "".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(by_name["程A&B<b>"])).pages).split())
@@ -83,7 +83,7 @@ def test_each_file_carries_only_its_own_candidate_and_photo(varied_round):
     """A reused layout must not leak one candidate's name or photo into another's file."""
     items, reused, _ = _both("registration", varied_round)
     names = [data.context["candidate"]["name"] for _, data in items]
-    for (_, data), pdf in zip(items, reused):
+    for (_, data), pdf in zip(items, reused, strict=True):
         words = "".join(_words(pdf))
         mine = data.context["candidate"]["name"]
         assert all(other not in words for other in names if other != mine and other not in mine)

@@ -72,7 +72,8 @@ def test_assign_stores_seats_duties_seed_and_audit(data_root):
     assert round_.seating_seed == 42
     seats = SeatAssignment.objects.filter(round=round_)
     assert Counter(s.room.kind for s in seats) == {"theory": 24, "practical": 24}
-    assert set(seats.filter(room__code="P1").values_list("workstation", flat=True)) <= {f"D{n:02d}" for n in range(1, 11)}
+    workstations = set(seats.filter(room__code="P1").values_list("workstation", flat=True))
+    assert workstations <= {f"D{n:02d}" for n in range(1, 11)}
     for room_code, sitting in set(seats.values_list("room__code", "sitting")):
         assert seats.filter(room__code=room_code, sitting=sitting).count() <= Room.objects.get(code=room_code).capacity
     student_room = seats.get(candidate__id_number=id_number(1), room__kind="practical")
@@ -94,7 +95,8 @@ def test_assign_refuses_with_the_people_named_and_keeps_the_old_plan(data_root):
                            candidate_name="考生03", relation="relative")
     with pytest.raises(Conflict) as caught:
         assignment_make(round_=round_, seed=1)
-    assert "李明" in caught.value.message_zh and "考生03" in caught.value.message_zh and "亲属" in caught.value.message_zh
+    message = caught.value.message_zh
+    assert "李明" in message and "考生03" in message and "亲属" in message
     assert SeatAssignment.objects.filter(round=round_).count() == 8
 
 
@@ -160,8 +162,8 @@ def test_room_record_and_paper_receipt_pdfs(data_root):
     kinds = Counter(i.subject.split("@")[1].split("-")[0] for i in records)
     assert kinds["theory"] >= 1 and kinds["practical"] >= 1
     rendered = render_pdf_batch(FORMS["room-record"], [(f"REC{n:05d}", i) for n, i in enumerate(records)])
-    theory = next(r for r, i in zip(rendered, records) if i.subject.startswith("T1@"))
-    practical = next(r for r, i in zip(rendered, records) if i.subject.startswith("P1@"))
+    theory = next(r for r, i in zip(rendered, records, strict=True) if i.subject.startswith("T1@"))
+    practical = next(r for r, i in zip(rendered, records, strict=True) if i.subject.startswith("P1@"))
     t_text, p_text = pdf_text(theory.pdf), pdf_text(practical.pdf)
     expected = SeatAssignment.objects.filter(round=round_, room__code="T1").count()
     assert re.search(rf"应到人数\s*{expected}\s*人", t_text)

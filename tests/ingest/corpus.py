@@ -370,7 +370,8 @@ def corpus_entries(scratch: Path) -> list[tuple[str, bytes]]:
         ("owner-password-only.pdf", encrypted(fpdf_text(["Owner password only"]), owner="secret", user="")),
         ("owner-password-rc4.pdf", encrypted(fpdf_text(["Owner password RC4"]), owner="secret", user="", aes=False)),
         ("user-password.pdf", encrypted(fpdf_text(["User password"]), owner="secret", user="open")),
-        ("object-streams.pdf", resaved(fpdf_text(["Object streams"]), object_stream_mode=pikepdf.ObjectStreamMode.generate)),
+        ("object-streams.pdf", resaved(fpdf_text(["Object streams"]),
+                                       object_stream_mode=pikepdf.ObjectStreamMode.generate)),
         ("linearized.pdf", resaved(fpdf_text(["Linearized for the web"]), linearize=True)),
         ("pdf-1.3.pdf", resaved(fpdf_text(["Old PDF 1.3"]), force_version="1.3")),
         ("broken-xref.pdf", broken_xref(fpdf_text(["Broken cross-reference table"]))),
@@ -421,8 +422,10 @@ def corpus_entries(scratch: Path) -> list[tuple[str, bytes]]:
         ("picture.gif", image_bytes(page_image(["GIF"]), "GIF")),
         ("picture.bmp", image_bytes(page_image(["BMP"]).resize((200, 280)), "BMP")),
         ("picture.webp", image_bytes(page_image(["WEBP"]), "WEBP")),
-        ("foreign-station-qr.pdf", img2pdf.convert(jpeg_bytes(page_image(["外站表单"], qr=QrPayload("QTZ", "ABCDEFGH", 1, 1)), 100))),
-        ("qr-page-9999.pdf", img2pdf.convert(jpeg_bytes(page_image(["页码异常"], qr=QrPayload("DHJD", "ZZZZZZZZ", 9999, 9999)), 100))),
+        ("foreign-station-qr.pdf",
+         img2pdf.convert(jpeg_bytes(page_image(["外站表单"], qr=QrPayload("QTZ", "ABCDEFGH", 1, 1)), 100))),
+        ("qr-page-9999.pdf",
+         img2pdf.convert(jpeg_bytes(page_image(["页码异常"], qr=QrPayload("DHJD", "ZZZZZZZZ", 9999, 9999)), 100))),
     ]
     # born-digital documents and plain scans arrive in the 公文 folder (so they are filed, not left to a rule);
     # the rest lands in the inbox itself

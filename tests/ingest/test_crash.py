@@ -168,8 +168,8 @@ def test_two_workers_at_once_never_repeat_or_skip_a_number(tmp_path):
                           timeout=300, capture_output=True, text=True)
     assert done.returncode in (0, 8), done.stderr     # 8: the seeded cut-off file quarantined in this run
     _check(tmp_path, [name for name, _ in files], forms)
-    found = subprocess.run([PY, "-m", "pipeline", "search", "登记表", "--category", "KW", "--limit", "500", "--json"], env=env,
-                           cwd=REPO_ROOT, timeout=120, capture_output=True, text=True)
+    found = subprocess.run([PY, "-m", "pipeline", "search", "登记表", "--category", "KW", "--limit", "500", "--json"],
+                           env=env, cwd=REPO_ROOT, timeout=120, capture_output=True, text=True)
     assert "检索索引" not in found.stderr, found.stderr        # the index was there, not rebuilt by the search
     filed = sqlite3.connect(tmp_path / "station.sqlite3").execute("select archival_code from catalog_archiveitem")
     assert sorted(h["archival_code"] for h in json.loads(found.stdout)["hits"]) == sorted(r[0] for r in filed)

@@ -31,6 +31,7 @@ from pipeline.ingest.watch import InboxWatcher
 from pipeline.archive.keys import key_configured
 from pipeline.archive.sealed import item_plain
 from pipeline.archive.store import item_verify, metadata_read
+from tests.ingest.clock import StepClock
 
 DPI = 200
 
@@ -152,7 +153,8 @@ def test_watched_stack_is_split_numbered_and_filed_with_links(data_root, tmp_pat
     # each item keeps only its own pages of the received stack, as scanned (same JPEG bytes), in the
     # item's order (the reversed form's pages 5, 4); the blank page 3 is in none
     received = pikepdf.open(io.BytesIO(stack))
-    for item, expected in zip(items, (["扫描_001.p1-2.pdf"], ["扫描_001.p5_4.pdf"], ["扫描_001.p6-7.pdf"])):
+    expected_originals = (["扫描_001.p1-2.pdf"], ["扫描_001.p5_4.pdf"], ["扫描_001.p6-7.pdf"])
+    for item, expected in zip(items, expected_originals, strict=True):
         folder = data_root.archive / item.folder / "original"
         assert sorted(p.name for p in folder.iterdir()) == expected
         meta = metadata_read(data_root.archive / item.folder)
@@ -255,18 +257,39 @@ def test_duplicate_drops_are_filed_once_and_recorded_against_the_code(data_root,
 def test_a_file_still_being_written_is_not_taken_early(data_root, tmp_path):
     form = make_registration(make_round(), 12)
     data = stack_bytes(form_pages(form), tmp_path)
-    target = data_root.inbox / "slow.pdf"
-    config = fast_config(0.6)
-    with Watching(data_root, config) as watching:
-        with open(target, "wb") as handle:          # a scanner writing in place, chunk by chunk
-            for start in range(0, len(data), len(data) // 8 + 1):
-                handle.write(data[start:start + len(data) // 8 + 1])
-                handle.flush()
-                last_write = time.monotonic()
-                time.sleep(0.25)                     # the whole write takes longer than stable_seconds
-        assert watching.file(1) == {"slow.pdf": "filed"}
-    assert len(watching.handed) == 1 and watching.handed[0][0] >= last_write + 0.55
+    target, config, clock, handed = data_root.inbox / "slow.pdf", fast_config(0.6), StepClock(), []
+    watcher = InboxWatcher(data_root.inbox, config.ingest, handed.append, clock=clock)     # driven step by step
+
+    def look() -> list[Path]:
+        watcher.rescan()
+        return watcher.step()
+
+    chunk = len(data) // 8 + 1
+    with open(target, "wb") as handle:               # a scanner writing in place, a chunk every 0.25 s
+        for start in range(0, len(data), chunk):
+            handle.write(data[start:start + chunk])
+            handle.flush()
+            clock.touch(target)
+            assert look() == []                      # the whole write takes longer than stable_seconds
+            clock.advance(0.25)
+    clock.advance(0.3)
+    assert look() == []                              # 0.55 s after the last chunk
+    clock.advance(0.1)
+    assert look() == [target] and handed == [target]   # 0.65 s
+    assert look() == []                                 # handed over once
+    assert ingest_path(path=target, paths=data_root, config=config, clock=clock) == "filed"
     assert ArchiveItem.objects.get().pages == 2
+
+
+@pytest.mark.django_db
+def test_ingest_once_waits_for_a_fresh_file_on_its_clock_not_in_real_time(data_root, tmp_path):
+    form = make_registration(make_round(), 13)
+    clock = StepClock()
+    clock.touch(drop(data_root.inbox / "fresh.pdf", stack_bytes(form_pages(form), tmp_path)))
+    started = time.monotonic()
+    assert ingest_once(paths=data_root, config=fast_config(30.0), clock=clock) == {"filed": 1}
+    assert 30.0 <= clock.monotonic() < 30.5          # it looked again every tick until the file was 30 s old
+    assert time.monotonic() - started < 30.0         # without sitting out those 30 s
 
 
 @pytest.mark.django_db

@@ -25,6 +25,7 @@ from pipeline.ingest import archiving, jobs
 from pipeline.ingest.flow import ingest_once, ingest_path, jobs_resume
 from pipeline.ingest.jobs import ingest_status
 from tests.ingest import corpus
+from tests.ingest.clock import StepClock
 from tests.ingest.test_flow import drop, fast_config, form_pages, make_registration, make_round, stack_bytes
 
 
@@ -162,10 +163,12 @@ def test_a_file_read_longer_than_the_time_limit_goes_to_review(data_root, tmp_pa
 
 @pytest.mark.django_db
 def test_a_file_replaced_while_queued_is_not_claimed_until_the_new_version_is_complete(data_root, tmp_path):
-    path = _good(data_root, tmp_path, 46)
+    path, clock = _good(data_root, tmp_path, 46), StepClock()
     config = _config(stable_seconds=1.0)
     path.write_bytes(path.read_bytes()[:1000])          # replaced by a version still being written
-    assert ingest_path(path=path, paths=data_root, config=config) == "changed"
+    clock.touch(path)
+    clock.advance(0.9)
+    assert ingest_path(path=path, paths=data_root, config=config, clock=clock) == "changed"
     assert path.exists() and IngestJob.objects.count() == 0
 
 

@@ -65,7 +65,8 @@ def test_cover_keeps_responsible_and_doc_number_into_metadata_catalogue_and_rebu
 
 
 def test_ocr_filed_notice_takes_its_heading_and_issue_date_marked_as_guessed(data_root, tmp_path):
-    # "二〇二六年十一月五日" in the rendered serif is misread by Tesseract at 200 dpi; its parsing is tested on text below
+    # "二〇二六年十一月五日" in the rendered serif is misread by Tesseract at 200 dpi;
+    # its parsing is tested on text below
     simulate([notice_pdf(tmp_path, "2026年11月5日")], data_root.inbox / "公文", ScanOptions(seed=4, sign=False))
     ingest_once(paths=data_root, config=fast_config(0))
     (item,) = ArchiveItem.objects.all()
@@ -76,7 +77,8 @@ def test_ocr_filed_notice_takes_its_heading_and_issue_date_marked_as_guessed(dat
 
 def test_review_file_keeps_responsible_and_doc_number(data_root, tmp_path, capsys):
     # from a body no classification rule knows: it waits for a person
-    simulate([notice_pdf(tmp_path, "2026年11月5日", issuer="厦门海沧职业培训学校")], data_root.inbox, ScanOptions(seed=6, sign=False))
+    simulate([notice_pdf(tmp_path, "2026年11月5日", issuer="厦门海沧职业培训学校")], data_root.inbox,
+             ScanOptions(seed=6, sign=False))
     ingest_once(paths=data_root, config=fast_config(0))
     (waiting,) = ReviewItem.objects.all()
     assert main(["review", "file", str(waiting.pk), "--category", "FW", "--title", "关于鉴定工作的通知",
@@ -87,7 +89,8 @@ def test_review_file_keeps_responsible_and_doc_number(data_root, tmp_path, capsy
 
 
 def test_issue_date_and_heading_from_text():
-    text = "厦门市职业技能鉴定指导中心文件\n厦鉴〔2026〕12号\n关于做好2026年职业技能\n鉴定工作的通知\n各站：…\n二〇二六年十一月五日\n"
+    text = ("厦门市职业技能鉴定指导中心文件\n厦鉴〔2026〕12号\n关于做好2026年职业技能\n鉴定工作的通知\n各站：…\n"
+            "二〇二六年十一月五日\n")
     assert docmeta.issue_date(text) == dt.date(2026, 11, 5)
     assert docmeta.issue_date("2026年13月5日") is None
     assert docmeta.heading("各站：\n请按时报送。") is None

@@ -85,7 +85,8 @@ def test_a_print_marked_for_reprint_is_linked_to_the_reprint(round_, data_root, 
 def test_the_report_of_forms_round_and_of_results_report_is_one_current_instance(round_, data_root, tmp_path, capsys):
     results_import(round_=round_, path=write_xlsx(tmp_path / "scores.xlsx", good_rows(round_.candidates.all())))
     forms_generate_many(forms=["statistics", "report"], round_=round_, out=tmp_path / "round", merged=True, workers=1)
-    assert main(["results", "report", "2026-12", "--out", str(tmp_path / "report"), "--evaluation", "评分客观公正"]) == 0
+    assert main(["results", "report", "2026-12", "--out", str(tmp_path / "report"),
+                 "--evaluation", "评分客观公正"]) == 0
     reports = FormInstance.objects.filter(form="report", round=round_)
     current = reports.filter(superseded_by__isnull=True)
     assert reports.count() == 2 and current.count() == 1

@@ -42,7 +42,7 @@ def test_example_station_imports_with_tickets_and_normalised_photos(example_dir,
         assert (photo.format, photo.size) == ("JPEG", (295, 413))
     assert first.photo == "2026-12/202612DG40001.jpg"
     assert Candidate.objects.filter(name="陈志强").count() == 2
-    assert not (data_root.photos / ".staging").exists() or not any((data_root.photos / ".staging").iterdir())
+    assert list((data_root.photos / ".staging").iterdir()) == []      # the import's staging folder is gone
     [entry] = AuditEntry.objects.filter(action="candidates.import")
     assert entry.detail["imported"] == 120 and entry.target == "2026-12"
 

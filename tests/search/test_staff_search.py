@@ -62,7 +62,7 @@ def test_filters_alone_find_room_and_round_records_under_each_occupation_they_co
     welding = {h["archival_code"] for h in _hits(capsys, "--occupation", "焊工", "--level", "五级")}
     assert welding == {item.archival_code for item in filed_round.values()}
     assert _hits(capsys, "--occupation", "育婴员") == []
-    assert main(["search", "--occupation", "电工", "--year", "2026"]) == 0   # on the terminal too, no "Missing argument"
+    assert main(["search", "--occupation", "电工", "--year", "2026"]) == 0   # on the terminal: no "Missing argument"
     out = capsys.readouterr().out
     assert "找到 2 条" in out and filed_round["room-record"].archival_code in out
 

@@ -78,7 +78,8 @@ def infeasible(problem: Problem, recusals: list[RecusalIn],
     if recusals:
         texts = [_recusal_text(problem, r) for r in recusals]
         return Conflict("无法安排考场与工作人员：以下回避关系不能同时满足（每个考场须配齐考评员/监考，且同一时间"
-                        "一人只能在一个考场）——" + "；".join(texts) + "。请增加具备资格的考评员或监考，或核对回避登记。",
+                        "一人只能在一个考场）——" + "；".join(texts)
+                        + "。请增加具备资格的考评员或监考，或核对回避登记。",
                         f"infeasible under recusals {[(r.staff_key, r.candidate_key) for r in recusals]}",
                         code="recusal_unsatisfiable", problems=texts)
     texts = [f"{'理论' if theory else occupation} 共 {n} 个考场场次" for (theory, occupation), n in sittings.items()]

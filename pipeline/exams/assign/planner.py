@@ -92,7 +92,8 @@ def _parallel_limits(problem: Problem, by_occ: dict[str, int]) -> dict[str, int]
         if len(certified) < need:
             names = "、".join(s.name for s in certified) or "无"
             raise Conflict(f"“{occupation}”实操每个考场需要 {need} 名考评员，但具备该工种考评资格的只有 "
-                           f"{len(certified)} 人（{names}），还差 {need - len(certified)} 名。请为工作人员登记考评员角色与考评工种"
+                           f"{len(certified)} 人（{names}），还差 {need - len(certified)} 名。"
+                           "请为工作人员登记考评员角色与考评工种"
                            f"（station staff edit 胸卡编号 --add-role 考评员 --occupations {occupation}），"
                            "或改小 config/occupations.toml 中的 examiners_per_room。",
                            f"{occupation}: {len(certified)} certified examiners < {need}",

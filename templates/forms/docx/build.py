@@ -159,13 +159,15 @@ def registration(doc: Document) -> None:
                  [("联系电话", "{{ " + C + "phone }}"), ("班级", "{{ " + C + "class_name }}")],
                  [("工作单位", "{{ " + C + "employer }}")], [("通讯地址", "{{ " + C + "address }}")],
                  [("申报工种", "{{ " + C + "occupation }}"), ("申报等级", "{{ " + C + "level }}")],
-                 [("补考", "{% if " + C + "is_retake %}是{% else %}否{% endif %}"), ("准考证号", "{{ " + C + "ticket_number }}")],
+                 [("补考", "{% if " + C + "is_retake %}是{% else %}否{% endif %}"),
+                  ("准考证号", "{{ " + C + "ticket_number }}")],
                  [("鉴定时间", "理论考试：{{ data.round.theory_at }}；实操考核：{{ data.round.practical_at }}")],
                  [("本人承诺", "本人所填信息及提交的证明材料真实有效，如有虚假，自愿承担由此产生的一切后果。")]])
     _para(doc, "资格审查（第七条(三)、第四十六条）", size=12, bold=True, font=HEAD_FONT)
     fields(doc, [[("申报条件", "☐ 符合申报条件　☐ 证明材料已核验　☐ 身份证原件已核验　☐ 照片合格")],
                  [("审查意见", "☐ 同意报考　　☐ 不同意报考，原因：")],
-                 [("鉴定指导中心审核意见", "（第二十条(一)）☐ 审核通过　☐ 不通过，原因：　　　审核人：　　　（盖章）　　年　　月　　日")]])
+                 [("鉴定指导中心审核意见",
+                   "（第二十条(一)）☐ 审核通过　☐ 不通过，原因：　　　审核人：　　　（盖章）　　年　　月　　日")]])
 
 
 def schedule(doc: Document) -> None:
@@ -178,8 +180,8 @@ def schedule(doc: Document) -> None:
                ["{{ r.occupation }}", "{{ r.level }}", "{{ r.count }}", "{{ r.retakes }}"], "data.groups")
     _para(doc, "二、考场与场次", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["考场", "类别", "场次", "时间", "工种", "等级", "人数"],
-               ["{{ r.room }}", "{{ r.kind }}", "第{{ r.sitting }}场", "{{ r.starts }}–{{ r.ends }}", "{{ r.occupation }}",
-                "{{ r.levels }}", "{{ r.count }}"], "data.sittings")
+               ["{{ r.room }}", "{{ r.kind }}", "第{{ r.sitting }}场", "{{ r.starts }}–{{ r.ends }}",
+                "{{ r.occupation }}", "{{ r.levels }}", "{{ r.count }}"], "data.sittings")
 
 
 STAFF = "{% for s in data.staff %}{{ s.name }}（{{ s.duty }}）{% if not loop.last %}、{% endif %}{% endfor %}"
@@ -199,8 +201,8 @@ def staff_assignment(doc: Document) -> None:
     _para(doc, "一、考场与人员", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["考场场次", "类别", "开始时间", "工种", "工作人员"],
                ["{{ r.label }}", "{{ r.kind }}", "{{ r.starts }}", "{{ r.occupation }}", "{{ r.staff }}"], "data.rows")
-    _para(doc, "二、回避声明（第十条(四)、第十九条(七)）：本人与所负责考场的考生无亲属、师生、师徒关系；有者已如实申报并回避。",
-          size=10)
+    _para(doc, "二、回避声明（第十条(四)、第十九条(七)）："
+          "本人与所负责考场的考生无亲属、师生、师徒关系；有者已如实申报并回避。", size=10)
     rows_table(doc, ["姓名", "胸卡编号", "岗位", "已申报回避", "本人签名"],
                ["{{ r.name }}", "{{ r.badge }}", "{{ r.duties }}", "{{ r.recusals }}", ""], "data.people")
 
@@ -230,8 +232,10 @@ def report(doc: Document) -> None:
                  [("合格", "{{ data.total.passed }} 人"), ("合格率", "{{ data.total_rate }}")]])
     _para(doc, "{{ data.guidance_centre or '鉴定指导中心' }}：")
     _para(doc, "{{ station.name }}于{{ data.round.theory_on }}组织理论考试、{{ data.round.practical_on }}组织实操考核"
-          "（{{ data.round.name }}），鉴定职业（工种）：{{ data.occupations | join('、') }}。本批次应考 {{ data.total.expected }} 人"
-          "（其中补考 {{ data.retakes }} 人），实考 {{ data.total.sat }} 人，缺考 {{ data.total.absent }} 人；合格 {{ data.total.passed }} 人，"
+          "（{{ data.round.name }}），鉴定职业（工种）：{{ data.occupations | join('、') }}。"
+          "本批次应考 {{ data.total.expected }} 人"
+          "（其中补考 {{ data.retakes }} 人），实考 {{ data.total.sat }} 人，缺考 {{ data.total.absent }} 人；"
+          "合格 {{ data.total.passed }} 人，"
           "不合格 {{ data.total.failed }} 人，总合格率 {{ data.total_rate }}。成绩于{{ data.round.recorded_on }}登录。")
     _para(doc, "一、各工种等级鉴定结果", size=12, bold=True, font=HEAD_FONT)
     rows_table(doc, ["工种", "等级", "应考", "实考", "缺考", "合格", "不合格", "合格率"],
