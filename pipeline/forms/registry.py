@@ -73,6 +73,9 @@ _SPECS = (
     # tier 2, asked for by the retention work: one register per year listing that year's loans
     _spec("lending-register", "借阅登记表", "第十八条(一)2、第二十六条(六)", "year", "service-records", "FW",
           ("借阅人（逐人）", "经办人（逐人）"), tier=2),
+    # tier 2, issue 16: the year's statistics as stations report them (holdings, received, destroyed, loans, forms)
+    _spec("yearly-statistics", "档案工作统计年报", "第二十六条(五)(六)", "year", "archive-management", "DA",
+          ("统计人", "审核人", "站长"), docx=True, tier=2),
 )
 
 FORMS: dict[str, FormSpec] = {spec.key: spec for spec in _SPECS}
