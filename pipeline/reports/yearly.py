@@ -149,7 +149,8 @@ def flow_in(facts: list[ItemFact], start: dt.datetime, end: dt.datetime) -> dict
 def loans_in(facts: list[LoanFact], start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> LoanStats:
     """人次, 件次, copies and purposes of the loans lent in [start, end)."""
     lent = [f for f in facts if _within(f.lent_at, start, end)]
-    visit = lambda f: (f.borrower.strip(), f.lent_at.astimezone(zone).date())   # noqa: E731
+    def visit(fact: LoanFact) -> tuple[str, dt.date]:
+        return fact.borrower.strip(), fact.lent_at.astimezone(zone).date()
     purposes: dict[str, list[LoanFact]] = defaultdict(list)
     for fact in lent:
         purposes[fact.purpose.strip() or NO_PURPOSE].append(fact)

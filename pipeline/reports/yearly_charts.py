@@ -56,8 +56,9 @@ def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list[int
               height: int = 230, empty: str = "本年无数据") -> str:
     """A grouped bar chart as an SVG document: one group per label, one bar per series, values on top."""
     left, right, top, bottom = 44, width - 10, 40, height - 34
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}">', _text(width / 2, 16, title, size=12)]
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}">')
+    parts = [head, _text(width / 2, 16, title, size=12)]
     parts += _legend(series, right, 32) if len(series) > 1 else []
     peak = max((v for _, values in series for v in values), default=0)
     if not labels or peak == 0:

@@ -23,9 +23,16 @@ from PIL import Image
 from pipeline.audit import audit_append
 from pipeline.catalog.assignment import assignment_make
 from pipeline.catalog.models import ArchiveItem, Candidate, Round
-from pipeline.catalog.retention_services import (destruction_approve, destruction_execute, destruction_propose,
-                                                 destruction_witness, loan_approve, loan_lend, loan_request,
-                                                 loan_return)
+from pipeline.catalog.retention_services import (
+    destruction_approve,
+    destruction_execute,
+    destruction_propose,
+    destruction_witness,
+    loan_approve,
+    loan_lend,
+    loan_request,
+    loan_return,
+)
 from pipeline.cli.main import main
 from pipeline.config import get_config
 from pipeline.domain import ArchivalCode
@@ -99,14 +106,13 @@ def counted_from_archive(archive: Path, year: int, zone: ZoneInfo) -> dict:
     totals = {"opening": [0, 0], "received": [0, 0], "removed": [0, 0], "closing": [0, 0]}
     filed_forms = defaultdict(set)
     for arch_year, retention, category, pages, filed, destroyed, meta in records:
-        def held(moment):
-            return filed < moment and (destroyed is None or destroyed >= moment)
-        for key, hit in (("opening", held(start)), ("closing", held(end)), ("received", start <= filed < end),
+        held_then = {moment: filed < moment and (destroyed is None or destroyed >= moment) for moment in (start, end)}
+        for key, hit in (("opening", held_then[start]), ("closing", held_then[end]), ("received", start <= filed < end),
                          ("removed", destroyed is not None and start <= destroyed < end)):
             if hit:
                 totals[key][0] += 1
                 totals[key][1] += pages
-        if held(end):
+        if held_then[end]:
             holdings[(arch_year, retention, category)][0] += 1
             holdings[(arch_year, retention, category)][1] += pages
         if start <= filed < end:

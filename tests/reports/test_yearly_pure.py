@@ -7,7 +7,13 @@ import xml.etree.ElementTree as ET
 from zoneinfo import ZoneInfo
 
 from pipeline.reports.yearly import FormFact, ItemFact, LoanFact, statistics_of
-from pipeline.reports.yearly_charts import bar_chart, fit_label, nice_ceiling, svg_data_uri, svg_from_uri
+from pipeline.reports.yearly_charts import (
+    bar_chart,
+    fit_label,
+    nice_ceiling,
+    svg_data_uri,
+    svg_from_uri,
+)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 SVG = "{http://www.w3.org/2000/svg}"
