@@ -1,1 +1,1 @@
-"""Reports an inspector reads: yearly statistics, charts (pure SVG), and their output files."""
+"""Reports an inspector reads: 四性检测 (DA/T 70-2018), yearly statistics, catalogues."""
