@@ -9,8 +9,8 @@ import datetime as dt
 from itertools import groupby
 
 from pipeline.catalog.models import ArchiveItem, Round, Tombstone
-from pipeline.config import get_config
-from pipeline.errors import BadInput
+from pipeline.core.config import get_config
+from pipeline.core.errors import BadInput
 from pipeline.forms.anchor import audit_anchor_context
 from pipeline.forms.builders import InstanceData, register, round_date
 

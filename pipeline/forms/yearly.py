@@ -8,8 +8,8 @@ import datetime as dt
 from django.utils import timezone
 
 from pipeline.catalog.models import Round
-from pipeline.config import get_config
-from pipeline.errors import BadInput
+from pipeline.core.config import get_config
+from pipeline.core.errors import BadInput
 from pipeline.forms.builders import InstanceData, register
 from pipeline.forms.registry import FORMS
 from pipeline.reports.yearly import YearlyStats, stats_dict, yearly_statistics

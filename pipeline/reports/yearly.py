@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from pipeline.catalog.models import ArchiveItem, FormInstance, Loan, Round, Tombstone
-from pipeline.config import get_config
+from pipeline.core.config import get_config
 from pipeline.forms.registry import FORMS
 
 RETENTION_ORDER = ("Y", "D30", "D10", "D3")       # longest first, as the 档号 codes rank

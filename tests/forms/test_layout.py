@@ -21,7 +21,7 @@ import pypdfium2.raw as pdfium_c
 import pytest
 from django.db import transaction
 
-from pipeline.config import get_config
+from pipeline.core.config import get_config
 from pipeline.forms.registry import FORMS
 from tests.forms.longround import NOTE, make_long_round
 

@@ -20,28 +20,20 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.assignment import assignment_make
 from pipeline.catalog.models import ArchiveItem, Candidate, Round
-from pipeline.catalog.retention_services import (
-    destruction_approve,
-    destruction_execute,
-    destruction_propose,
-    destruction_witness,
-    loan_approve,
-    loan_lend,
-    loan_request,
-    loan_return,
-)
+from pipeline.catalog.destruction import destruction_approve, destruction_execute, destruction_propose, destruction_witness
+from pipeline.catalog.loans import loan_approve, loan_lend, loan_request, loan_return
 from pipeline.cli.main import main
-from pipeline.config import get_config
-from pipeline.domain import ArchivalCode
+from pipeline.core.config import get_config
+from pipeline.core.domain import ArchivalCode
 from pipeline.forms.service import forms_generate_many
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.scansim import ScanOptions, simulate
-from pipeline.numbering import item_number_allocate
-from pipeline.retention import due_date
-from pipeline.store import archived_hashes, item_write
+from pipeline.archive.numbering import item_number_allocate
+from pipeline.archive.retention import due_date
+from pipeline.archive.store import archived_hashes, item_write
 from tests.forms.test_room_forms import make_round
 from tests.ingest.test_flow import fast_config
 from tests.retention.conftest import jpeg_file, users  # noqa: F401  (fixture)
