@@ -70,6 +70,10 @@ $S search "焊工" --form registration --year 2026 --limit 5
 $S search "考场记录" --limit 3
 $S search "答卷" --category SJ --limit 2          # 保密档案：无权限者只看到档号与题名
 
+step "年末：归档文件目录（含备考表）与档案工作统计年报（PDF、DOCX、xlsx）"
+$S forms render archive-catalogue --subject 2026-KW --out "$STATION_DATA/reports"
+$S report yearly --out "$STATION_DATA/reports"          # 今年：本年接收、销毁、借阅、各批次表单
+
 step "10. 完整性校验；导出审计链锚点到数据目录以外（U 盘），并用它证明日志未被改写"
 $S verify
 $S audit anchor --out "$STATION_DATA-audit-anchor.json"

@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "keys": ("pipeline.cli.keys", "register"),
     "serve": ("pipeline.cli.serve", "register"),
     "inspect": ("pipeline.cli.inspection", "register"),
+    "report": ("pipeline.cli.reports", "app"),
 }
 
 app = typer.Typer(help="职业技能鉴定站 表单与档案系统 / appraisal station forms and archive",

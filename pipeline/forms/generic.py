@@ -1,17 +1,16 @@
 """Builders of the generic forms: registration, admission ticket, roster, schedule, badge,
-filing cover, archive catalogue. (Packet cover: rooms.py, per stored sitting; destruction register:
-destruction.py, from a real batch; lending register: lending.py.)"""
+filing cover. (Packet cover: rooms.py, per stored sitting; destruction register: destruction.py, from a
+real batch; lending register: lending.py; archive catalogue and its 备考表: catalogue.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from pipeline.catalog.models import ArchiveItem, Candidate, Role, Round, SeatAssignment, Staff
+from pipeline.catalog.models import Candidate, Role, Round, SeatAssignment, Staff
 from pipeline.core.config import get_config
 from pipeline.core.domain import LEVEL_NAMES, LEVEL_SHORT
 from pipeline.core.errors import NotFound
-from pipeline.forms.anchor import audit_anchor_context
 from pipeline.forms.builders import (MAX_NAME, FormDataError, InstanceData, limit, photo_file, register,
                                      require, round_date, zh_date)
 
@@ -199,29 +198,3 @@ def build_filing_cover(round_: Round | None, subject: str | None = None, *, cate
     return [InstanceData(form="filing-cover", subject=f"{category}:{title}"[:100], subject_label=title,
                          title=title, doc_date=date or dt.date.today(), context=context,
                          round_code=round_.code if round_ else "")]
-
-
-@register("archive-catalogue")
-def build_archive_catalogue(round_: Round | None, subject: str | None = None, *, year: int | None = None,
-                            category: str | None = None, **opts) -> list[InstanceData]:
-    """归档文件目录 per year × category, from the catalog (empty lines for hand entry if none yet)."""
-    config = get_config()
-    year = year or round_date(round_).year
-    categories = [category] if category else sorted(config.categories)
-    if subject:
-        year_text, _, category_code = subject.partition("-")
-        year, categories = int(year_text), [category_code]
-    instances = []
-    for code in categories:
-        items = ArchiveItem.objects.filter(year=year, category=code).order_by("retention_code", "item_number")
-        rows = [{"number": i + 1, "archival_code": item.archival_code, "doc_number": item.doc_number,
-                 "responsible": item.responsible, "title": item.title, "date": item.doc_date.isoformat(),
-                 "secrecy": item.secrecy, "pages": item.pages, "note": ""} for i, item in enumerate(items)]
-        label = config.categories[code].label
-        instances.append(InstanceData(
-            form="archive-catalogue", subject=f"{year}-{code}", subject_label=f"{year}年 {label}",
-            title=f"{year}年 {label}（{code}）归档文件目录", doc_date=dt.date(year, 12, 31),
-            context={"year": year, "category": code, "category_label": label, "rows": rows,
-                     "blank_rows": max(0, 12 - len(rows)), **audit_anchor_context()},
-            round_code=round_.code if round_ else ""))
-    return instances

@@ -22,6 +22,7 @@ class FormSpec:
     docx: str | None
     signatures: tuple[str, ...]   # what the template prints, in order; "（逐人）": one signature line per person/row
     sheet: tuple[int, int] | None = None   # printed columns × rows per A4 sheet with cut marks (render.impose)
+    page_numbers: bool = False    # "第 i 页 共 n 页" at the foot: each instance is laid out as a document of its own
 
     @property
     def filed(self) -> bool:
@@ -31,8 +32,8 @@ class FormSpec:
 
 def _spec(key: str, name_zh: str, article: str, per: str, retention: str | None, category: str | None,
           signatures: tuple[str, ...], docx: bool = False, tier: int = 1,
-          sheet: tuple[int, int] | None = None) -> FormSpec:
-    return FormSpec(key=key, name_zh=name_zh, article=article, per=per, tier=tier,
+          sheet: tuple[int, int] | None = None, page_numbers: bool = False) -> FormSpec:
+    return FormSpec(key=key, name_zh=name_zh, article=article, per=per, tier=tier, page_numbers=page_numbers,
                     retention_class=retention, category=category, template=f"{key}.html",
                     docx=f"{key}.docx" if docx else None, signatures=signatures, sheet=sheet)
 
@@ -71,13 +72,16 @@ _SPECS = (
     _spec("destruction-register", "档案销毁清册", "第十八条(一)3、第二十六条(十)", "batch",
           "archive-management", "DA", ("编制人", "批准人（站长）", "监销人", "监销人"), docx=True),
     _spec("archive-catalogue", "归档文件目录", "第十四条(二)、第二十六条(五)", "year-class",
-          "archive-management", "DA", ("立卷人", "检查人")),
+          "archive-management", "DA", ("立卷人", "检查人"), page_numbers=True),
     # tier 2, asked for by the retention work: one register per year listing that year's loans
     _spec("lending-register", "借阅登记表", "第十八条(一)2、第二十六条(六)", "year", "service-records", "FW",
           ("借阅人（逐人）", "经办人（逐人）"), tier=2),
     # tier 2, asked for by an inspector: one report per inspection run (DA/T 70-2018), kept for ever
     _spec("four-properties-report", "电子档案四性检测报告", "DA/T 70-2018；第十四条(一)、第二十六条(八)", "inspection",
           "archive-management", "DA", ("检测人", "审核人"), docx=True, tier=2),
+    # tier 2, issue 16: the year's statistics as stations report them (holdings, received, destroyed, loans, forms)
+    _spec("yearly-statistics", "档案工作统计年报", "第二十六条(五)(六)", "year", "archive-management", "DA",
+          ("统计人", "审核人", "站长"), docx=True, tier=2, page_numbers=True),
 )
 
 FORMS: dict[str, FormSpec] = {spec.key: spec for spec in _SPECS}

@@ -20,6 +20,7 @@ from pipeline.forms.registry import FormSpec
 from pipeline.core.paths import TEMPLATES_DIR
 from pipeline.render.html import instance_retention, retention_text
 from pipeline.render.qr import qr_png
+from pipeline.render.svgpng import svg_png
 
 DOCX_DIR = TEMPLATES_DIR / "forms" / "docx"
 QR_WIDTH = Mm(22)
@@ -36,8 +37,8 @@ CHART_WIDTH = Mm(150)
 
 
 def _images(template: DocxTemplate, context: dict) -> dict:
-    """`photo` (the candidate's, from its file URI) and `chart` (the report's, from its data URI) as
-    inline images; empty text where the instance has none."""
+    """`photo` (the candidate's, from its file URI), `chart` (the report's, from its data URI) and
+    `chart_<name>` (each SVG of `charts_uri`, rasterised) as inline images; empty text where the instance has none."""
     images = {"photo": "", "chart": ""}
     uri = (context.get("candidate") or {}).get("photo") if isinstance(context.get("candidate"), dict) else ""
     if uri:
@@ -45,6 +46,8 @@ def _images(template: DocxTemplate, context: dict) -> dict:
     chart = context.get("chart_uri") or ""
     if chart.startswith("data:image/png;base64,"):
         images["chart"] = InlineImage(template, io.BytesIO(base64.b64decode(chart.split(",", 1)[1])), width=CHART_WIDTH)
+    for name, uri in (context.get("charts_uri") or {}).items():     # SVG charts (统计年报): as PNG, chart_<name>
+        images[f"chart_{name}"] = InlineImage(template, io.BytesIO(svg_png(uri)), width=CHART_WIDTH)
     return images
 
 

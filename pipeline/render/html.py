@@ -181,7 +181,7 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
     codes = [code for code, _ in items]
     with collector_paused():
         reused = None
-        if reuse_layout and len(items) > 1 and _use_fast_paths() is not None:
+        if reuse_layout and len(items) > 1 and not spec.page_numbers and _use_fast_paths() is not None:
             try:
                 reused = _layout_reusing(spec, items, config)
             except StationError:
@@ -193,7 +193,8 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
             whole, ranges = reused
         else:
             whole, ranges = _layout_full_batched([render_fragment(config, spec, code, data)
-                                                  for code, data in items], codes)
+                                                  for code, data in items], codes,
+                                                 batch=1 if spec.page_numbers else FULL_BATCH)
     station = config.station.code
     payloads = []
     for code, (start, end) in zip(codes, ranges):
@@ -256,15 +257,17 @@ def _layout_full(fragments: Sequence[str], codes: Sequence[str]) -> tuple[pikepd
     return _open(document.write_pdf()), ranges
 
 
-def _layout_full_batched(fragments: Sequence[str], codes: Sequence[str]) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
-    """_layout_full in documents of FULL_BATCH instances (bounded memory), pages combined in order."""
+def _layout_full_batched(fragments: Sequence[str], codes: Sequence[str],
+                         batch: int = FULL_BATCH) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
+    """_layout_full in documents of `batch` instances (bounded memory; 1: page counters per instance),
+    pages combined in order."""
     if not codes:
         return pikepdf.new(), []
-    if len(codes) <= FULL_BATCH:
+    if len(codes) <= batch:
         return _layout_full(fragments, codes)
     whole, ranges = pikepdf.new(), []
-    for start in range(0, len(codes), FULL_BATCH):
-        pdf, part = _layout_full(fragments[start:start + FULL_BATCH], codes[start:start + FULL_BATCH])
+    for start in range(0, len(codes), batch):
+        pdf, part = _layout_full(fragments[start:start + batch], codes[start:start + batch])
         for first, last in part:
             at = len(whole.pages)
             whole.pages.extend(pdf.pages[first:last])

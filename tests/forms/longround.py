@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from pipeline.catalog.assignment import assignment_make
 from pipeline.catalog.models import (ArchiveItem, Candidate, DestructionBatch, DestructionEntry,
-                                     Loan, Recusal, Room, Round, Score, Staff, Witness, Workstation)
+                                     Loan, Recusal, Room, Round, Score, Staff, Tombstone, Witness, Workstation)
 from pipeline.core.domain import id_check_digit
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -98,19 +98,40 @@ def _scores(round_: Round, candidates: list[Candidate]) -> None:
     round_.save(update_fields=["scores_recorded_on"])
 
 
+LONG_TITLE = ("关于转发《人力资源社会保障部办公厅关于进一步加强职业技能等级认定和职业资格鉴定考务管理、试卷保密及档案"
+              "归档工作的通知》并做好2026年度第四季度职业技能鉴定考务工作、考评人员培训和考场巡视检查工作的通知")
+LONG_DOC_NUMBERS = ("新人社鉴字〔2026〕第128号", "人社厅函〔2026〕第1280号之二（补充通知）", "XJRSJD-2026-000128-BC-07")
+
+
 def _archive(year: int) -> list[ArchiveItem]:
+    """72 items of one category: 66 in the 10-year series, 6 permanent; long titles, 文号 and 责任者."""
     items = []
     for n in range(1, 73):
+        retention, number = ("Y", n - 66) if n > 66 else ("D10", n)
+        title = LONG_TITLE if n % 5 == 0 else f"{year}年12月职业技能鉴定（电工四级）考生报名登记表及资格审查材料 {LONG_NAME}"
         items.append(ArchiveItem(
-            archival_code=f"J118-WS·{year}-D10-KW-{n:04d}", fonds="J118", year=year, retention_code="D10",
-            category="KW", item_number=n,
-            title=f"{year}年12月职业技能鉴定（电工四级）考生报名登记表及资格审查材料 {LONG_NAME}",
-            responsible=LONG_RESPONSIBLE, doc_number="新人社鉴字〔2026〕第128号", doc_date=dt.date(year, 12, 31),
-            pages=12, secrecy="秘密" if n % 9 == 0 else "", retention_class="exam-affairs",
-            clock_start=dt.date(year, 12, 31),
-            due_date=dt.date(year + 10, 12, 31), source_sha256="0" * 64, source_name="scan.pdf",
-            folder=f"J118/{year}/D10/KW/{n:04d}", filed_at=dt.datetime(year, 12, 31, 12, tzinfo=ZONE)))
+            archival_code=f"J118-WS·{year}-{retention}-KW-{number:04d}", fonds="J118", year=year, retention_code=retention,
+            category="KW", item_number=number, title=title, responsible=LONG_RESPONSIBLE,
+            doc_number=LONG_DOC_NUMBERS[n % 3], doc_date=dt.date(year, 12, 31),
+            pages=12, secrecy="秘密" if n % 9 == 0 else "", retention_class="exam-affairs", clock_start=dt.date(year, 12, 31),
+            due_date=dt.date(year + 10, 12, 31), source_sha256="0" * 64, source_name="scan.pdf", restricted=n % 7 == 0,
+            folder=f"J118/{year}/{retention}/KW/{number:04d}", filed_at=dt.datetime(year, 12, 31, 12, tzinfo=ZONE)))
     return ArchiveItem.objects.bulk_create(items)
+
+
+def _destroyed(items: list[ArchiveItem]) -> None:
+    """Two items destroyed by an executed register: noted in the catalogue, counted in its 备考表."""
+    batch = DestructionBatch.objects.create(code="XH-2026-009", proposed_by="archivist", state="executed",
+                                            proposed_at=dt.datetime(2026, 12, 1, 9, tzinfo=ZONE),
+                                            executed_at=dt.datetime(2026, 12, 20, 9, tzinfo=ZONE))
+    for item in items[44:46]:
+        item.status = ArchiveItem.Status.DESTROYED
+        item.save(update_fields=["status"])
+        Tombstone.objects.create(archival_code=item.archival_code, title=item.title, doc_date=item.doc_date,
+                                 retention_class=item.retention_class, retention_code=item.retention_code,
+                                 due_date=item.due_date, pages=item.pages, source_sha256="0" * 64,
+                                 manifest_sha256="0" * 64, batch=batch,
+                                 destroyed_at=dt.datetime(2026, 12, 20, 10, tzinfo=ZONE), destroyed_by="archivist")
 
 
 def _destruction(items: list[ArchiveItem]) -> None:
@@ -147,5 +168,6 @@ def make_long_round(root) -> Round:
     _scores(round_, candidates)
     items = _archive(2026)
     _destruction(items)
+    _destroyed(items)
     _loans(items)
     return round_

@@ -21,6 +21,7 @@ import pypdfium2.raw as pdfium_c
 import pytest
 from django.db import transaction
 
+from pipeline.core.config import get_config
 from pipeline.forms.registry import FORMS
 from tests.forms.longround import NOTE, make_long_round
 
@@ -35,6 +36,7 @@ A4_MARGINS = {"left": 25 * MM, "right": 14 * MM, "bottom": 16 * MM}
 EDGE = 5 * MM                  # nothing closer than this to the paper's edge (printers' unprintable rim)
 GLUED = re.compile(r"[0-9A-Z-]")                # numbers and codes: 准考证号, 身份证号, 档号
 DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日|\d{4}-\d{2}-\d{2}")
+FOOTER = re.compile(r"第\d+页共\d+页")
 
 
 @dataclass
@@ -132,11 +134,23 @@ def outside(boxes: np.ndarray, area: tuple) -> np.ndarray:
             | (boxes[:, 3] > top + TOL)) if len(boxes) else np.zeros(0, bool)
 
 
+def page_footer(page: Page) -> np.ndarray:
+    """Per character: part of the page-number footer "第 i 页 共 n 页" printed in the bottom margin of a
+    numbered form (归档文件目录, 统计年报) — allowed there, as long as it keeps EDGE from the paper's edge."""
+    if not len(page.chars) or margins(page)[1] == EDGE:
+        return np.zeros(len(page.chars), bool)
+    low = page.chars[:, 3] < A4_MARGINS["bottom"] + TOL
+    text = "".join(page.text[i] for i in np.flatnonzero(low))
+    return low if FOOTER.fullmatch(text) and (page.chars[low, 1] >= EDGE - TOL).all() else np.zeros(len(low), bool)
+
+
 def problems_of(page: Page) -> list[str]:
     """Every layout fault of one page, in words."""
     found, area = [], margins(page)
+    footer = page_footer(page)
     for name, boxes in (("text", page.chars), ("box", page.rects), ("rule", page.lines), ("image", page.images)):
-        for index in np.flatnonzero(outside(boxes, area))[:3]:
+        out = outside(boxes, area) & ~footer if name == "text" else outside(boxes, area)
+        for index in np.flatnonzero(out)[:3]:
             what = f"“{page.text[index]}”" if name == "text" else ""
             found.append(f"{name}{what} at {np.round(boxes[index] / MM, 1).tolist()} mm leaves the printable area")
     cells = _cells_of_chars(page)
@@ -303,3 +317,45 @@ def test_the_forms_say_what_the_station_needs(printed):
     registration = _texts(printed["registration"])
     assert all("鉴定指导中心审核意见" in t for t in registration)
     assert len(registration) == 312                                  # one page per candidate, long values too
+
+
+def _numbered_instances(pages: list[str]) -> list[list[str]]:
+    """The pages cut into instances by their footers, each numbered 第 1 页 … 第 n 页 共 n 页 on its own."""
+    instances: list[list[str]] = []
+    for text in pages:
+        (footer,) = FOOTER.findall(text)
+        number, total = map(int, re.findall(r"\d+", footer))
+        if number == 1:
+            instances.append([])
+        instances[-1].append(text)
+        assert len(instances[-1]) == number and number <= total
+    assert all(FOOTER.findall(pages[-1])[0].endswith(f"共{len(pages)}页") for pages in instances)
+    return instances
+
+
+def test_the_catalogue_shows_what_filing_kept_numbers_its_pages_and_ends_with_the_remarks_sheet(printed):
+    instances = _numbered_instances(_texts(printed["archive-catalogue"]))    # one per category of the year
+    assert len(instances) == len(get_config().categories)
+    (pages,) = [pages for pages in instances if "类别：KW" in pages[0]]
+    whole = "".join(pages)
+    for doc_number in ("新人社鉴字〔2026〕第128号", "人社厅函〔2026〕第1280号之二（补充通知）", "XJRSJD-2026-000128-BC-07"):
+        assert doc_number in whole                                       # 文号 as filing kept it, wrapped in its cell
+    assert "人力资源和社会保障部职业技能鉴定中心" in whole                 # 责任者
+    assert "20261231" in whole and "2026-12-31" not in whole            # DA/T 22: the date as 8 digits
+    assert "保管期限：永久（Y）6件72页" in whole and "保管期限：10年（D10）66件792页" in whole
+    assert whole.count("已销毁") >= 2
+    remarks = pages[-1]
+    assert remarks.startswith("备考表")
+    assert "72件；在库70件840页，已销毁2件" in remarks
+    assert "10年（D10）66件，件号0001–0066" in remarks and "永久（Y）6件，件号0001–0006" in remarks
+    assert "已按销毁清册XH-2026-009销毁2件（件号0045–0046）" in remarks
+    assert "立卷人（签名）" in remarks and "检查人（签名）" in remarks
+    assert not any("备考表" in text for text in pages[:-1])            # the remarks sheet is a page of its own
+
+
+def test_the_yearly_statistics_print_their_figures_charts_and_page_numbers(printed):
+    (pages,) = _numbered_instances(_texts(printed["yearly-statistics"]))
+    whole = "".join(pages)
+    assert "本年借出25人次、25件次" in whole                                # 25 loans, one a day
+    assert "2026年末馆藏（件，按类别）" in whole and "2026年接收与销毁（件，按类别）" in whole
+    assert "本年销毁" in whole and "统计人（签名）" in pages[-1]

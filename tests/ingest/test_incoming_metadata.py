@@ -14,7 +14,7 @@ from pipeline.catalog.rebuild import catalog_rebuild
 from tests.people import first_head
 from pipeline.cli.main import main
 from pipeline.core.config import get_config
-from pipeline.forms.generic import build_archive_catalogue
+from pipeline.forms.catalogue import build_archive_catalogue
 from pipeline.ingest import docmeta
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.scansim import ScanOptions, simulate

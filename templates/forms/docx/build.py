@@ -285,12 +285,52 @@ def four_properties_report(doc: Document) -> None:
                "（{{ data.audit_line }}）{% endif %}", size=8)
 
 
+def _heading(doc: Document, text: str) -> None:
+    _para(doc, text, size=12, bold=True, font=HEAD_FONT)
+
+
+def yearly_statistics(doc: Document) -> None:
+    _para(doc, "统计年度：{{ data.year }}年1月1日至12月31日　单位：件、页", size=10)
+    _heading(doc, "一、馆藏总量")
+    fields(doc, [[("年初馆藏", "{{ data.opening['items'] }} 件 {{ data.opening.pages }} 页"),
+                  ("本年接收", "{{ data.received['items'] }} 件 {{ data.received.pages }} 页")],
+                 [("本年销毁", "{{ data.removed['items'] }} 件 {{ data.removed.pages }} 页"),
+                  ("年末馆藏", "{{ data.closing['items'] }} 件 {{ data.closing.pages }} 页")]])
+    _heading(doc, "二、年末馆藏（按年度、保管期限、类别）")
+    rows_table(doc, ["年度", "保管期限", "类别", "件数", "页数"],
+               ["{{ r.year }}", "{{ r.retention_zh }}", "{{ r.category_zh }}", "{{ r['items'] }}", "{{ r.pages }}"],
+               "data.holdings")
+    _para(doc, "合计 {{ data.closing['items'] }} 件 {{ data.closing.pages }} 页", size=10)
+    _para(doc, "{{ chart_holdings }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    _heading(doc, "三、本年接收与销毁（按类别、保管期限）")
+    rows_table(doc, ["类别", "保管期限", "接收件数", "接收页数", "销毁件数", "销毁页数"],
+               ["{{ r.category_zh }}", "{{ r.retention_zh }}", "{{ r.received_items }}", "{{ r.received_pages }}",
+                "{{ r.removed_items }}", "{{ r.removed_pages }}"], "data.flow")
+    _para(doc, "{{ chart_flow }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    _heading(doc, "四、档案借阅利用")
+    _para(doc, "本年借出 {{ data.loans.visits }} 人次、{{ data.loans['items'] }} 件次，其中复印 {{ data.loans.copies }} 件次；"
+               "未获批准的申请 {{ data.loans.refused }} 次。")
+    rows_table(doc, ["利用目的", "人次", "件次"], ["{{ r.purpose }}", "{{ r.visits }}", "{{ r['items'] }}"],
+               "data.loans.by_purpose")
+    _heading(doc, "五、各批次表单生成与归档")
+    _para(doc, "本年 {{ data.rounds }} 个鉴定批次，须交回归档的表单生成 {{ data.forms_total.generated }} 份，已归档 "
+               "{{ data.forms_total.filed }} 份，未交回 {{ data.forms_total.outstanding }} 份（重印作废 "
+               "{{ data.forms_total.superseded }} 份不计）。")
+    rows_table(doc, ["鉴定批次", "表单", "生成", "已归档", "未交回", "重印作废"],
+               ["{{ r.round }}", "{{ r.form_zh }}", "{{ r.generated }}", "{{ r.filed }}", "{{ r.outstanding }}",
+                "{{ r.superseded }}"], "data.forms")
+    _para(doc, "{{ chart_forms }}", align=WD_ALIGN_PARAGRAPH.CENTER)
+    _para(doc, "口径：年末馆藏为次年1月1日零时前已归档且未销毁的档案；借阅按借出时间计，一人一日借出多件计 1 人次；"
+               "表单只计须交回归档的表单。", size=9)
+
+
 SIGNED_IN_BODY = {"destruction-register"}   # prints its signers (with names when known) in the body
 
 BODIES = {"registration": registration, "schedule": schedule, "seating-plan": seating_plan,
           "staff-assignment": staff_assignment, "room-record": room_record, "paper-receipt": paper_receipt,
           "report": report, "destruction-register": destruction_register,
-          "four-properties-report": four_properties_report}
+          "four-properties-report": four_properties_report,
+          "yearly-statistics": yearly_statistics}
 
 
 def build(folder: Path = HERE, keys: list[str] | None = None) -> list[Path]:
@@ -310,5 +350,5 @@ def build(folder: Path = HERE, keys: list[str] | None = None) -> list[Path]:
 
 
 if __name__ == "__main__":
-    for built in build(keys=sys.argv[1:] or None):
+    for built in build(keys=sys.argv[1:] or None):    # build.py [form …]: only those
         print(built.name)
