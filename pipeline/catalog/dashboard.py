@@ -10,7 +10,7 @@ import logging
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from pipeline.catalog.models import ArchiveItem, DestructionBatch, Loan, Role, Round
+from pipeline.catalog.models import ArchiveItem, DestructionBatch, IngestJob, Loan, Role, Round
 from pipeline.catalog.people import same_person
 from pipeline.catalog.selectors import outstanding_by_round
 from pipeline.catalog.services import user_roles
@@ -31,6 +31,19 @@ def inbox_summary(*, paths: DataPaths) -> dict:
             "waiting_review": status["waiting_review"], "quarantined": status["quarantined"],
             "stuck": len(status["stuck"]), "filed_today": status["filed_today"],
             "filed_total": status["filed_total"], "oldest_waiting": status["oldest_waiting"]}
+
+
+def inbox_activity(*, paths: DataPaths, limit: int = 10) -> dict:
+    """Files waiting in the inbox, files being filed, and the items filed last (newest first)."""
+    from pipeline.ingest.jobs import ACTIVE
+    from pipeline.ingest.watch import inbox_files
+    waiting = inbox_files(paths.inbox) if paths.inbox.is_dir() else []
+    working = IngestJob.objects.filter(state__in=ACTIVE).order_by("created_at")
+    filed = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED).order_by("-filed_at", "-id")[:limit]
+    return {"waiting": sorted(p.relative_to(paths.inbox).as_posix() for p in waiting)[:limit],
+            "working": [job.source_name for job in working[:limit]],
+            "filed": [{"archival_code": i.archival_code, "title": mask_personal(i.title),
+                       "source_name": i.source_name, "filed_at": i.filed_at} for i in filed]}
 
 
 def forms_not_returned() -> list[dict]:
