@@ -21,8 +21,11 @@ from pipeline.paths import data_paths
 SHOWN_ERRORS = (BadInput, Conflict, NotFound)     # said on the page; a refusal (Refused) is a 403 page
 
 
+RECENT = 6                 # items filed lately shown in the status box
+
+
 def _status(paths) -> dict:
-    return {"summary": inbox_summary(paths=paths), "activity": inbox_activity(paths=paths)}
+    return {"summary": inbox_summary(paths=paths), "activity": inbox_activity(paths=paths, limit=RECENT)}
 
 
 def _review_rows(paths) -> list[dict]:
