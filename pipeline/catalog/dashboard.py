@@ -39,7 +39,7 @@ def inbox_activity(*, paths: DataPaths, limit: int = 10) -> dict:
     from pipeline.ingest.watch import inbox_files
     waiting = inbox_files(paths.inbox) if paths.inbox.is_dir() else []
     working = IngestJob.objects.filter(state__in=ACTIVE).order_by("created_at")
-    filed = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED).order_by("-filed_at", "-id")[:limit]
+    filed = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED).order_by("-id")[:limit]   # newest rows: no sort
     return {"waiting": sorted(p.relative_to(paths.inbox).as_posix() for p in waiting)[:limit],
             "working": [job.source_name for job in working[:limit]],
             "filed": [{"archival_code": i.archival_code, "title": mask_personal(i.title),
