@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 from PIL import Image
 
-from pipeline.catalog.dashboard import (approvals_waiting, forms_not_returned, home_summary, inbox_summary,
+from pipeline.catalog.dashboard import (approvals_waiting, forms_not_returned, home_summary, inbox_activity,
+                                        inbox_summary,
                                         items_falling_due, loans_overdue, verify_last, witness_waiting)
 from pipeline.catalog.listings import loans_list, retention_due
 from pipeline.catalog.retention_services import (destruction_approve, destruction_propose, destruction_witness,
@@ -114,3 +115,17 @@ def test_forms_not_returned_are_counted_per_round(data_root, tmp_path):
     Candidate.objects.filter(round=round_).update(photo="photo.jpg")
     forms_generate_many(forms=["registration"], round_=round_, out=tmp_path / "printed", workers=1)
     assert forms_not_returned() == [{"round": round_.code, "name": round_.name, "outstanding": 2}]
+
+
+def test_filed_today_counts_by_the_station_day_not_yesterday(data_root):
+    from django.utils import timezone
+
+    from pipeline.catalog.models import ArchiveItem
+    today, yesterday = make_item(data_root), make_item(data_root)
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time.min))
+    ArchiveItem.objects.filter(id=today.id).update(filed_at=midnight + dt.timedelta(seconds=1))
+    ArchiveItem.objects.filter(id=yesterday.id).update(filed_at=midnight - dt.timedelta(seconds=1))
+    summary = inbox_summary(paths=data_root)
+    assert (summary["filed_today"], summary["filed_total"]) == (1, 2)
+    assert [row["archival_code"] for row in inbox_activity(paths=data_root)["filed"]] == [yesterday.archival_code,
+                                                                                          today.archival_code]
