@@ -49,7 +49,7 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def _id(first17: str) -> str:
-    from pipeline.domain import id_check_digit
+    from pipeline.core.domain import id_check_digit
     return first17 + id_check_digit(first17)
 
 
@@ -71,7 +71,7 @@ def _catalog_row(meta: dict, config, documents: dict[str, str]):
     from django.utils import timezone
 
     from pipeline.catalog.models import ArchiveItem
-    from pipeline.domain import ArchivalCode
+    from pipeline.core.domain import ArchivalCode
     code = ArchivalCode.parse(meta["archival_code"])
     category = config.categories[meta["category"]]
     digest = documents.get(meta["archival_code"])
@@ -93,8 +93,8 @@ def build(root: Path, count: int, documents: int) -> None:
     from bench.search_corpus import OCCUPATIONS, generate
     from pipeline.catalog.models import ArchiveItem
     from pipeline.catalog.people import head_create_first, user_add
-    from pipeline.config import get_config
-    from pipeline.paths import data_paths
+    from pipeline.core.config import get_config
+    from pipeline.core.paths import data_paths
     from pipeline.search.indexer import IndexHome, analyse_all, metadata_path, teach_words
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -287,7 +287,7 @@ def main() -> None:
     args = parser.parse_args()
     root = args.root.resolve()
     os.environ["STATION_DATA"] = str(root / "data")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "pipeline.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "pipeline.site.settings"
     print(f"# {' '.join(sys.argv)}  |  {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
           f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}")
     ready = root / "ready.json"
@@ -295,12 +295,12 @@ def main() -> None:
         import shutil
         shutil.rmtree(root, ignore_errors=True)
         (root / "data").mkdir(parents=True)
-        from pipeline.django_setup import setup
+        from pipeline.site.django_setup import setup
         setup()
         print(f"building the {args.count:,}-record corpus in {root} (once)", flush=True)
         build(root, args.count, args.documents)
     else:
-        from pipeline.django_setup import setup
+        from pipeline.site.django_setup import setup
         setup()
     from bench.search import build_queries
     from bench.search_corpus import generate

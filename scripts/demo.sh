@@ -47,7 +47,7 @@ $S users add examaffairs --role exam_affairs --staff DH-003 --user head
 $S users add chief --role chief_examiner --staff DH-101 --user head
 $S users add examiner --role examiner --staff DH-102 --user head
 $S users add invigilator --role invigilator --staff DH-201 --user head
-demo_id() { .venv/bin/python -c 'import sys; from pipeline.domain import id_check_digit as c; s=sys.argv[1]; print(s + c(s))' "$1"; }
+demo_id() { .venv/bin/python -c 'import sys; from pipeline.core.domain import id_check_digit as c; s=sys.argv[1]; print(s + c(s))' "$1"; }
 $S users add office --role office_head --full-name 赵文华 --id-number "$(demo_id 44010619780315002)" --user head
 $S users add scorer --role score_clerk --full-name 钱晓红 --id-number "$(demo_id 44010619850721004)" --user head
 $S users list

@@ -14,9 +14,9 @@ from pipeline.catalog.models import ArchiveItem, DestructionBatch, IngestJob, Lo
 from pipeline.catalog.people import same_person
 from pipeline.catalog.selectors import outstanding_by_round
 from pipeline.catalog.services import user_roles
-from pipeline.paths import DataPaths
-from pipeline.privacy import mask_personal
-from pipeline.store import write_json_atomic
+from pipeline.core.paths import DataPaths
+from pipeline.core.privacy import mask_personal
+from pipeline.archive.store import write_json_atomic
 
 log = logging.getLogger("pipeline.catalog.dashboard")
 VERIFY_LAST = "verify-last.json"
@@ -65,7 +65,7 @@ def items_falling_due(*, today: dt.date, within_days: int = DUE_WINDOW_DAYS) -> 
 
 def approvals_waiting(*, user: User) -> list[dict]:
     """Loans and destruction registers this user may approve and has not (never their own requests)."""
-    from pipeline.catalog.retention_services import LOAN_APPROVERS  # here: it loads the search engine
+    from pipeline.catalog.loans import LOAN_APPROVERS  # here: catalog imports stay light
     roles, waiting = user_roles(user), []
     if roles & set(LOAN_APPROVERS):
         for loan in Loan.objects.filter(state=Loan.State.REQUESTED).select_related("item").order_by("id"):

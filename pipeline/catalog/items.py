@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.sealing import secret_authorise
 from pipeline.catalog.people import user_roles_checked
-from pipeline.config import get_config
-from pipeline.domain import ArchivalCode, mask_id
-from pipeline.errors import NotFound, Refused
-from pipeline.keys import key_require
-from pipeline.paths import DataPaths
-from pipeline.sealed import document_plain
-from pipeline.store import DOCUMENT
+from pipeline.core.config import get_config
+from pipeline.core.domain import ArchivalCode, mask_id
+from pipeline.core.errors import NotFound, Refused
+from pipeline.archive.keys import key_require
+from pipeline.core.paths import DataPaths
+from pipeline.archive.sealed import document_plain
+from pipeline.archive.store import DOCUMENT
 
 RESTRICTED_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.PAPER_CUSTODIAN.value})
 FULL_ID_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.EXAM_AFFAIRS.value})
@@ -112,8 +112,8 @@ def item_get(code: str) -> ArchiveItem:
 def item_detail(*, code: str, user, paths: DataPaths) -> dict:
     """The record page's facts: the card (item_view: checked, audited), holds, loans, the item's audit trail."""
     from pipeline.catalog.models import AuditEntry
-    from pipeline.catalog.retention_services import holds_for   # here: retention imports this module's neighbours
-    from pipeline.privacy import mask_personal
+    from pipeline.catalog.holds import holds_for# here: retention imports this module's neighbours
+    from pipeline.core.privacy import mask_personal
 
     card = item_view(code=code, user=user, paths=paths)
     item = ArchiveItem.objects.get(archival_code=card["archival_code"])

@@ -8,13 +8,13 @@ from collections import Counter
 from django.db.models import Count
 
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, FormInstance, Hold, Loan, Round
-from pipeline.config import StationConfig
-from pipeline.privacy import mask_personal
+from pipeline.core.config import StationConfig
+from pipeline.core.privacy import mask_personal
 
 
 def retention_due(*, config: StationConfig, as_of: dt.date) -> dict:
     """Filed items due by as_of, each with why it may not be destroyed, grouped by retention class × year."""
-    from pipeline.catalog.retention_services import item_blockers  # here: catalog imports stay light
+    from pipeline.catalog.holds import item_blockers  # here: catalog imports stay light
     rows = []
     for item in ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED, due_date__lte=as_of).order_by("id"):
         reasons = [b.message_zh for b in item_blockers(item, config, as_of)]

@@ -17,15 +17,14 @@ from typing import Iterable
 from django.contrib.auth.models import User
 
 from pipeline.catalog.models import Role
-from pipeline.catalog.people import user_roles_checked
-from pipeline.config import StationConfig
-from pipeline.errors import BadInput, Refused
+from pipeline.catalog.people import role_require
+from pipeline.core.config import StationConfig
+from pipeline.core.errors import BadInput, Refused
 from pipeline.ingest.quarantine import quarantine_list, quarantine_retry
-from pipeline.paths import DataPaths, safe_join
-from pipeline.store import fsync_dir
+from pipeline.core.paths import DataPaths, safe_join
+from pipeline.archive.store import fsync_dir
 
 log = logging.getLogger("pipeline.ingest.inbox")
-ROLE_ZH = dict(Role.choices)
 UPLOAD_ROLES = (Role.ARCHIVIST, Role.STATION_HEAD, Role.OFFICE_HEAD, Role.EXAM_AFFAIRS, Role.SCORE_CLERK,
                 Role.PAPER_CUSTODIAN, Role.CHIEF_EXAMINER)
 REVIEW_ROLES = (Role.ARCHIVIST, Role.STATION_HEAD)
@@ -34,16 +33,13 @@ MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 def inbox_require(*, user: User, roles: tuple[str, ...], action_zh: str) -> None:
     """Refuse unless user holds one of roles (as the audit log accounts for them)."""
-    if not user_roles_checked(user) & set(roles):
-        need = "、".join(ROLE_ZH[r] for r in roles)
-        raise Refused(f"用户“{user.username}”无权{action_zh}：需要以下角色之一：{need}。",
-                      f"{user.username} lacks {roles} for {action_zh}", code="role_required")
+    role_require(user, roles, action_zh)
 
 
 def inbox_may(*, user: User, roles: tuple[str, ...]) -> bool:
     """Whether user may act with roles (for showing a button; the action checks again)."""
     try:
-        inbox_require(user=user, roles=roles, action_zh="")
+        role_require(user, roles, "")
     except Refused:
         return False
     return True

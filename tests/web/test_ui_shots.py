@@ -14,8 +14,9 @@ import pytest
 from playwright.sync_api import expect
 
 from pipeline.catalog.dashboard import verify_record
-from pipeline.catalog.retention_services import destruction_propose, loan_lend, loan_request
-from pipeline.config import get_config
+from pipeline.catalog.destruction import destruction_propose
+from pipeline.catalog.loans import loan_lend, loan_request
+from pipeline.core.config import get_config
 from pipeline.ingest.flow import ingest_once
 from tests.ingest.test_flow import fast_config, form_pages, make_registration, make_round, stack_bytes
 from tests.ingest.test_stack_groups import make_instance, scanned

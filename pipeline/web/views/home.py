@@ -7,7 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from pipeline.catalog.dashboard import home_summary
-from pipeline.paths import data_paths
+from pipeline.core.paths import data_paths
 
 # pages the cards link to; one of part 2 (h15) not there yet is simply not linked
 LINKS = {"inbox": "web:inbox", "search": "web:search", "loans": "web:loans", "destruction": "web:destruction",

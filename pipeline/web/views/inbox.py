@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from pipeline.catalog.dashboard import inbox_activity, inbox_summary
-from pipeline.config import get_config
-from pipeline.errors import BadInput, Conflict, NotFound
+from pipeline.core.config import get_config
+from pipeline.core.errors import BadInput, Conflict, NotFound
 from pipeline.ingest.inbox import (REVIEW_ROLES, UPLOAD_ROLES, inbox_may, inbox_require, inbox_upload,
                                    quarantine_retry_for, review_attach_by, review_discard_by, review_file_by)
 from pipeline.ingest.quarantine import quarantine_list
-from pipeline.labels import local_time
-from pipeline.paths import data_paths
+from pipeline.core.labels import local_time
+from pipeline.core.paths import data_paths
 
 SHOWN_ERRORS = (BadInput, Conflict, NotFound)     # said on the page; a refusal (Refused) is a 403 page
 
