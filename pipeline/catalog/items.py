@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.archive.audit import audit_append
-from pipeline.catalog.models import ArchiveItem, Role
+from pipeline.catalog.holds import holds_for
+from pipeline.catalog.models import ArchiveItem, AuditEntry, Role
 from pipeline.catalog.sealing import secret_authorise
 from pipeline.catalog.people import user_roles_checked
 from pipeline.core.config import get_config
@@ -13,6 +14,7 @@ from pipeline.core.domain import ArchivalCode, mask_id
 from pipeline.core.errors import NotFound, Refused
 from pipeline.archive.keys import key_require
 from pipeline.core.paths import DataPaths
+from pipeline.core.privacy import mask_personal
 from pipeline.archive.sealed import document_plain
 from pipeline.archive.store import DOCUMENT
 
@@ -47,7 +49,9 @@ def _authorise(*, item: ArchiveItem, user, roles: set[str]) -> None:
     elif (item.restricted or _category_restricted(item.category)) and not roles & RESTRICTED_ROLES:
         allowed = "、".join(Role(role).label for role in sorted(RESTRICTED_ROLES))
         who = f"用户“{user.username}”" if user else "未指明用户（--user）"
-        raise Refused(f"档案 {code} 为限制利用档案（{item.secrecy or '试卷'}），{who}无权查看；仅{allowed}可以。",
+        category = get_config().categories.get(item.category)
+        kind = item.secrecy or (category.label if category else item.category)
+        raise Refused(f"档案 {code} 为限制利用档案（{kind}），{who}无权查看；仅{allowed}可以。",
                       f"restricted item {code} refused to {getattr(user, 'username', None)!r}",
                       code="restricted_refused")
 
@@ -111,10 +115,6 @@ def item_get(code: str) -> ArchiveItem:
 
 def item_detail(*, code: str, user, paths: DataPaths) -> dict:
     """The record page's facts: the card (item_view: checked, audited), holds, loans, the item's audit trail."""
-    from pipeline.catalog.models import AuditEntry
-    from pipeline.catalog.holds import holds_for# here: retention imports this module's neighbours
-    from pipeline.core.privacy import mask_personal
-
     card = item_view(code=code, user=user, paths=paths)
     item = ArchiveItem.objects.get(archival_code=card["archival_code"])
     holds = [{"id": h.id, "scope": h.get_scope_display(), "reason": mask_personal(h.reason), "placed_by": h.placed_by,

@@ -11,6 +11,7 @@ from pipeline.search.schema import SearchFilters
 
 MAX_RESULTS = 500          # the page lists at most this many hits (refine the query for more)
 PER_PAGE = 20
+WINDOW = 100               # hits fetched per window of pages (5 pages share one ranked list)
 
 
 def _choices(pairs) -> list[tuple[str, str]]:

@@ -70,3 +70,22 @@ def test_a_user_changes_their_own_password_and_the_change_is_audited(web_site, p
     page.get_by_label("密码").fill("a-new-secret-9")
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_role("heading", name="首页")).to_be_visible()
+
+
+def test_an_idle_session_expires_and_the_next_page_asks_to_sign_in_again(web_site, page, sign_in, settings):
+    settings.SESSION_COOKIE_AGE = 2
+    sign_in(page, "clerk")
+    page.wait_for_timeout(3500)
+    page.goto(web_site.url_for("web:search"))
+    expect(page).to_have_url(re.compile(r"/login/\?next=/search/"))
+
+
+def test_an_account_the_audit_log_does_not_account_for_cannot_sign_in(web_site, page):
+    from django.contrib.auth.models import User
+    User.objects.create_superuser("intruder", password=web_site.password)     # Django's createsuperuser
+    page.goto(web_site.url_for("web:login"))
+    page.get_by_label("用户名").fill("intruder")
+    page.get_by_label("密码").fill(web_site.password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_contain_text("未经站长依法设置")
+    expect(page).to_have_url(re.compile(r"/login/"))

@@ -14,7 +14,7 @@ from pipeline.core.config import get_config
 from pipeline.core.domain import LEVEL_SHORT
 from pipeline.core.errors import BadInput
 from pipeline.core.privacy import mask_personal, mask_personal_all
-from pipeline.web.forms import MAX_RESULTS, PER_PAGE, SearchForm
+from pipeline.web.forms import MAX_RESULTS, PER_PAGE, WINDOW, SearchForm
 
 _index_ready = False
 
@@ -41,6 +41,13 @@ def _hits_for_page(hits: list[dict]) -> list[dict]:
     return hits
 
 
+def _window(page: int) -> int:
+    """How many hits to ask for: whole windows of WINDOW, so every page of one window comes from the same
+    ranked list (the engine cuts ties differently at another limit: a hit would show on two pages)."""
+    needed = page * PER_PAGE + 1
+    return min(-(-needed // WINDOW) * WINDOW, MAX_RESULTS)
+
+
 def _has_terms(form: SearchForm) -> bool:
     return bool((form.cleaned_data.get("q") or "").strip()) or not form.filters().is_empty()
 
@@ -54,7 +61,7 @@ def search_page(request):
     if form.is_bound and form.is_valid() and _has_terms(form):
         query = form.query(refine="refine" in data)
         page = max(int(data.get("page") or 1), 1) if str(data.get("page") or "1").isdigit() else 1
-        limit = min(page * PER_PAGE + 1, MAX_RESULTS)
+        limit = _window(page)
         try:
             result = _search(user=request.user, query=query, filters=form.filters(), limit=limit)
         except BadInput as problem:
