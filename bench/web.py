@@ -300,8 +300,11 @@ def main() -> None:
         print(f"building the {args.count:,}-record corpus in {root} (once)", flush=True)
         build(root, args.count, args.documents)
     else:
+        from django.core.management import call_command
+
         from pipeline.site.django_setup import setup
         setup()
+        call_command("migrate", verbosity=0)      # a corpus built before a new migration
     from bench.search import build_queries
     from bench.search_corpus import generate
     queries = build_queries(list(generate(args.count)))

@@ -37,11 +37,14 @@ def test_scans_uploaded_by_file_field_and_by_drop_are_filed_by_the_worker_and_sh
     dropped = _registration_scan(tmp_path, 8, "拖入的报名表.pdf")
     sign_in(page, "archivist")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="收件箱").click()
-    page.get_by_label(re.compile("^扫描件")).set_input_files(str(chosen))
+    # the file's bytes, not its path: Chromium started with LANG=zh_CN.UTF-8 (conftest) cannot open a Chinese
+    # path where that locale is not installed
+    page.get_by_label(re.compile("^扫描件")).set_input_files(
+        {"name": chosen.name, "mimeType": "application/pdf", "buffer": chosen.read_bytes()})
     page.get_by_role("button", name="上传", exact=True).click()
-    expect(page.get_by_role("status").first).to_contain_text("已上传 1 个文件（报名表扫描.pdf）")
+    expect(page.get_by_role("status").first).to_contain_text("已上传 1 个文件（报名表扫描.pdf）", timeout=15_000)
     page.evaluate(DROP_JS, [list(dropped.read_bytes()), dropped.name])
-    expect(page.get_by_role("status").first).to_contain_text("已上传 1 个文件（拖入的报名表.pdf）")
+    expect(page.get_by_role("status").first).to_contain_text("已上传 1 个文件（拖入的报名表.pdf）", timeout=15_000)
     inbox = web_site.paths.inbox
     assert sorted(p.name for p in inbox.iterdir()) == sorted([chosen.name, dropped.name])   # saved, not filed
     assert (inbox / "报名表扫描.pdf").read_bytes() == chosen.read_bytes()
@@ -74,11 +77,11 @@ def test_one_review_item_is_filed_and_another_discarded_by_keyboard(web_site, pa
     one.get_by_label("题名").fill("2026-12 准考证存根（人工归档）")
     one.get_by_label("题名").press("Enter")
     filed = ArchiveItem.objects.get(title="2026-12 准考证存根（人工归档）")
-    expect(page.get_by_role("status").first).to_contain_text(f"待处理项 {first.id} 已归档：档号 {filed.archival_code}")
+    expect(page.get_by_role("status").first).to_contain_text(f"待处理项 {first.id} 已归档：档号 {filed.archival_code}", timeout=15_000)
     two = page.get_by_role("region", name=re.compile(f"^待处理项 {second.id}："))
     two.get_by_label("剔除原因").fill("准考证由考生本人保存，不归档")
     two.get_by_label("剔除原因").press("Enter")
-    expect(page.get_by_role("status").first).to_contain_text(f"待处理项 {second.id} 已剔除")
+    expect(page.get_by_role("status").first).to_contain_text(f"待处理项 {second.id} 已剔除", timeout=15_000)
     states = dict(ReviewItem.objects.values_list("id", "state"))
     assert states == {first.id: ReviewItem.State.FILED, second.id: ReviewItem.State.DISCARDED}
     assert filed.category == "KW" and (web_site.paths.archive / filed.folder / "document.pdf").is_file()
