@@ -57,4 +57,5 @@ def test_screenshots_of_the_pages(web_site, page, sign_in, shots):
     _shot(page, shots, "403")
     page.goto(web_site.url + "/no-such-page/")
     _shot(page, shots, "404")
-    assert len(list(shots.glob("*.png"))) == 7
+    taken = {p.stem for p in shots.glob("*.png")}      # home and inbox: test_ui_shots_inbox.py, same folder
+    assert taken >= {"sign-in", "search", "item", "password", "403", "404"}
