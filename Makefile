@@ -1,11 +1,13 @@
 # 职业技能鉴定站 — two commands on a fresh Debian 12 machine (as root):
-#   make demo   set up everything, then run a demo round (forms → signed scans → filed → searched)
+#   make demo   set up everything, then run a demo round (forms → signed scans → filed → searched),
+#               then serve it on http://127.0.0.1:8000 until Ctrl-C (make demo SERVE=0: stop after filing)
 #   make test   set up everything, then run the tests on SQLite and on a real PostgreSQL server
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STATION := $(VENV)/bin/station
 DEMO_DATA ?= out/demo
+SERVE ?= 1
 
 .PHONY: setup system-packages venv demo test test-sqlite test-postgres bench previews
 
@@ -23,7 +25,7 @@ venv: $(VENV)/.installed
 setup: system-packages venv
 
 demo: setup
-	STATION_DATA=$(DEMO_DATA) bash scripts/demo.sh
+	STATION_DATA=$(DEMO_DATA) SERVE=$(SERVE) bash scripts/demo.sh
 
 test: setup test-sqlite test-postgres
 

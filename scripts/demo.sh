@@ -2,6 +2,8 @@
 # The demo round on the embedded defaults: example station imported, forms generated, signed
 # scans simulated and dropped into the inbox, filed, searched, verified.
 # Runs in a fresh data root ($STATION_DATA, default out/demo) so it can be repeated.
+# Then serves the demo station on http://127.0.0.1:8000 (and files uploads with `station watch`)
+# until Ctrl-C; SERVE=0 stops after filing (scripts, CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export STATION_DATA=${STATION_DATA:-out/demo}
@@ -13,7 +15,7 @@ step() { printf '\n\033[1;34m== %s ==\033[0m\n' "$*"; }
 # Each user has its own password (a fresh random one per run), given to the unattended steps by the
 # per-user variable STATION_PASSWORD_<USERNAME>; a person at the terminal types it instead.
 password() { .venv/bin/python -c 'import secrets; print("demo-" + secrets.token_urlsafe(9))'; }
-DEMO_USERS="head archivist custodian witness1 witness2"
+DEMO_USERS="head archivist custodian witness1 witness2 office examaffairs examiner chief invigilator scorer"
 for u in $DEMO_USERS; do export "STATION_PASSWORD_${u^^}=$(password)"; done
 
 step "1. 初始化数据目录与目录数据库；生成档案密钥（试卷加密用，放在数据目录之外，权限 600）"
@@ -40,6 +42,14 @@ $S users add archivist --role archivist --staff DH-002 --user head
 $S users add custodian --role paper_custodian --staff DH-301 --user head
 $S users add witness1 --role witness --staff DH-004 --user head
 $S users add witness2 --role witness --staff DH-203 --user head
+# one demo user for each other role (the sign-in page of the web station lists them at the end)
+$S users add examaffairs --role exam_affairs --staff DH-003 --user head
+$S users add chief --role chief_examiner --staff DH-101 --user head
+$S users add examiner --role examiner --staff DH-102 --user head
+$S users add invigilator --role invigilator --staff DH-201 --user head
+demo_id() { .venv/bin/python -c 'import sys; from pipeline.core.domain import id_check_digit as c; s=sys.argv[1]; print(s + c(s))' "$1"; }
+$S users add office --role office_head --full-name 赵文华 --id-number "$(demo_id 44010619780315002)" --user head
+$S users add scorer --role score_clerk --full-name 钱晓红 --id-number "$(demo_id 44010619850721004)" --user head
 $S users list
 
 step "4. 编排考场与工作人员（回避关系自动处理）"
@@ -82,7 +92,21 @@ $S audit verify --anchor "$STATION_DATA-audit-anchor.json"
 step "11. 四性检测（DA/T 70-2018）：出具《电子档案四性检测报告》，检测人、审核人签字后扫描即归档（永久）"
 $S inspect --out "$STATION_DATA/inspection" --user head --anchor "$STATION_DATA-audit-anchor.json"
 
-step "演示用户及各自的密码（仅本次演示有效）"
-for u in $DEMO_USERS; do var="STATION_PASSWORD_${u^^}"; printf '  %-10s %s\n' "$u" "${!var}"; done
-
 printf '\n演示完成。数据目录：%s（表单在 forms/，档案在 archive/）\n' "$STATION_DATA"
+
+demo_users() {
+    step "演示用户、角色及各自的密码（仅本次演示有效）"
+    for u in $DEMO_USERS; do var="STATION_PASSWORD_${u^^}"; printf '  %-12s %s\n' "$u" "${!var}"; done
+    $S users list
+}
+if [ "${SERVE:-1}" = "0" ]; then
+    demo_users
+    exit 0
+fi
+
+step "12. 网页版鉴定站：http://127.0.0.1:8000（上传的扫描件由后台 station watch 归档；Ctrl-C 停止）"
+$S watch &
+WATCH_PID=$!
+trap 'kill "$WATCH_PID" 2>/dev/null || true; wait "$WATCH_PID" 2>/dev/null || true' EXIT
+demo_users
+$S serve --host 127.0.0.1 --port 8000

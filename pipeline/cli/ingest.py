@@ -20,7 +20,8 @@ from pipeline.cli.common import JsonOption, acting_user, console, emit
 from pipeline.core.config import get_config
 from pipeline.core.errors import NeedsAttention, StationError
 from pipeline.ingest.jobs import ingest_status
-from pipeline.ingest.quarantine import quarantine_list, quarantine_retry
+from pipeline.ingest.inbox import quarantine_retry_for
+from pipeline.ingest.quarantine import quarantine_list
 from pipeline.core.labels import stage_label
 from pipeline.core.paths import DataPaths, data_paths
 
@@ -198,10 +199,7 @@ def quarantine_list_(as_json: bool = JsonOption) -> None:
 @quarantine_app.command("retry")
 def quarantine_retry_(item: str = typer.Argument(..., help="隔离区中的文件名（见 station quarantine list）")) -> None:
     """把隔离的文件放回收件箱重新处理（先处理好原因）。"""
-    paths = data_paths()
-    reason = next((row for row in quarantine_list(paths) if row["name"] == item), {})
-    category = get_config().categories.get(reason.get("category_hint", ""))
-    target = quarantine_retry(paths=paths, name=item, inbox_folder=category.inbox_folder if category else "")
+    target = quarantine_retry_for(paths=data_paths(), config=get_config(), name=item)
     console.print(f"[green]已放回收件箱[/]：{target}")
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from pathlib import Path
 
 import typer
 from django.utils import timezone
 from rich.table import Table
 
-from pipeline.catalog.models import ArchiveItem, DestructionBatch, FormInstance, Hold, Loan
+from pipeline.catalog.models import DestructionBatch, Hold, Loan
 from pipeline.cli.common import JsonOption, UserOption, acting_user, console, emit, err_console
 from pipeline.core.config import get_config
 from pipeline.core.errors import BadInput
@@ -51,17 +50,10 @@ def _notice_rule_change(actor: str) -> None:
 @retention_app.command("due")
 def due(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """到期清单：按保管期限类别和年度列出已到期、可销毁与被阻止的档案。"""
-    from pipeline.catalog.holds import item_blockers
+    from pipeline.catalog.listings import retention_due
     day, config = _day(as_of), get_config()
     _notice_rule_change("system")
-    rows = []
-    for item in ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED, due_date__lte=day):
-        reasons = [b.message_zh for b in item_blockers(item, config, day)]
-        rows.append({"archival_code": item.archival_code, "title": item.title, "class": item.retention_class,
-                     "year": item.year, "due_date": item.due_date, "blocked": reasons})
-    groups = Counter((r["class"], r["year"]) for r in rows)
-    data = {"as_of": day, "items": rows, "groups": [{"class": c, "year": y, "count": n}
-                                                    for (c, y), n in sorted(groups.items())]}
+    data = retention_due(config=config, as_of=day)
 
     def render(data: dict) -> None:
         table = Table("保管期限类别", "年度", "到期件数", title=f"截至 {day.isoformat()} 已到期的档案")
@@ -118,10 +110,8 @@ def hold_release_(hold_id: int, user: str = UserOption) -> None:
 @hold_app.command("list")
 def hold_list(as_json: bool = JsonOption) -> None:
     """列出保全记录（含已解除的）。"""
-    rows = [{"id": h.id, "scope": h.scope, "value": mask_personal(h.value), "reason": h.reason,
-             "placed_by": h.placed_by, "placed_at": h.placed_at, "released_by": h.released_by,
-             "released_at": h.released_at}
-            for h in Hold.objects.order_by("id")]
+    from pipeline.catalog.listings import holds_list
+    rows = holds_list()
 
     def render(data: list[dict]) -> None:
         table = Table("编号", "对象", "原因", "设置人", "状态", title="保全记录")
@@ -176,10 +166,8 @@ def loan_return_(loan_id: int, user: str = UserOption) -> None:
 @loan_app.command("list")
 def loan_list(as_json: bool = JsonOption) -> None:
     """列出借阅记录。"""
-    rows = [{"id": x.id, "item": x.item.archival_code, "borrower": x.borrower, "purpose": x.purpose,
-             "copy": x.copy_requested, "state": x.state, "requested_by": x.requested_by,
-             "approved_by": x.approved_by, "lent_at": x.lent_at, "returned_at": x.returned_at}
-            for x in Loan.objects.select_related("item").order_by("id")]
+    from pipeline.catalog.listings import loans_list
+    rows = loans_list()
 
     def render(data: list[dict]) -> None:
         table = Table("编号", "档号", "借阅人", "目的", "复印", "状态", "批准人", title="借阅登记")
@@ -199,7 +187,8 @@ def loan_register(year: int = typer.Option(None, "--year", help="年度（默认
     year = year or timezone.localdate().year
     generated = forms_generate(form="lending-register", round_=None, subject=str(year), out=out,
                                workers=1).instances[0]
-    count = FormInstance.objects.get(code=generated.code).data["count"]
+    from pipeline.catalog.listings import lending_register_count
+    count = lending_register_count(instance_code=generated.code)
     console.print(f"[green]已生成[/] {year}年借阅登记表：{count} 次借阅，共 {generated.pages} 页")
     console.print(f"  {generated.pdf}")
 
@@ -269,18 +258,11 @@ def execute(batch: str, user: str = UserOption,
         console.print(f"  {path}")
 
 
-def _batch_row(batch: DestructionBatch) -> dict:
-    return {"code": batch.code, "state": batch.state, "proposed_by": batch.proposed_by,
-            "proposed_at": batch.proposed_at, "approved_by": batch.approved_by,
-            "witnesses": list(batch.witnesses.order_by("at").values_list("user", flat=True)),
-            "executed_by": batch.executed_by, "executed_at": batch.executed_at,
-            "entries": batch.entries.count(), "struck": batch.entries.filter(struck=True).count()}
-
-
 @destruction_app.command("list")
 def list_batches(as_json: bool = JsonOption) -> None:
     """列出销毁清册。"""
-    rows = [_batch_row(b) for b in DestructionBatch.objects.order_by("id")]
+    from pipeline.catalog.listings import batches_list
+    rows = batches_list()
 
     def render(data: list[dict]) -> None:
         table = Table("清册编号", "状态", "提出人", "批准人", "监销人", "件数", "划去", title="档案销毁清册")
@@ -296,10 +278,11 @@ def list_batches(as_json: bool = JsonOption) -> None:
 @destruction_app.command("show")
 def show(batch: str, as_json: bool = JsonOption) -> None:
     """显示一份销毁清册的全部条目。"""
+    from pipeline.catalog.listings import batch_row
     from pipeline.catalog.destruction import batch_get
     from pipeline.forms.destruction import register_data
     found = batch_get(batch)
-    data = {**_batch_row(found), "rows": register_data(found).context["rows"]}
+    data = {**batch_row(found), "rows": register_data(found).context["rows"]}
 
     def render(data: dict) -> None:
         console.print(f"[bold]档案销毁清册 {data['code']}[/]（{DestructionBatch.State(data['state']).label}）"

@@ -6,10 +6,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import typer
-from django.db.models import Count
 from rich.table import Table
 
-from pipeline.catalog.models import Round
+from pipeline.catalog.listings import rounds_list
 from pipeline.catalog.selectors import round_outstanding, round_summary
 from pipeline.catalog.services import round_add, round_get
 from pipeline.cli.common import JsonOption, console, emit
@@ -44,8 +43,7 @@ def add(code: str, name: str = typer.Option(..., "--name", help="批次名称"),
 @app.command("list")
 def list_(as_json: bool = JsonOption) -> None:
     """列出所有鉴定批次。"""
-    rows = [{"code": r.code, "name": r.name, "theory_at": r.theory_at, "practical_at": r.practical_at,
-             "candidates": r.n} for r in Round.objects.annotate(n=Count("candidates"))]
+    rows = rounds_list()
 
     def render(data: list[dict]) -> None:
         table = Table("批次代码", "名称", "理论考试", "实操考核", "考生数", title="鉴定批次")

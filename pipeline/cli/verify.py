@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.progress import Progress
 
+from pipeline.catalog.dashboard import verify_record
 from pipeline.catalog.rebuild import catalog_rebuild
 from pipeline.cli.common import JsonOption, UserOption, acting_user, console, emit
 from pipeline.core.config import get_config
@@ -37,10 +38,12 @@ def _render(report: VerifyReport) -> None:
 
 def verify(as_json: bool = JsonOption, workers: int = typer.Option(2, "--workers", help="并行校验线程数")) -> None:
     """校验档案库：重算每个文件的哈希、查找丢失与多余文件、件号缺号重号、目录与档案库是否一致、审计链。"""
+    paths = data_paths()
     with Progress(transient=True, disable=as_json) as bar:
         task = bar.add_task("校验中", total=None)
-        report = verify_all(data_paths(), workers=workers,
+        report = verify_all(paths, workers=workers,
                             progress=lambda done, total, _: bar.update(task, completed=done, total=total))
+    verify_record(paths=paths, report=report.as_dict())
     emit(report.as_dict(), as_json, lambda _: _render(report))
     if not report.ok:
         raise IntegrityProblem(f"校验发现 {len(report.findings)} 处问题，"

@@ -287,6 +287,8 @@ def ingest_status(*, paths: DataPaths, today: dt.date | None = None) -> dict:
     stuck = jobs_stuck()
     active = IngestJob.objects.filter(state__in=ACTIVE)
     today = today or timezone.localdate()
+    # a range on filed_at, not filed_at__date: that runs a Python function on every row under SQLite
+    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
     items = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED)
     waiting = ReviewItem.objects.filter(state__in=(ReviewItem.State.WAITING, ReviewItem.State.RESERVED))
     quarantined = quarantine_list(paths)
@@ -294,7 +296,8 @@ def ingest_status(*, paths: DataPaths, today: dt.date | None = None) -> dict:
     oldest += [job.created_at for job in active.order_by("created_at")[:1]]
     oldest += [item.created_at for item in waiting.order_by("created_at")[:1]]
     return {"queued": len(from_inbox) + active.count(), "in_inbox": len(from_inbox), "in_progress": active.count(),
-            "filed_today": items.filter(filed_at__date=today).count(), "filed_total": items.count(),
+            "filed_today": items.filter(filed_at__gte=midnight, filed_at__lt=midnight + dt.timedelta(days=1)).count(),
+            "filed_total": items.count(),
             "waiting_review": waiting.count(), "quarantined": len(quarantined),
             "duplicates": AuditEntry.objects.filter(action="ingest.duplicate").count(),
             "oldest_waiting": min(oldest) if oldest else None,

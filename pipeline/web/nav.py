@@ -17,6 +17,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem("首页", "web:home"),
+    NavItem("收件箱", "web:inbox", section="web:inbox"),
     NavItem("检索", "web:search", section="web:search"),
-    # 收件箱 (h14b), 鉴定批次 借阅 鉴定销毁 统计 审计日志 校验 用户与角色 (h15): one NavItem line each
+    # 鉴定批次 借阅 鉴定销毁 统计 审计日志 校验 用户与角色 (h15): one NavItem line each
 ]

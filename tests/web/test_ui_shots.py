@@ -37,8 +37,7 @@ def test_screenshots_of_the_pages(web_site, page, sign_in, shots):
     page.goto(web_site.url_for("web:login"))
     page.get_by_label("用户名").fill("archivist")
     _shot(page, shots, "sign-in")
-    sign_in(page, "archivist")
-    _shot(page, shots, "home")
+    sign_in(page, "archivist")                 # home.png: tests/web/test_ui_shots_inbox.py, with work waiting
     page.goto(web_site.url_for("web:search"))
     page.get_by_label("工种").select_option("电工")
     page.get_by_label("检索词").fill("张伟 OR 李娜 OR 成绩")
@@ -58,4 +57,5 @@ def test_screenshots_of_the_pages(web_site, page, sign_in, shots):
     _shot(page, shots, "403")
     page.goto(web_site.url + "/no-such-page/")
     _shot(page, shots, "404")
-    assert len(list(shots.glob("*.png"))) == 7
+    taken = {p.stem for p in shots.glob("*.png")}      # home and inbox: test_ui_shots_inbox.py, same folder
+    assert taken >= {"sign-in", "search", "item", "password", "403", "404"}
