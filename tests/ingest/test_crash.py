@@ -26,7 +26,7 @@ from pipeline.core.paths import REPO_ROOT, config_dir
 from pipeline.archive.store import item_verify
 
 PY = sys.executable
-LEAN_WORKER = ("from pipeline import django_setup; django_setup.setup(); "
+LEAN_WORKER = ("from pipeline.site import django_setup; django_setup.setup(); "
                "from pipeline.core.config import get_config; from pipeline.core.paths import data_paths; "
                "from pipeline.ingest.flow import ingest_once; "
                "p = data_paths(); p.ensure(); ingest_once(paths=p, config=get_config())")
