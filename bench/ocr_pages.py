@@ -30,7 +30,7 @@ import img2pdf  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
 
-from pipeline.domain import id_check_digit  # noqa: E402
+from pipeline.core.domain import id_check_digit  # noqa: E402
 from pipeline.ingest.scansim import FONT_PATH, degrade, jpeg_bytes, mm_to_px  # noqa: E402
 
 DPI = 200
