@@ -16,7 +16,8 @@ with all white space removed; pages in reading order as the engine returns them)
 distinctive phrases found (substring of the page's text, same normalisation), pages per minute
 (wall time of ocr_pdf, start-up excluded: one warm-up page first), and whether each PDF is PDF/A-2b.
 
-Run: python bench/ocr.py [--pages 20] [--engines tesseract,chi_sim,rapidocr] [--subset N] [--work DIR]
+Run: python bench/ocr.py [--pages 20] [--engines tesseract,chi_sim,rapidocr] [--start K --subset N] [--json F]
+     python bench/ocr.py --combine F1.json F2.json …   (one table from runs over parts of the set)
 """
 
 from __future__ import annotations
@@ -84,45 +85,55 @@ def ocr_upright(source: Path, out: Path, **kwargs) -> str:
     return ocr_pdf(plain, out, rotate_pages=False, **kwargs)
 
 
-def run_engine(name: str, pages: list[dict], out: Path) -> dict:
-    """OCR every page with one engine; the scores and the time."""
+def run_engine(name: str, pages: list[dict], out: Path) -> list[dict]:
+    """OCR every page with one engine; a row per page (errors, phrases, seconds, PDF/A)."""
     engine, language = ENGINES[name]
     kwargs = {"engine": engine, **({"language": language} if language else {})}
-    ocr_pdf(Path(pages[0]["folder"]) / pages[0]["pdf"], out / f"warm-{name}.pdf", **kwargs)   # start-up
-    distance = length = found = total = 0
-    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    seconds, rows, pdfa = [], [], 0
+    ocr_upright(Path(pages[0]["folder"]) / pages[0]["pdf"], out / f"warm-{name}.pdf", **kwargs)   # start-up
+    rows = []
     for page in pages:
-        source = Path(page["folder"]) / page["pdf"]
+        source, target = Path(page["folder"]) / page["pdf"], out / f"{name}-{page['pdf']}"
         started = time.perf_counter()
-        text = ocr_upright(source, out / f"{name}-{page['pdf']}", **kwargs)
-        seconds.append(time.perf_counter() - started)
+        text = ocr_upright(source, target, **kwargs)
+        seconds = time.perf_counter() - started
         truth = normalised((Path(page["folder"]) / page["truth"]).read_text(encoding="utf-8"))
         got = normalised(text)
-        errors = edit_distance(got, truth)
-        hits = [phrase for phrase in page["phrases"] if normalised(phrase) in got]
-        distance, length = distance + errors, length + len(truth)
-        found, total = found + len(hits), total + len(page["phrases"])
-        kind = page["kind"] + ("-upside-down" if page["upside_down"] else "")
-        by_kind[kind][0] += errors
-        by_kind[kind][1] += len(truth)
-        pdfa += pikepdf.pdfa.validate_written(out / f"{name}-{page['pdf']}", "2b").passed
-        rows.append({"page": page["name"], "cer": round(errors / len(truth), 4), "seconds": round(seconds[-1], 2),
-                     "missed": [p for p in page["phrases"] if p not in hits]})
+        missed = [phrase for phrase in page["phrases"] if normalised(phrase) not in got]
+        rows.append({"engine": name, "page": page["name"], "kind": page["kind"] + ("-upside-down" if page["upside_down"] else ""),
+                     "errors": edit_distance(got, truth), "length": len(truth), "phrases": len(page["phrases"]),
+                     "missed": missed, "seconds": round(seconds, 2),
+                     "pdfa": bool(pikepdf.pdfa.validate_written(target, "2b").passed)})
         (out / f"{name}-{page['name']}.txt").write_text(text, encoding="utf-8")
-    return {"engine": name, "cer": distance / length, "phrases": f"{found}/{total}",
-            "pages_per_min": 60 * len(pages) / sum(seconds), "median_s": statistics.median(seconds),
-            "pdfa": f"{pdfa}/{len(pages)}", "kinds": {k: v[0] / v[1] for k, v in sorted(by_kind.items())},
-            "pages": rows}
+        print(f"  {name} {page['name']}: CER {rows[-1]['errors'] / len(truth):.1%}, {seconds:.1f} s", flush=True)
+    return rows
+
+
+def summary(rows: list[dict]) -> list[dict]:
+    """Per engine: CER (all pages, and per kind), phrases found, pages per minute, median seconds, PDF/A."""
+    results = []
+    for name in dict.fromkeys(row["engine"] for row in rows):
+        own = [row for row in rows if row["engine"] == name]
+        kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for row in own:
+            kinds[row["kind"]][0] += row["errors"]
+            kinds[row["kind"]][1] += row["length"]
+        seconds = [row["seconds"] for row in own]
+        results.append({"engine": name, "pages": len(own),
+                        "cer": sum(r["errors"] for r in own) / sum(r["length"] for r in own),
+                        "kinds": {kind: e / n for kind, (e, n) in sorted(kinds.items())},
+                        "phrases": f"{sum(r['phrases'] - len(r['missed']) for r in own)}/{sum(r['phrases'] for r in own)}",
+                        "pages_per_min": 60 * len(own) / sum(seconds), "median_s": statistics.median(seconds),
+                        "pdfa": f"{sum(r['pdfa'] for r in own)}/{len(own)}"})
+    return results
 
 
 def table(results: list[dict]) -> str:
     """The results as a Markdown table."""
     kinds = sorted({kind for result in results for kind in result["kinds"]})
-    head = ["engine", "CER", *[f"CER {k}" for k in kinds], "phrases", "pages/min", "s/page (median)", "PDF/A-2b"]
+    head = ["engine", "pages", "CER", *[f"CER {k}" for k in kinds], "phrases", "pages/min", "s/page (median)", "PDF/A-2b"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
-        cells = [r["engine"], f"{r['cer']:.1%}", *[f"{r['kinds'].get(k, 0):.1%}" for k in kinds], r["phrases"],
+        cells = [r["engine"], str(r["pages"]), f"{r['cer']:.1%}", *[f"{r['kinds'].get(k, 0):.1%}" for k in kinds], r["phrases"],
                  f"{r['pages_per_min']:.1f}", f"{r['median_s']:.1f}", r["pdfa"]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -132,25 +143,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=20)
     parser.add_argument("--seed", type=int, default=16)
-    parser.add_argument("--subset", type=int, default=0, help="only the first N pages (repeat runs)")
+    parser.add_argument("--start", type=int, default=0, help="skip the first N pages (runs over parts of the set)")
+    parser.add_argument("--subset", type=int, default=0, help="only N pages from --start (keeps a run short)")
     parser.add_argument("--engines", default="tesseract,chi_sim,rapidocr")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-ocr"))
-    parser.add_argument("--json", type=Path, help="write the full results here")
+    parser.add_argument("--json", type=Path, help="write the per-page rows here")
+    parser.add_argument("--combine", type=Path, nargs="*", help="only print the table of earlier --json files together")
     args = parser.parse_args()
-    pages = page_set(args.work, args.pages, args.seed)
+    if args.combine:
+        rows = [row for path in args.combine for row in json.loads(path.read_text(encoding="utf-8"))]
+        print(table(summary(rows)))
+        return
+    pages = page_set(args.work, args.pages, args.seed)[args.start:]
     pages = pages[:args.subset] if args.subset else pages
     out = args.work / "out"
     out.mkdir(parents=True, exist_ok=True)
     print(f"{len(pages)} pages, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
-    results = []
-    for name in args.engines.split(","):
-        results.append(run_engine(name, pages, out))
-        print(f"{name}: CER {results[-1]['cer']:.1%}, phrases {results[-1]['phrases']}, "
-              f"{results[-1]['pages_per_min']:.1f} pages/min", flush=True)
-    print(table(results))
+    rows = [row for name in args.engines.split(",") for row in run_engine(name, pages, out)]
+    print(table(summary(rows)))
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if args.json:
-        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":

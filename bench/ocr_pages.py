@@ -196,7 +196,9 @@ def handwrite(page: Image.Image, at: tuple[int, int], text: str, rng: random.Ran
         glyph = glyph.rotate(rng.uniform(-7, 7), resample=Image.Resampling.BICUBIC)
         scale = rng.uniform(0.88, 1.12)
         glyph = glyph.resize((int(size * scale), int(size * scale)), Image.Resampling.BICUBIC)
-        page.paste(Image.new("RGB", glyph.size, INK), (int(x - size / 4), int(y - size / 4 + rng.uniform(-4, 4))), glyph)
+        grown = (glyph.width - size) / 2                              # scaled about the glyph's centre
+        page.paste(Image.new("RGB", glyph.size, INK),
+                   (int(x - size / 4 - grown), int(y - size / 4 - grown + rng.uniform(-4, 4))), glyph)
         advance = face.getlength(char) * scale
         x += advance * rng.uniform(0.95, 1.12)
     return int(x)

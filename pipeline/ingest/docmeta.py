@@ -100,3 +100,16 @@ def rules_matching(rules, text: str) -> tuple[list, list]:
     in_title = [rule for rule in rules if rule.matches(titles)]
     in_body = [rule for rule in rules if rule not in in_title and rule.matches(text or "")]
     return in_title, in_body
+
+
+def unclassified_reason(in_title: list, in_body: list) -> tuple[str, str]:
+    """Why the rules did not classify a document: (Chinese for staff, English detail)."""
+    if len({rule.category for rule in in_title}) > 1:
+        names = "”“".join(rule.title for rule in in_title)
+        return (f"标题同时符合“{names}”几条分类规则，无法确定类别，未自动归档。",
+                f"title lines match rules of several categories: {[rule.title for rule in in_title]}")
+    if in_body:
+        names = "”“".join(rule.title for rule in in_body)
+        return (f"正文中提到“{names}”的词语，但标题不是这类文件，未自动归类。",
+                f"rule words only in the body, not in the title lines: {[rule.title for rule in in_body]}")
+    return "也无法从文字判断类别。", "no rule matched the OCR text"
