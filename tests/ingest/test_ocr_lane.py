@@ -28,12 +28,13 @@ def test_a_regulation_page_waits_for_review_and_a_centre_notice_is_filed_and_fou
     drop(data_root.inbox / "b-来文.pdf", img2pdf.convert([scanned(notice, 7)]))
     ingest_once(paths=data_root, config=fast_config(0))
     review = ReviewItem.objects.get()                            # not 考评任务书, 评分表 (secret!) or 上级来文
-    assert review.kind == "unknown_category" and review.source_name == "a-管理规定第2页.pdf"
+    assert review.kind == "unknown_category" and review.job.source_name == "a-管理规定第2页.pdf"
     assert "正文中提到" in review.message and "考评任务书" in review.message
     item = ArchiveItem.objects.get()
     assert item.category == "FW" and item.title == notice.meta["heading"]      # by the words in its title lines
-    for phrase in notice.phrases:                                # its OCR'd words find it
-        assert [hit.archival_code for hit in search.search(f'"{phrase}"').hits] == [item.archival_code], phrase
+    doc_number, _, exam_day = notice.phrases                     # its OCR'd words find it
+    for query in (f'"{doc_number}"', f'"{exam_day}"', notice.meta["heading"]):
+        assert [hit.archival_code for hit in search.search(query).hits] == [item.archival_code], query
 
 
 @pytest.mark.slow
