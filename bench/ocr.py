@@ -90,7 +90,8 @@ def ocr_upright(source: Path, out: Path, **kwargs) -> str:
 def run_engine(name: str, pages: list[dict], out: Path) -> list[dict]:
     """OCR every page with one engine; a row per page (errors, phrases, seconds, PDF/A)."""
     engine, language = ENGINES[name]
-    kwargs = {"engine": engine, **({"language": language} if language else {})}
+    # no per-page time limit: on the loaded machine Tesseract needs more than ingest's 180 s for a page
+    kwargs = {"engine": engine, "timeout": 3600.0, **({"language": language} if language else {})}
     if engine == "rapidocr":
         ocr_rapid.engine()                   # start-up (loading the models, ~3 s) is not a page's time
     rows = []

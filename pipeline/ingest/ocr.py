@@ -31,6 +31,7 @@ OCR_JOBS = max(1, min(2, os.cpu_count() or 1))
 ENGINES = ("rapidocr", "tesseract")
 DEFAULT_ENGINE = "rapidocr"
 TESSERACT_LANGUAGE = "chi_sim+eng"
+TESSERACT_TIMEOUT = 180.0      # seconds per page; a page Tesseract does not finish comes back without text
 
 
 class OcrFailed(StationError):
@@ -40,7 +41,7 @@ class OcrFailed(StationError):
 
 
 def ocr_pdf(source_pdf: Path, out_pdf: Path, *, engine: str = DEFAULT_ENGINE, language: str = TESSERACT_LANGUAGE,
-            jobs: int = OCR_JOBS, rotate_pages: bool = True) -> str:
+            jobs: int = OCR_JOBS, rotate_pages: bool = True, timeout: float = TESSERACT_TIMEOUT) -> str:
     """OCR source_pdf into out_pdf (PDF/A-2b with an invisible text layer); return the text found.
 
     Pages that already carry text (e.g. a PDF printed from Word) keep it and are not OCRed.
@@ -56,7 +57,8 @@ def ocr_pdf(source_pdf: Path, out_pdf: Path, *, engine: str = DEFAULT_ENGINE, la
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ocr-", dir=out_pdf.parent) as scratch:
         sidecar = Path(scratch) / "text.txt"
-        _run(source_pdf, out_pdf, sidecar, _engine_options(engine, language, jobs), rotate_pages)
+        options = {**_engine_options(engine, language, jobs), "tesseract_timeout": timeout}
+        _run(source_pdf, out_pdf, sidecar, options, rotate_pages)
         text = sidecar.read_text(encoding="utf-8") if sidecar.exists() else ""
     return tidy_text(text)
 
@@ -86,7 +88,7 @@ def _run(source: Path, out: Path, sidecar: Path, options: dict, rotate: bool) ->
         # pdfa_backend "internal": pikepdf writes and validates the PDF/A, so no Ghostscript pass
         # (Debian 12's Ghostscript 10.0 is refused by OCRmyPDF with skip_text, and would re-render)
         ocrmypdf.ocr(source, out, output_type="pdfa-2", pdfa_backend="internal", progress_bar=False,
-                     skip_text=True, sidecar=sidecar, optimize=0, rotate_pages=rotate, tesseract_timeout=180,
+                     skip_text=True, sidecar=sidecar, optimize=0, rotate_pages=rotate,
                      **options)
     except ocr_errors.EncryptedPdfError as exc:
         raise unreadable(source, "encrypted") from exc

@@ -13,6 +13,8 @@ from pipeline.catalog.models import ArchiveItem, IngestJob, ReviewItem
 from pipeline.ingest.flow import ingest_once, job_run
 from pipeline.ingest.jobs import claim_file, ingest_status
 from pipeline.ingest.lane import OCR_WAIT
+from pipeline.ingest.normalise import pdfa_findings
+from tests.ingest.test_ocr_quality import text_layer_on_ink
 from tests.ingest.test_flow import drop, fast_config, form_pages, make_registration, make_round, stack_bytes
 
 pytestmark = pytest.mark.django_db
@@ -24,6 +26,7 @@ REGULATION_PAGE = [REGULATION[k] for k in (1, 15, 11, 18, 19, 20)]
 @pytest.mark.slow
 def test_a_regulation_page_waits_for_review_and_a_centre_notice_is_filed_and_found(data_root, tmp_path):
     notice = page_set(1, 16)[0]
+    notice.upside_down = True                                    # fed upside down
     drop(data_root.inbox / "a-管理规定第2页.pdf", img2pdf.convert([text_scan(REGULATION_PAGE, seed=5)]))
     drop(data_root.inbox / "b-来文.pdf", img2pdf.convert([scanned(notice, 7)]))
     ingest_once(paths=data_root, config=fast_config(0))
@@ -32,6 +35,9 @@ def test_a_regulation_page_waits_for_review_and_a_centre_notice_is_filed_and_fou
     assert "正文中提到" in review.message and "考评任务书" in review.message
     item = ArchiveItem.objects.get()
     assert item.category == "FW" and item.title == notice.meta["heading"]      # by the words in its title lines
+    document = data_root.archive / item.folder / "document.pdf"
+    assert pdfa_findings(document) == []
+    assert text_layer_on_ink(document)                           # the archival PDF's words sit on the printed ones
     doc_number, _, exam_day = notice.phrases                     # its OCR'd words find it
     for query in (f'"{doc_number}"', f'"{exam_day}"', notice.meta["heading"]):
         assert [hit.archival_code for hit in search.search(query).hits] == [item.archival_code], query
