@@ -35,15 +35,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pikepdf  # noqa: E402
+import numpy as np
+import pikepdf
 
-from bench.ocr_pages import write_page_set  # noqa: E402
-from pipeline.ingest import ocr_rapid  # noqa: E402
-from pipeline.ingest.normalise import plain_pdf  # noqa: E402
-from pipeline.ingest.ocr import ocr_pdf  # noqa: E402
-from pipeline.ingest.orient import osd_turn  # noqa: E402
-from pipeline.ingest.pages import iter_pages  # noqa: E402
+from bench.ocr_pages import write_page_set
+from pipeline.ingest import ocr_rapid
+from pipeline.ingest.normalise import plain_pdf
+from pipeline.ingest.ocr import ocr_pdf
+from pipeline.ingest.orient import osd_turn
+from pipeline.ingest.pages import iter_pages
 
 ENGINES = {"tesseract": ("tesseract", "chi_sim+eng"), "chi_sim": ("tesseract", "chi_sim"),
            "rapidocr": ("rapidocr", "")}

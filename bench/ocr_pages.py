@@ -26,12 +26,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import img2pdf  # noqa: E402
-import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw, ImageFilter, ImageFont  # noqa: E402
+import img2pdf
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from pipeline.core.domain import id_check_digit  # noqa: E402
-from pipeline.ingest.scansim import FONT_PATH, degrade, jpeg_bytes, mm_to_px  # noqa: E402
+from pipeline.core.domain import id_check_digit
+from pipeline.ingest.scansim import FONT_PATH, degrade, jpeg_bytes, mm_to_px
 
 DPI = 200
 WIDTH, HEIGHT = mm_to_px(210, DPI), mm_to_px(297, DPI)
@@ -305,8 +305,8 @@ def sealed(rng: random.Random, number: int) -> Page:
     lines.append(title)
     body = font(4.6)
     room = f"实操{rng.choice('一二三四五')}室"
-    texts = [f"{rng.randint(2025, 2026)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日上午，{room}一台设备在开考前调试时出现故障，"
-             "考评组长当即启用备用工位，考生于原定时间开考，未影响考核秩序。",
+    texts = [(f"{rng.randint(2025, 2026)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日上午，{room}一台设备在开考前调试时出现故障，"
+              "考评组长当即启用备用工位，考生于原定时间开考，未影响考核秩序。"),
              "故障设备已由设备管理员登记并送修，修复后经考评员验收方可再次使用。本次调整经站长同意，相关记录附后。",
              "特此说明。"]
     y = paragraphs(draw, MARGIN + mm_to_px(30, DPI), texts, body, lines)

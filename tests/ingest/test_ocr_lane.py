@@ -14,8 +14,15 @@ from pipeline.ingest.flow import ingest_once, job_run
 from pipeline.ingest.jobs import claim_file, ingest_status
 from pipeline.ingest.lane import OCR_WAIT
 from pipeline.ingest.normalise import pdfa_findings
+from tests.ingest.test_flow import (
+    drop,
+    fast_config,
+    form_pages,
+    make_registration,
+    make_round,
+    stack_bytes,
+)
 from tests.ingest.test_ocr_quality import text_layer_on_ink
-from tests.ingest.test_flow import drop, fast_config, form_pages, make_registration, make_round, stack_bytes
 
 pytestmark = pytest.mark.django_db
 
