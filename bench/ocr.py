@@ -87,8 +87,8 @@ def ocr_upright(source: Path, out: Path, **kwargs) -> str:
     return ocr_pdf(plain, out, rotate_pages=False, **kwargs)
 
 
-def run_engine(name: str, pages: list[dict], out: Path) -> list[dict]:
-    """OCR every page with one engine; a row per page (errors, phrases, seconds, PDF/A)."""
+def run_engine(name: str, pages: list[dict], out: Path, keep=None) -> list[dict]:
+    """OCR every page with one engine; a row per page (errors, phrases, seconds, PDF/A); keep(rows) after each."""
     engine, language = ENGINES[name]
     # no per-page time limit: on the loaded machine Tesseract needs more than ingest's 180 s for a page
     kwargs = {"engine": engine, "timeout": 3600.0, **({"language": language} if language else {})}
@@ -109,6 +109,8 @@ def run_engine(name: str, pages: list[dict], out: Path) -> list[dict]:
                      "pdfa": bool(pikepdf.pdfa.validate_written(target, "2b").passed)})
         (out / f"{name}-{page['name']}.txt").write_text(text, encoding="utf-8")
         print(f"  {name} {page['name']}: CER {rows[-1]['errors'] / len(truth):.1%}, {seconds:.1f} s", flush=True)
+        if keep:
+            keep(rows)
     return rows
 
 
@@ -137,7 +139,8 @@ def table(results: list[dict]) -> str:
     head = ["engine", "pages", "CER", *[f"CER {k}" for k in kinds], "phrases", "pages/min", "s/page (median)", "PDF/A-2b"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
-        cells = [r["engine"], str(r["pages"]), f"{r['cer']:.1%}", *[f"{r['kinds'].get(k, 0):.1%}" for k in kinds], r["phrases"],
+        cells = [r["engine"], str(r["pages"]), f"{r['cer']:.1%}",
+                 *[f"{r['kinds'][k]:.1%}" if k in r["kinds"] else "—" for k in kinds], r["phrases"],
                  f"{r['pages_per_min']:.1f}", f"{r['median_s']:.1f}", r["pdfa"]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -163,11 +166,16 @@ def main() -> None:
     out = args.work / "out"
     out.mkdir(parents=True, exist_ok=True)
     print(f"{len(pages)} pages, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
-    rows = [row for name in args.engines.split(",") for row in run_engine(name, pages, out)]
+    rows: list[dict] = []
+
+    def keep(new: list[dict]) -> None:           # after every page: a run cut short keeps what it measured
+        if args.json:
+            args.json.write_text(json.dumps(rows + new, ensure_ascii=False, indent=1), encoding="utf-8")
+
+    for name in args.engines.split(","):
+        rows += run_engine(name, pages, out, keep)
     print(table(summary(rows)))
     print(f"load average after: {os.getloadavg()[0]:.1f}")
-    if args.json:
-        args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":
