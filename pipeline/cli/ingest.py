@@ -36,6 +36,7 @@ OUTCOME_ZH = {"filed": "已归档", "review": "部分页面待人工处理", "qu
               "claimed": "未完成（将续办）", "reserved": "未完成（将续办）", "committed": "未完成（将续办）",
               "indexed": "未完成（将续办）", "retry": "出错，下次运行时重试",
               "stuck": "多次失败，已停止重试（见 station status）",
+              "ocr_wait": "需要 OCR，先让收件箱中其他文件归档，空闲时再识别",
               "changed": "文件仍在变化（稍后再取）"}
 IGNORED_ZH = {"symlink": "符号链接", "fifo": "命名管道", "socket": "套接字", "device": "设备文件", "other": "特殊文件"}
 
@@ -61,14 +62,15 @@ def watch(poll: bool = typer.Option(False, "--poll", help="轮询模式（网络
           inbox: Path = InboxOption, workers: int = WorkersOption) -> None:
     """监视收件箱：文件写完后自动归档，直到按 Ctrl-C 停止。"""
     # here, not at module level: CLI start-up time (the flow loads PDF, QR and search libraries)
-    from pipeline.ingest.flow import ingest_path, jobs_resume
+    from pipeline.ingest.flow import ingest_path, jobs_resume, ocr_lane_step
     from pipeline.ingest.watch import InboxWatcher
     config, (paths, folder) = get_config(), _paths(inbox)
     helpers = _helpers(["watch", *(["--poll"] if poll else []), *(["--inbox", str(folder)] if inbox else [])],
                        workers)
     ready: queue.Queue[Path] = queue.Queue()
     watcher = InboxWatcher(folder, config.ingest, ready.put, poll=poll)
-    jobs_resume(paths=paths, config=config)
+    may_ocr = ready.empty                 # OCR steps aside while complete files wait (the OCR lane)
+    jobs_resume(paths=paths, config=config, may_ocr=may_ocr)
     watcher.start()
     console.print(f"[green]正在监视[/] {folder}（{workers} 个进程；Ctrl-C 停止）")
     last_resume = time.monotonic()
@@ -78,10 +80,11 @@ def watch(poll: bool = typer.Option(False, "--poll", help="轮询模式（网络
                 path = ready.get(timeout=1.0)
             except queue.Empty:
                 if time.monotonic() - last_resume >= config.ingest.rescan_seconds:
-                    jobs_resume(paths=paths, config=config)   # jobs a crashed peer left behind
+                    jobs_resume(paths=paths, config=config, may_ocr=may_ocr)   # jobs a crashed peer left behind
                     last_resume = time.monotonic()
+                ocr_lane_step(paths=paths, config=config, may_ocr=may_ocr)
                 continue
-            _print_outcome(path, ingest_path(path=path, paths=paths, config=config, inbox=folder))
+            _print_outcome(path, ingest_path(path=path, paths=paths, config=config, inbox=folder, may_ocr=may_ocr))
     except KeyboardInterrupt:
         console.print("已停止监视。")
     finally:
@@ -148,7 +151,8 @@ def _ingest_progress(folder: Path):
             elif stage == "page":
                 pages["current"] = count
             short = name if len(name) <= 30 else name[:27] + "…"
-            bar.update(task, description=f"归档 {short}" if name else "归档",
+            label = "OCR 识别" if stage == "ocr" else "归档"      # an unmarked document being read (the OCR lane)
+            bar.update(task, description=f"{label} {short}" if name else label,
                        pages=f"已读 {pages['done'] + pages['current']} 页")
         yield tick
 
@@ -162,6 +166,9 @@ def status(as_json: bool = JsonOption) -> None:
         oldest = row["oldest_waiting"].astimezone().strftime("%Y-%m-%d %H:%M") if row["oldest_waiting"] else "—"
         console.print(f"排队待处理：{row['queued']}（收件箱 {row['in_inbox']}，处理中 {row['in_progress']}）")
         console.print(f"今日归档：{row['filed_today']}    累计归档：{row['filed_total']}")
+        if row["ocr_waiting"]["files"]:
+            console.print(f"等待 OCR：{row['ocr_waiting']['files']} 个文件（{row['ocr_waiting']['pages']} 页），"
+                          "收件箱中有二维码的文件先处理，空闲时接着识别")
         console.print(f"待人工处理：{row['waiting_review']}    隔离：{row['quarantined']}    "
                       f"重复投递：{row['duplicates']}")
         console.print(f"最早的待处理项：{oldest}")

@@ -69,6 +69,15 @@ class SearchSettings(BaseModel):
     restricted_hits: Literal["title", "hidden"] = "title"
 
 
+class OcrSettings(BaseModel):
+    model_config = FROZEN
+    # which engine reads scans without a QR code: "rapidocr" (PP-OCR models inside the rapidocr wheel,
+    # about 0.5 % character errors on our test pages) or "tesseract" (Debian's chi_sim model, 7–8 %);
+    # figures in BENCHMARKS.md "Chinese OCR"
+    engine: Literal["rapidocr", "tesseract"] = "rapidocr"
+    tesseract_language: Literal["chi_sim", "chi_sim+eng"] = "chi_sim+eng"
+
+
 class RetentionClass(BaseModel):
     model_config = FROZEN
     key: str
@@ -163,6 +172,7 @@ class StationConfig(BaseModel):
     station: StationInfo
     ingest: IngestSettings = IngestSettings()
     search: SearchSettings = SearchSettings()
+    ocr: OcrSettings = OcrSettings()
     retention: dict[str, RetentionClass]
     categories: dict[str, Category]
     rules: tuple[TextRule, ...] = ()
@@ -180,7 +190,7 @@ class StationConfig(BaseModel):
 FILES = {"station": "station.toml", "retention": "retention.toml",
          "classification": "classification.toml", "occupations": "occupations.toml"}
 # The sections ([tables] and top-level arrays) each file may have; anything else is refused.
-SECTIONS = {"station": ("station", "ingest", "search"), "retention": ("classes",),
+SECTIONS = {"station": ("station", "ingest", "search", "ocr"), "retention": ("classes",),
             "classification": ("categories", "rules"), "occupations": ("occupations",)}
 
 
@@ -197,7 +207,7 @@ def _read_toml(path: Path) -> dict:
 
 def _source_file(loc: tuple, folder: Path) -> Path:
     top = loc[0] if loc else ""
-    key = {"station": "station", "ingest": "station", "search": "station", "retention": "retention",
+    key = {"station": "station", "ingest": "station", "search": "station", "ocr": "station", "retention": "retention",
            "categories": "classification", "rules": "classification",
            "occupations": "occupations"}.get(str(top), "station")
     return folder / FILES[key]
@@ -283,6 +293,7 @@ def load_config(folder: Path | None = None) -> StationConfig:
         "station": station.get("station", {}),
         "ingest": station.get("ingest", {}),
         "search": station.get("search", {}),
+        "ocr": station.get("ocr", {}),
         "retention": {k: {"key": k, **v} for k, v in retention.get("classes", {}).items()},
         "categories": {k: {"code": k, **v} for k, v in classification.get("categories", {}).items()},
         "rules": classification.get("rules", []),

@@ -32,9 +32,11 @@ from pipeline.ingest import jobs
 from pipeline.ingest.work import Work
 from pipeline.ingest.archiving import (catalog_item, entry_write, index_codes, job_quarantine,
                                        job_release, original_dir, original_pages, originals_of)
+from pipeline.ingest import docmeta
 from pipeline.ingest.plans import form_plan, ocr_text, pages_label, plain_plan, problem_zh, review_plan
 from pipeline.ingest.decide import group_set_aside, not_archived, reprint_conflict
 from pipeline.ingest.identify import Group, GroupingResult, group_pages, page_infos
+from pipeline.ingest.lane import OCR_WAIT, OcrDeferred, job_park, job_unpark, jobs_ocr_waiting
 from pipeline.ingest.normalise import Conversion, archival_pdf
 from pipeline.ingest.guards import page_count, pdfa_review, until_deadline
 from pipeline.ingest.pages import iter_pages
@@ -118,6 +120,8 @@ def classify(work: Work) -> None:
     for number, grp in enumerate(work.grouping.groups, start=1):
         try:
             _classify_group(work, number, grp, instances.get(grp.instance_code or ""), several=several)
+        except OcrDeferred:
+            raise                       # not a failure: the whole job waits in the OCR lane
         except Exception as exc:  # noqa: BLE001 — one group's failure is that group's only
             if len(work.grouping.groups) == 1:
                 raise                   # the whole file is that group: quarantine the file as received
@@ -179,14 +183,16 @@ def _classify_unmarked(work: Work, number: int, grp: Group, *, several: bool) ->
         category = work.config.categories[work.job.category_hint]
         work.items.append(plain_plan(work, number, grp, category.code, f"{category.label} {stem}", text))
         return
-    rule = next((r for r in work.config.rules if r.matches(text)), None)
-    if rule:
+    in_title, in_body = docmeta.rules_matching(work.config.rules, text)   # words in the title lines decide
+    if len({rule.category for rule in in_title}) == 1:
+        rule = in_title[0]
         work.items.append(plain_plan(work, number, grp, rule.category, f"{rule.title} {stem}", text))
         return
+    why, detail = docmeta.unclassified_reason(in_title, in_body)    # a person rather than a wrong category
     work.reviews.append(review_plan(work, number, grp, "unknown_category",
-                                f"{work.job.source_name} 第 {pages_label(grp)} 页没有二维码，也无法从文字判断类别。"
+                                f"{work.job.source_name} 第 {pages_label(grp)} 页没有二维码，{why}"
                                 "请用 station review file 指定类别和题名，或把文件放入对应类别的子文件夹。",
-                                "no QR, no inbox sub-folder, no rule matched the OCR text", text=text))
+                                f"no QR, no inbox sub-folder; {detail}", text=text))
 
 
 def normalise(work: Work) -> None:
@@ -302,8 +308,10 @@ RESUME_AT = {State.CLAIMED: "read", State.RESERVED: "write", State.COMMITTED: "i
 
 
 def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
-            progress: Callable[[str, str, int], None] | None = None) -> str:
-    """Run (or resume) one locked job through STAGES; return its final state (or "retry", "stuck").
+            progress: Callable[[str, str, int], None] | None = None, may_ocr: Callable[[], bool] | None = None) -> str:
+    """Run (or resume) one locked job through STAGES; return its final state (or "retry", "stuck", "ocr_wait").
+
+    may_ocr: asked before each OCR; False parks the job in the OCR lane (lane.py) and returns "ocr_wait".
 
     Never raises, except on a full disk. A job that failed max_attempts times after its 档号 were reserved
     is marked stuck (kept, not resumed, shown by `status`); a worker killed mid-way is no failure."""
@@ -313,7 +321,7 @@ def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
     source = jobs.job_source(paths, job)
     if source is None:
         return _source_gone(paths, job)
-    work = Work(job=job, paths=paths, config=config, source=source, progress=progress)
+    work = Work(job=job, paths=paths, config=config, source=source, progress=progress, may_ocr=may_ocr)
     if job.attempts >= config.ingest.max_attempts:
         return _give_up(work)
     names = [name for name, _ in STAGES]
@@ -321,6 +329,10 @@ def job_run(*, job: IngestJob, paths: DataPaths, config: StationConfig,
     for name, stage in STAGES[names.index(RESUME_AT[job.state]):]:
         try:
             stage(work)
+            if name == "classify":
+                job_unpark(job=work.job)
+        except OcrDeferred as deferred:
+            return job_park(job=work.job, pages=deferred.pages)
         except Exception as exc:  # noqa: BLE001 — the worker never dies on one file
             return _failed(work, name, exc, reserved=reserved_before or names.index(name) > names.index("reserve"))
         if progress:
@@ -409,7 +421,8 @@ def _advance(work: Work, state: str) -> None:
 
 
 def ingest_path(*, path: Path, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
-                progress: Callable[[str, str, int], None] | None = None, clock: Clock = SYSTEM_CLOCK) -> str:
+                progress: Callable[[str, str, int], None] | None = None, clock: Clock = SYSTEM_CLOCK,
+                may_ocr: Callable[[], bool] | None = None) -> str:
     """Claim one complete inbox file and run it; return "gone", "duplicate" or the job's state."""
     if not settled(path, config.ingest.stable_seconds, clock=clock):
         return "changed"           # replaced or written to since it was found complete: look again later
@@ -424,47 +437,87 @@ def ingest_path(*, path: Path, paths: DataPaths, config: StationConfig, inbox: P
     if claim.outcome != "job":
         return claim.outcome
     try:
-        return job_run(job=claim.job, paths=paths, config=config, progress=progress)
+        return job_run(job=claim.job, paths=paths, config=config, progress=progress, may_ocr=may_ocr)
     finally:
         claim.lock.release()
 
 
 def jobs_resume(*, paths: DataPaths, config: StationConfig,
-                progress: Callable[[str, str, int], None] | None = None) -> list[str]:
-    """Finish half-done claims, then resume every unfinished job no other worker holds."""
+                progress: Callable[[str, str, int], None] | None = None,
+                may_ocr: Callable[[], bool] | None = None) -> list[str]:
+    """Finish half-done claims, then resume every unfinished job no other worker holds
+    (with may_ocr given, not those parked in the OCR lane: ocr_lane_step takes them)."""
     jobs.jobs_recover(paths=paths)
     outcomes = []
     for job in jobs.jobs_resumable():
+        if may_ocr is not None and OCR_WAIT in (job.reason or {}):
+            continue
         lock = jobs.job_lock(paths, job)
         if lock is None:
             continue
         try:
-            outcomes.append(job_run(job=job, paths=paths, config=config, progress=progress))
+            outcomes.append(job_run(job=job, paths=paths, config=config, progress=progress, may_ocr=may_ocr))
         finally:
             lock.release()
     return outcomes
 
 
+def ocr_lane_step(*, paths: DataPaths, config: StationConfig, may_ocr: Callable[[], bool],
+                  progress: Callable[[str, str, int], None] | None = None) -> str | None:
+    """Run the oldest job parked in the OCR lane that no other worker holds, if may_ocr(); its outcome, or None."""
+    for job in jobs_ocr_waiting():
+        if not may_ocr():
+            return None
+        lock = jobs.job_lock(paths, job)
+        if lock is None:
+            continue
+        try:
+            return job_run(job=job, paths=paths, config=config, progress=progress, may_ocr=may_ocr)
+        finally:
+            lock.release()
+    return None
+
+
 def ingest_once(*, paths: DataPaths, config: StationConfig, inbox: Path | None = None,
                 progress: Callable[[str, str, int], None] | None = None, tick: float = 0.2,
                 clock: Clock = SYSTEM_CLOCK) -> dict[str, int]:
-    """Resume unfinished jobs, then file every inbox file once it is complete; stop when none is left."""
+    """Resume unfinished jobs, then file every inbox file once it is complete; stop when none is left.
+
+    A file that needs OCR steps aside (the OCR lane) while complete files wait behind it: those are filed
+    first, and parked jobs are taken up again, oldest first, whenever nothing complete waits."""
     inbox = inbox or paths.inbox
     counts: dict[str, int] = {}
-    for outcome in jobs_resume(paths=paths, config=config, progress=progress):
-        counts[outcome] = counts.get(outcome, 0) + 1
-        if progress:
-            progress("file", "", 0)
     tracker = StableTracker(config.ingest.stable_seconds, clock)
-    while True:
-        files = [f for f in inbox_files(inbox) if not tracker.handed(f)] if inbox.is_dir() else []
-        if not files:
-            return counts
-        ready = [f for f in files if tracker.check(f)]
-        for path in ready:
-            outcome = ingest_path(path=path, paths=paths, config=config, inbox=inbox, progress=progress, clock=clock)
+    waiting: list[Path] = []                  # complete inbox files not yet taken, in the order found
+
+    def may_ocr() -> bool:
+        waiting.extend(f for f in _unhanded(inbox, tracker) if tracker.check(f))
+        return not waiting
+
+    def count(outcome: str | None, name: str) -> None:
+        if outcome is not None and outcome != OCR_WAIT:        # a parked job is counted when it ends
             counts[outcome] = counts.get(outcome, 0) + 1
             if progress:
-                progress("file", path.name, 0)
-        if not ready:
-            clock.sleep(tick)
+                progress("file", name, 0)
+
+    for outcome in jobs_resume(paths=paths, config=config, progress=progress, may_ocr=may_ocr):
+        count(outcome, "")
+    while True:
+        may_ocr()
+        if waiting:
+            path = waiting.pop(0)
+            count(ingest_path(path=path, paths=paths, config=config, inbox=inbox, progress=progress,
+                              clock=clock, may_ocr=may_ocr), path.name)
+            continue
+        outcome = ocr_lane_step(paths=paths, config=config, may_ocr=may_ocr, progress=progress)
+        if outcome is not None:
+            count(outcome, "")
+            continue
+        if not waiting and not _unhanded(inbox, tracker):
+            return counts
+        clock.sleep(tick)
+
+
+def _unhanded(inbox: Path, tracker: StableTracker) -> list[Path]:
+    """Inbox files not yet handed to a worker (complete or still being written)."""
+    return [f for f in inbox_files(inbox) if not tracker.handed(f)] if inbox.is_dir() else []

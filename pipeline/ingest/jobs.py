@@ -281,7 +281,8 @@ def processed_folder(paths: DataPaths, moment: dt.datetime) -> Path:
 
 
 def ingest_status(*, paths: DataPaths, today: dt.date | None = None) -> dict:
-    """What staff want to know about the inbox: queued, filed, waiting, set aside, duplicates."""
+    """What staff want to know about the inbox: queued, filed, waiting (review, OCR lane), set aside, duplicates."""
+    from pipeline.ingest.lane import ocr_lane_status     # lane.py builds on this module
     from_inbox = [p for p in inbox_files(paths.inbox)] if paths.inbox.is_dir() else []
     ignored = inbox_ignored(paths.inbox) if paths.inbox.is_dir() else []
     stuck = jobs_stuck()
@@ -298,7 +299,7 @@ def ingest_status(*, paths: DataPaths, today: dt.date | None = None) -> dict:
     return {"queued": len(from_inbox) + active.count(), "in_inbox": len(from_inbox), "in_progress": active.count(),
             "filed_today": items.filter(filed_at__gte=midnight, filed_at__lt=midnight + dt.timedelta(days=1)).count(),
             "filed_total": items.count(),
-            "waiting_review": waiting.count(), "quarantined": len(quarantined),
+            "waiting_review": waiting.count(), "quarantined": len(quarantined), "ocr_waiting": ocr_lane_status(),
             "duplicates": AuditEntry.objects.filter(action="ingest.duplicate").count(),
             "oldest_waiting": min(oldest) if oldest else None,
             "stuck": [{"source_name": job.source_name, "sha256": job.sha256, "state": job.state,

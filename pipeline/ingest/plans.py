@@ -14,6 +14,7 @@ from pipeline.ingest import docmeta
 from pipeline.ingest.identify import Group, Problem
 from pipeline.ingest.normalise import plain_pdf
 from pipeline.ingest.guards import embedded_text, page_runs
+from pipeline.ingest.lane import OcrDeferred
 from pipeline.ingest.ocr import OcrFailed, ocr_pdf
 from pipeline.archive.retention import due_date
 
@@ -147,11 +148,17 @@ def ocr_text(work: Work, number: int, grp: Group) -> str:
     text_file = work.out / f"ocr-{number:03d}.txt"
     if text_file.exists():
         return text_file.read_text(encoding="utf-8")
+    if work.may_ocr is not None and not work.may_ocr():
+        raise OcrDeferred(len(grp.page_indices))          # other files wait: this one goes to the OCR lane
     work.out.mkdir(parents=True, exist_ok=True)
     plain = work.out / f"plain-{number:03d}.pdf"
     plain_pdf(work.source, list(grp.page_indices), plain, turns=page_turns(work, grp))
+    if work.progress:
+        work.progress("ocr", work.job.source_name, len(grp.page_indices))
     try:
-        text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
+        # the pages are upright already (identify settled each one's turn: QR, else Tesseract's check)
+        text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf", engine=work.config.ocr.engine,
+                       language=work.config.ocr.tesseract_language, rotate_pages=False)
     except OcrFailed as exc:
         if exc.code == "ocr_missing_dependency":
             raise

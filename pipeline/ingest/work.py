@@ -28,6 +28,7 @@ class Work:
     set_aside: list[str] = field(default_factory=list)    # groups quarantined on their own (file names)
     oversize: tuple[str, str] | None = None                # (Chinese reason, English detail): over a limit
     progress: Callable[[str, str, int], None] | None = None
+    may_ocr: Callable[[], bool] | None = None             # False: OCR steps aside (lane.py); None: always OCR
 
     @property
     def out(self) -> Path:
