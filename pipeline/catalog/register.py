@@ -17,16 +17,12 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from pipeline.audit import audit_append
-from pipeline.catalog.models import ArchiveItem, DestructionBatch, DestructionEntry, Hold, Loan, Role, Witness
-from pipeline.catalog.people import same_person
-from pipeline.catalog.services import user_roles
+from pipeline.catalog.models import ArchiveItem, DestructionBatch, DestructionEntry, Hold, Loan
 from pipeline.config import StationConfig
-from pipeline.errors import BadInput, Conflict, Refused
 from pipeline.retention import ItemState, blockers, elapsed_zh
 
 OPEN_LOAN_STATES = (Loan.State.REQUESTED, Loan.State.APPROVED, Loan.State.LENT)

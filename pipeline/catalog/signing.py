@@ -13,7 +13,6 @@ import logging
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
 
 from pipeline.audit import audit_append
 from pipeline.catalog.models import DestructionBatch, Role, Witness
