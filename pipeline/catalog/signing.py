@@ -92,6 +92,19 @@ def destruction_witness_signed(*, actor: User, batch_code: str, version: str, pa
     return batch
 
 
+def destruction_execute_ready(*, actor: User, batch_code: str, password: str, config: StationConfig) -> None:
+    """Refuse now, before any work starts, what execute would refuse: password, role, state, a voided approval."""
+    from pipeline.catalog.retention_services import _batch_state, _require_role, separation_problems
+    password_confirm(actor=actor, password=password, action_zh="执行销毁")
+    _require_role(actor, (Role.ARCHIVIST, Role.STATION_HEAD), "执行销毁")
+    batch = _still_approved(batch_code, config, actor.username)
+    _batch_state(batch, (DestructionBatch.State.WITNESSED,), "执行销毁")
+    problems = separation_problems(batch)
+    if problems:
+        raise Refused(f"销毁清册 {batch.code} 不能执行：{'；'.join(problems)}。", f"separation: {problems}",
+                      code="separation_of_duties", problems=problems)
+
+
 def destruction_execute_signed(*, actor: User, batch_code: str, password: str, config: StationConfig,
                                paths: DataPaths, today: dt.date | None = None, progress=None):
     """Execute a witnessed register whose approved version still stands (password typed again)."""
