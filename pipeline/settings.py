@@ -75,6 +75,48 @@ USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ---------------------------------------------------------------- web interface (issue 14, pipeline/web)
+# Sign-in on every page (LoginRequiredMiddleware), lock-out by user name + address (django-axes),
+# a Content-Security-Policy without inline script (django-csp), static files from WhiteNoise
+# (vendored Bootstrap 5.3 and htmx 2.x, no CDN), frames same-origin only (the archival PDF).
+from csp.constants import NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["django_htmx", "axes", "pipeline.web"]
+MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "django.contrib.auth.middleware.LoginRequiredMiddleware")
+MIDDLEWARE += ["django_htmx.middleware.HtmxMiddleware", "csp.middleware.CSPMiddleware",
+               "pipeline.web.middleware.StationErrorMiddleware", "axes.middleware.AxesMiddleware"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("pipeline.web.context.navigation")
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
+STATIC_ROOT = DATA.var / "static"   # `manage.py collectstatic` target; WhiteNoise serves from the app folders too
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+WHITENOISE_USE_FINDERS = True          # serve straight from the app's static/ (no collectstatic step)
+WHITENOISE_MAX_AGE = 3600
+SESSION_COOKIE_AGE = int(os.environ.get("STATION_SESSION_MINUTES", "120")) * 60   # idle time before sign-in again
+SESSION_SAVE_EVERY_REQUEST = True      # the clock restarts on every request: an idle session expires
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "pipeline.web.views.errors.csrf_failure"
+X_FRAME_OPTIONS = "SAMEORIGIN"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": [SELF], "script-src": [SELF], "style-src": [SELF], "img-src": [SELF, "data:"],
+    "font-src": [SELF], "connect-src": [SELF], "frame-src": [SELF], "frame-ancestors": [SELF],
+    "object-src": [NONE], "base-uri": [SELF], "form-action": [SELF]}}
+AXES_FAILURE_LIMIT = int(os.environ.get("STATION_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = int(os.environ.get("STATION_LOCKOUT_MINUTES", "15")) / 60   # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]   # office PCs share one address: lock the pair
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/locked.html"
+AXES_VERBOSE = False
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -11,7 +11,9 @@ from pipeline.catalog.people import user_roles_checked
 from pipeline.config import get_config
 from pipeline.domain import ArchivalCode, mask_id
 from pipeline.errors import NotFound, Refused
+from pipeline.keys import key_require
 from pipeline.paths import DataPaths
+from pipeline.sealed import document_plain
 from pipeline.store import DOCUMENT
 
 RESTRICTED_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.PAPER_CUSTODIAN.value})
@@ -24,28 +26,53 @@ def _category_restricted(code: str) -> bool:
     return bool(category and category.restricted)
 
 
-def item_view(*, code: str, user, paths: DataPaths) -> dict:
-    """An item's catalog card and file path; restricted items need a role and every view is audited."""
+def _item_lookup(code: str) -> ArchiveItem:
+    """The item with this 档号 as staff typed it ("-" or "." for "·", full-width, spaces), or NotFound."""
     try:
-        code = str(ArchivalCode.parse_typed(code))   # "-" or "." for "·", full-width, spaces
+        code = str(ArchivalCode.parse_typed(code))
     except ValueError:
         pass                                          # not a 档号 at all: reported as not found below
     try:
-        item = ArchiveItem.objects.get(archival_code=code)
+        return ArchiveItem.objects.get(archival_code=code)
     except ArchiveItem.DoesNotExist:
         raise NotFound(f"没有档号为 {code} 的档案。可用 station search 查找。", f"no item {code}",
                        code="item_not_found") from None
-    roles = user_roles_checked(user) if user else set()
+
+
+def _authorise(*, item: ArchiveItem, user, roles: set[str]) -> None:
+    """Refuse a restricted or secret item to a user without the right (第二十七条)."""
+    code = item.archival_code
     if item.secret:
         secret_authorise(user=user, code=code, action_zh="查看")
+    elif (item.restricted or _category_restricted(item.category)) and not roles & RESTRICTED_ROLES:
+        allowed = "、".join(Role(role).label for role in sorted(RESTRICTED_ROLES))
+        who = f"用户“{user.username}”" if user else "未指明用户（--user）"
+        raise Refused(f"档案 {code} 为限制利用档案（{item.secrecy or '试卷'}），{who}无权查看；仅{allowed}可以。",
+                      f"restricted item {code} refused to {getattr(user, 'username', None)!r}",
+                      code="restricted_refused")
+
+
+def item_authorise(*, code: str, user) -> ArchiveItem:
+    """The item if this user may see it; a refusal is written to the audit log, then raised."""
+    item = _item_lookup(code)
+    roles = user_roles_checked(user) if user else set()
+    try:
+        _authorise(item=item, user=user, roles=roles)
+    except Refused as refusal:
+        audit_append(actor=getattr(user, "username", "") or "(anonymous)", action="item.view_refused",
+                     target=item.archival_code, detail={"code": refusal.code})
+        raise
+    return item
+
+
+def item_view(*, code: str, user, paths: DataPaths) -> dict:
+    """An item's catalog card and file path; restricted items need a role and every view (or refusal) is audited."""
+    item = item_authorise(code=code, user=user)
+    code = item.archival_code
+    roles = user_roles_checked(user) if user else set()
+    if item.secret:
         audit_append(actor=user.username, action="item.view_secret", target=code)
     elif item.restricted or _category_restricted(item.category):
-        if not roles & RESTRICTED_ROLES:
-            allowed = "、".join(Role(role).label for role in sorted(RESTRICTED_ROLES))
-            who = f"用户“{user.username}”" if user else "未指明用户（--user）"
-            raise Refused(f"档案 {code} 为限制利用档案（{item.secrecy or '试卷'}），{who}无权查看；仅{allowed}可以。",
-                          f"restricted item {code} refused to {getattr(user, 'username', None)!r}",
-                          code="restricted_refused")
         audit_append(actor=user.username, action="item.view_restricted", target=code)
     full_id = bool(roles & FULL_ID_ROLES)
     folder = paths.archive / item.folder if item.folder else None
@@ -60,6 +87,19 @@ def item_view(*, code: str, user, paths: DataPaths) -> dict:
             and not item.encrypted else ""}
 
 
+def item_document(*, code: str, user, paths: DataPaths, inline: bool) -> tuple[ArchiveItem, bytes]:
+    """The item's archival PDF (decrypted for those who may open a secret item), the delivery audited."""
+    item = item_authorise(code=code, user=user)
+    if item.status != ArchiveItem.Status.FILED or not item.folder:
+        raise NotFound(f"档案 {item.archival_code} 已销毁，没有档案文件。", f"item {item.archival_code} not filed",
+                       code="item_destroyed")
+    keys = [key_require(f"打开保密档案 {item.archival_code}")] if item.encrypted else []
+    data = document_plain(paths.archive / item.folder, keys)
+    audit_append(actor=user.username, action="item.download", target=item.archival_code,
+                 detail={"inline": inline, "bytes": len(data), "encrypted": item.encrypted})
+    return item, data
+
+
 def item_get(code: str) -> ArchiveItem:
     """The item with this 档号, or NotFound naming it."""
     try:
@@ -67,3 +107,20 @@ def item_get(code: str) -> ArchiveItem:
     except ArchiveItem.DoesNotExist:
         raise NotFound(f"没有档号为 {code} 的档案。可用 station search 查找。", f"no item {code}",
                        code="item_not_found") from None
+
+
+def item_detail(*, code: str, user, paths: DataPaths) -> dict:
+    """The record page's facts: the card (item_view: checked, audited), holds, loans, the item's audit trail."""
+    from pipeline.catalog.models import AuditEntry
+    from pipeline.catalog.retention_services import holds_for   # here: retention imports this module's neighbours
+    from pipeline.privacy import mask_personal
+
+    card = item_view(code=code, user=user, paths=paths)
+    item = ArchiveItem.objects.get(archival_code=card["archival_code"])
+    holds = [{"id": h.id, "scope": h.get_scope_display(), "reason": mask_personal(h.reason), "placed_by": h.placed_by,
+              "placed_at": h.placed_at} for h in holds_for(item)]
+    loans = [{"id": loan.id, "borrower": loan.borrower, "purpose": loan.purpose, "state": loan.get_state_display(),
+              "requested_at": loan.requested_at, "due_back": loan.due_back} for loan in item.loans.order_by("-id")]
+    trail = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action}
+             for e in AuditEntry.objects.filter(target=item.archival_code).order_by("seq")]
+    return {"card": card, "item": item, "holds": holds, "loans": loans, "trail": trail}

@@ -278,3 +278,15 @@ def users_list() -> list[dict]:
     return [{"username": u.username, "full_name": u.first_name, "roles": sorted(user_roles(u)),
              "staff": staff[u.pk].badge_number if u.pk in staff else "", "active": u.is_active}
             for u in User.objects.order_by("username")]
+
+
+def user_password_change(*, user: User, old_password: str, new_password: str) -> User:
+    """A user changes their own password (the old one required, at least 8 characters); audited."""
+    if not user.check_password(old_password):
+        raise Refused("原密码不正确，密码未更改。", f"{user.username}: wrong old password", code="password_wrong")
+    _check_password(new_password)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        audit_append(actor=user.username, action="user.password", target=user.username)
+    return user

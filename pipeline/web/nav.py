@@ -1,0 +1,22 @@
+"""The navigation bar: one line per page. To add a page: add its URL pattern (web/urls.py) and one
+NavItem line here; the base layout shows it, marked current on its own pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """One entry of the navigation bar: Chinese label, URL name, and the URL-name prefix it owns."""
+
+    label: str
+    url_name: str
+    section: str = ""      # URL names starting with this mark the item current (default: url_name)
+
+
+NAV: list[NavItem] = [
+    NavItem("首页", "web:home"),
+    NavItem("检索", "web:search", section="web:search"),
+    # 收件箱 (h14b), 鉴定批次 借阅 鉴定销毁 统计 审计日志 校验 用户与角色 (h15): one NavItem line each
+]

@@ -1,0 +1,1 @@
+"""Views of the web interface: each parses the request, calls a service or selector, renders."""
