@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from pipeline.web.views import auth, home, items, search
+from pipeline.web.views import destruction, jobs
 
 app_name = "web"
 urlpatterns = [
@@ -18,4 +19,16 @@ urlpatterns = [
     path("items/<str:code>/", items.item_page, name="item"),
     path("items/<str:code>/document.pdf", items.item_pdf, name="item_pdf"),
     path("items/<str:code>/pages/<int:page>.png", items.item_thumbnail, name="item_thumbnail"),
+    # part 2 (issue 15)
+    path("jobs/<str:job_id>/", jobs.job_status, name="job"),
+    path("destruction/", destruction.destruction_home, name="destruction"),
+    path("destruction/due/", destruction.due_page, name="destruction_due"),
+    path("destruction/propose/", destruction.propose, name="destruction_propose"),
+    path("destruction/<str:code>/", destruction.register_page, name="destruction_register"),
+    path("destruction/<str:code>/approve/", destruction.approve, name="destruction_approve"),
+    path("destruction/<str:code>/witness/", destruction.witness, name="destruction_witness"),
+    path("destruction/<str:code>/strike/", destruction.strike, name="destruction_strike"),
+    path("destruction/<str:code>/execute/", destruction.execute, name="destruction_execute"),
+    path("destruction/<str:code>/render/", destruction.render_register, name="destruction_render"),
+    path("destruction/<str:code>/files/<str:kind>/<str:name>", destruction.register_file, name="destruction_file"),
 ]
