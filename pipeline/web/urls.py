@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from pipeline.web.views import auth, home, items, search
-from pipeline.web.views import destruction, jobs
+from pipeline.web.views import destruction, jobs, loans
 
 app_name = "web"
 urlpatterns = [
@@ -21,6 +21,11 @@ urlpatterns = [
     path("items/<str:code>/pages/<int:page>.png", items.item_thumbnail, name="item_thumbnail"),
     # part 2 (issue 15)
     path("jobs/<str:job_id>/", jobs.job_status, name="job"),
+    path("loans/", loans.loans_page, name="loans"),
+    path("loans/request/", loans.loan_request_view, name="loan_request"),
+    path("loans/<int:loan_id>/<str:step>/", loans.loan_step, name="loan_step"),
+    path("loans/register/", loans.loan_register, name="loan_register"),
+    path("loans/register/<int:year>/<str:name>", loans.loan_register_file, name="loan_register_file"),
     path("destruction/", destruction.destruction_home, name="destruction"),
     path("destruction/due/", destruction.due_page, name="destruction_due"),
     path("destruction/propose/", destruction.propose, name="destruction_propose"),
