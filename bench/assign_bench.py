@@ -1,4 +1,4 @@
-"""Benchmark pipeline.assign.make_plan (layout + CP-SAT) against a greedy pass over the same layout.
+"""Benchmark pipeline.exams.assign.planner.make_plan (layout + CP-SAT) against a greedy pass over the same layout.
 
 The baseline seats candidates round-robin into the layout's groups and takes the first eligible staff,
 with no recusal, spread or overlap reasoning: it is what a solver-free pass would cost. Also counts
@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline import assign  # noqa: E402
-from pipeline.domain import id_check_digit  # noqa: E402
+from pipeline.exams.assign import planner as assign# noqa: E402
+from pipeline.core.domain import id_check_digit  # noqa: E402
 
 OCCUPATIONS = ("电工", "焊工", "育婴员")
 

@@ -7,7 +7,7 @@ pipeline.ingest.scansim) are filed by `python -m pipeline ingest --once` (a real
 start-up included) into a fresh data root, once with SJ `access = "secret"` (encrypted, text
 sealed, kept scan encrypted) and once with `access = "open"`; runs alternate, medians compared.
 Verify: item folders of random bytes (8 MB document + 8 MB original each) written by the real
-store with and without a key, then `pipeline.verify.fixity_check` over each set (warm cache).
+store with and without a key, then `pipeline.archive.verify.fixity_check` over each set (warm cache).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ sys.path.insert(0, str(REPO))
 SEED = """
 import datetime as dt, sys
 from pathlib import Path
-from pipeline import django_setup; django_setup.setup()
+from pipeline.site import django_setup; django_setup.setup()
 from pipeline.catalog.models import FormInstance, Round
-from pipeline.domain import QrPayload, new_instance_code
+from pipeline.core.domain import QrPayload, new_instance_code
 from pipeline.ingest.scansim import jpeg_bytes, stack_pdf, synthetic_page
 out, sheets, per = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 round_ = Round.objects.create(code="2026-06", name="bench")
@@ -93,13 +93,13 @@ def ingest_once(work: Path, scans: Path, access: str, key: str, run: int) -> flo
 def verify_ratio(work: Path, megabytes: int, repeats: int, key: str) -> tuple[float, float]:
     """Median seconds of fixity_check over plain and over encrypted item folders of the same size."""
     os.environ.update(STATION_DATA=str(work / "verify-none"), STATION_KEY=key)
-    from pipeline import django_setup
+    from pipeline.site import django_setup
     django_setup.setup()
-    from pipeline.domain import ArchivalCode
-    from pipeline.keys import key_configured
-    from pipeline.paths import DataPaths
-    from pipeline.store import item_write, iter_item_folders
-    from pipeline.verify import fixity_check
+    from pipeline.core.domain import ArchivalCode
+    from pipeline.archive.keys import key_configured
+    from pipeline.core.paths import DataPaths
+    from pipeline.archive.store import item_write, iter_item_folders
+    from pipeline.archive.verify import fixity_check
     medians = []
     for name, archive_key in (("plain", None), ("encrypted", key_configured())):
         paths = DataPaths(work / f"verify-{name}")

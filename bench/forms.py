@@ -46,8 +46,8 @@ def seed_round(candidates: int):
     from PIL import Image
 
     from pipeline.catalog.models import Candidate, Room, Round, Staff, Workstation
-    from pipeline.domain import id_check_digit
-    from pipeline.paths import data_paths
+    from pipeline.core.domain import id_check_digit
+    from pipeline.core.paths import data_paths
 
     paths = data_paths()
     shutil.rmtree(paths.root, ignore_errors=True)
@@ -107,7 +107,7 @@ def seat_and_score(round_) -> str:
     from examples.make_scores import write_score_sheet
     from pipeline.catalog.assignment import assignment_make
     from pipeline.catalog.scoring import results_import
-    from pipeline.paths import data_paths
+    from pipeline.core.paths import data_paths
 
     plan = assignment_make(round_=round_, seed=1).plan
     sheet = data_paths().root / "scores.xlsx"
@@ -121,7 +121,7 @@ def one_call(spec, code: str, data, config) -> int:
     """One instance with its own WeasyPrint call (stylesheet and fonts set up by the call); pages."""
     import pikepdf
 
-    from pipeline.domain import QrPayload
+    from pipeline.core.domain import QrPayload
     from pipeline.render.fonts import compact_fonts
     from pipeline.render.html import FORMS_DIR, FormHTML, document_html, instance_pdf, render_fragment
     from pipeline.render.stamp import stamp_pages
@@ -157,7 +157,7 @@ def baseline(round_, forms: list[str], sample: int, config) -> dict[str, float]:
 def compare_retext(round_, workers: int, repeat: int) -> None:
     """Batched runs with the direct redraw (pipeline.render.retext) on and off, interleaved; medians."""
     from pipeline.forms.service import forms_round
-    from pipeline.paths import data_paths
+    from pipeline.core.paths import data_paths
 
     times: dict[str, list[float]] = {"1": [], "0": []}
     for run in range(repeat):
@@ -188,11 +188,11 @@ def main() -> None:
     parser.add_argument("--skip-baseline", action="store_true", help="no one-call-per-form baseline")
     args = parser.parse_args()
     os.environ.setdefault("STATION_DATA", "/tmp/bench-forms")
-    from pipeline import django_setup
+    from pipeline.site import django_setup
     django_setup.setup()
-    from pipeline.config import get_config
+    from pipeline.core.config import get_config
     from pipeline.forms.service import forms_round
-    from pipeline.paths import data_paths
+    from pipeline.core.paths import data_paths
 
     print("load average before: %.2f %.2f %.2f" % os.getloadavg(), flush=True)
     round_ = seed_round(args.candidates)

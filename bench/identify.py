@@ -34,7 +34,7 @@ import pypdfium2 as pdfium  # noqa: E402
 import zxingcpp  # noqa: E402
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
-from pipeline.domain import QrPayload, new_instance_code  # noqa: E402
+from pipeline.core.domain import QrPayload, new_instance_code  # noqa: E402
 from pipeline.ingest.identify import group_pages, page_infos  # noqa: E402
 from pipeline.ingest.normalise import archival_pdf  # noqa: E402
 from pipeline.ingest.ocr import ocr_pdf  # noqa: E402

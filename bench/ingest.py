@@ -53,7 +53,7 @@ def _load_identify_bench():
 def setup_django(work: Path) -> None:
     """Point the station at the bench's seed data root and database, then set Django up."""
     os.environ.update(STATION_DATA=str(work / "seed"), DATABASE_URL=f"sqlite:///{work / 'seed.sqlite3'}")
-    from pipeline import django_setup
+    from pipeline.site import django_setup
     django_setup.setup()
 
 
@@ -67,10 +67,10 @@ def seed(work: Path, pages: int, per_stack: int) -> list[Path]:
     from PIL import Image
 
     from pipeline.catalog.models import Candidate, Round
-    from pipeline.domain import id_check_digit
+    from pipeline.core.domain import id_check_digit
     from pipeline.forms.service import forms_generate
     from pipeline.ingest.scansim import ScanOptions, simulate
-    from pipeline.paths import data_paths
+    from pipeline.core.paths import data_paths
 
     paths = data_paths()
     paths.ensure()
@@ -114,7 +114,7 @@ def _candidates(round_, start: int, count: int, model, check_digit) -> list:
 def run(work: Path, scans: list[Path], workers: int, label: str, keep: bool = False) -> dict:
     """One measured run in a fresh data root: wall and CPU seconds, items filed, jobs not filed.
     keep: the inbox was filled by the caller, and the data root is left for it to inspect."""
-    from pipeline.paths import config_dir
+    from pipeline.core.paths import config_dir
 
     root = work / "runs" / label
     if not keep:

@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.search_corpus import OCCUPATIONS, PHRASES, generate  # noqa: E402
-from pipeline.config import get_config  # noqa: E402
-from pipeline.paths import config_dir, data_paths  # noqa: E402
+from pipeline.core.config import get_config  # noqa: E402
+from pipeline.core.paths import config_dir, data_paths  # noqa: E402
 from pipeline.search import search  # noqa: E402
 from pipeline.search.indexer import IndexHome, analyse_all, teach_words  # noqa: E402
 

@@ -13,7 +13,7 @@ import json
 import random
 from dataclasses import dataclass
 
-from pipeline.domain import LEVEL_SHORT, id_check_digit
+from pipeline.core.domain import LEVEL_SHORT, id_check_digit
 
 OCCUPATIONS = ["电工", "焊工", "育婴员", "保育员", "中式烹调师", "美容师", "计算机操作员", "电子商务师",
                "茶艺师", "钳工", "汽车维修工", "中式面点师", "西式面点师", "美发师", "保健按摩师",

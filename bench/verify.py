@@ -3,7 +3,7 @@
 Generates item folders of incompressible PDF-ish bytes under /tmp (default 2 GB), writes them with
 the real store (manifest, read-only), then times, twice each (warm page cache, medians):
   baseline  `sha256sum` over every file (single process)
-  verify    pipeline.verify.fixity_check (thread pool of 2; hashlib releases the GIL)
+  verify    pipeline.archive.verify.fixity_check (thread pool of 2; hashlib releases the GIL)
 Usage: .venv/bin/python bench/verify.py [--gb 2] [--root /tmp/h8-bench] [--runs 2]
 """
 
@@ -21,14 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("STATION_DATA", "/tmp/h8-bench-data")
 
-from pipeline import django_setup  # noqa: E402
+from pipeline.site import django_setup# noqa: E402
 
 django_setup.setup()
 
-from pipeline.domain import ArchivalCode  # noqa: E402
-from pipeline.paths import DataPaths  # noqa: E402
-from pipeline.store import item_write, iter_item_folders  # noqa: E402
-from pipeline.verify import fixity_check  # noqa: E402
+from pipeline.core.domain import ArchivalCode  # noqa: E402
+from pipeline.core.paths import DataPaths  # noqa: E402
+from pipeline.archive.store import item_write, iter_item_folders  # noqa: E402
+from pipeline.archive.verify import fixity_check  # noqa: E402
 
 ITEM_BYTES = 8 << 20   # an 8 MB scanned PDF and its original per item (~16 MB per item)
 

@@ -24,7 +24,7 @@ from openpyxl.styles import Font
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pipeline.domain import id_check_digit  # noqa: E402
+from pipeline.core.domain import id_check_digit  # noqa: E402
 
 SEED = 2026
 HEADERS = ["序号", "姓名", "性别", "身份证号", "出生日期", "联系电话", "工种/职业", "等级", "班级", "工作单位",

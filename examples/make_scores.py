@@ -52,8 +52,8 @@ def write_score_sheet(round_code: str, path: Path, seed: int = SEED) -> int:
     """Write the score sheet of round_code's candidates to path (.xlsx); return the number of rows."""
     from pipeline.catalog.scoring import prior_result
     from pipeline.catalog.services import round_get
-    from pipeline.config import get_config
-    from pipeline.results import pass_marks
+    from pipeline.core.config import get_config
+    from pipeline.exams.results import pass_marks
 
     config = get_config()
     round_ = round_get(round_code)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args(argv)
-    from pipeline import django_setup
+    from pipeline.site import django_setup
 
     django_setup.setup()
     count = write_score_sheet(args.round_code, args.out, args.seed)

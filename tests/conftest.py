@@ -17,7 +17,7 @@ def _session_key() -> None:
     (the tests of a missing or badly kept key unset or replace it)."""
     if os.environ.get("STATION_KEY_FILE") or os.environ.get("STATION_KEY"):
         return
-    from pipeline.keys import key_new
+    from pipeline.archive.keys import key_new
     path = Path(tempfile.mkdtemp(prefix="station-test-key-")) / "archive.key"
     key_new(path)
     os.environ["STATION_KEY_FILE"] = str(path)
@@ -40,7 +40,7 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def data_root(tmp_path, monkeypatch):
     """A fresh data root for one test (archive, inbox, index...)."""
-    from pipeline.paths import data_paths
+    from pipeline.core.paths import data_paths
 
     monkeypatch.setenv("STATION_DATA", str(tmp_path / "data"))
     paths = data_paths()

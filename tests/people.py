@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 
 from pipeline.catalog.people import head_create_first, head_exists, user_add, user_grant
 from pipeline.cli.common import password_variable
-from pipeline.domain import id_check_digit
+from pipeline.core.domain import id_check_digit
 
 PASSWORD = "correct-horse-1"
 HEAD = "head"

@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 
-from pipeline.config import load_config
-from pipeline.errors import ConfigError
-from pipeline.paths import config_dir
+from pipeline.core.config import load_config
+from pipeline.core.errors import ConfigError
+from pipeline.core.paths import config_dir
 
 
 def _config(tmp_path, edit) -> object:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from pipeline.cli.main import main
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 from tests.people import first_head, login_env, person_id
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_user_add_unknown_role_and_weak_password(capsys, monkeypatch):
 
 
 def test_audit_chain_records_round_and_user(monkeypatch):
-    from pipeline.audit import audit_verify
+    from pipeline.archive.audit import audit_verify
     from pipeline.catalog.models import AuditEntry
 
     first_head()

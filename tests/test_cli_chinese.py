@@ -7,7 +7,7 @@ import json
 import pytest
 
 from pipeline.cli.main import main
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 
 
 def test_help_is_in_chinese(capsys, monkeypatch):

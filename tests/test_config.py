@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from pipeline.config import Clock, load_config
-from pipeline.errors import ConfigError, ExitCode
-from pipeline.paths import REPO_ROOT
+from pipeline.core.config import Clock, load_config
+from pipeline.core.errors import ConfigError, ExitCode
+from pipeline.core.paths import REPO_ROOT
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ import shutil
 import pytest
 
 from pipeline.cli.main import main
-from pipeline.config import load_config
-from pipeline.errors import ExitCode
-from pipeline.paths import REPO_ROOT
+from pipeline.core.config import load_config
+from pipeline.core.errors import ExitCode
+from pipeline.core.paths import REPO_ROOT
 
 
 def _flat(text: str) -> str:

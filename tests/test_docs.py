@@ -6,7 +6,7 @@ import pytest
 import typer
 
 from pipeline.cli.main import app
-from pipeline.paths import REPO_ROOT
+from pipeline.core.paths import REPO_ROOT
 
 README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.domain import ArchivalCode, IdNumber, QrPayload, id_check_digit, mask_id, parse_level
+from pipeline.core.domain import ArchivalCode, IdNumber, QrPayload, id_check_digit, mask_id, parse_level
 
 
 def test_id_number_check_digit_gb11643():
@@ -63,6 +63,6 @@ def test_levels():
 
 
 def test_natural_key_orders_numbers_inside_codes():
-    from pipeline.domain import natural_key
+    from pipeline.core.domain import natural_key
 
     assert sorted(["A10", "A2", "A1", "B1"], key=natural_key) == ["A1", "A2", "A10", "B1"]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from pipeline.catalog.models import ArchiveItem, AuditEntry
 from tests.people import login_env, make_users
 from pipeline.cli.main import main
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 
 pytestmark = pytest.mark.django_db
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import StationError
-from pipeline.keys import key_load
-from pipeline.paths import REPO_ROOT
-from pipeline.sealed import item_key_ids, item_plain
+from pipeline.core.errors import StationError
+from pipeline.archive.keys import key_load
+from pipeline.core.paths import REPO_ROOT
+from pipeline.archive.sealed import item_key_ids, item_plain
 from tests.ingest.test_crash import _env, _kill_group
 
 PY = sys.executable
@@ -29,16 +29,16 @@ SEED = """
 import datetime as dt, json, shutil, sys
 from pathlib import Path
 from django.utils import timezone
-from pipeline import django_setup; django_setup.setup()
+from pipeline.site import django_setup; django_setup.setup()
 from pipeline.catalog.models import FormInstance, Round
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.rebuild import catalog_rebuild
-from pipeline.config import get_config
-from pipeline.domain import ArchivalCode, new_instance_code
+from pipeline.core.config import get_config
+from pipeline.core.domain import ArchivalCode, new_instance_code
 from pipeline.ingest.flow import ingest_once
-from pipeline.keys import key_configured
-from pipeline.paths import data_paths
-from pipeline.store import item_folder, item_write, metadata_read
+from pipeline.archive.keys import key_configured
+from pipeline.core.paths import data_paths
+from pipeline.archive.store import item_folder, item_write, metadata_read
 from tests.ingest.test_flow import form_pages, stack_bytes
 made, extra = Path(sys.argv[1]), int(sys.argv[2])
 paths = data_paths()

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from pipeline.errors import ExitCode
-from pipeline.paths import REPO_ROOT
+from pipeline.core.errors import ExitCode
+from pipeline.core.paths import REPO_ROOT
 
 
 def _station(root, *args):

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from pipeline.errors import BadInput, ExitCode
-from pipeline.paths import UnsafePath, is_plain_folder_name, safe_join
+from pipeline.core.errors import BadInput, ExitCode
+from pipeline.core.paths import UnsafePath, is_plain_folder_name, safe_join
 
 
 def _flat(text: str) -> str:
@@ -159,7 +159,7 @@ def test_quarantine_retry_puts_a_file_back_only_inside_the_inbox(tmp_path, data_
 @pytest.mark.parametrize("payload", ["SJD1:DHJD:../../x:1/1", "SJD1:DHJD:ABCDEFGH/..:1/1", "SJD1:DHJD:ABC\0EFGH:1/1",
                                      "SJD1:/etc:ABCDEFGH:1/1", "SJD1:DHJD:ABCDEFGH:1/1\n/../x"])
 def test_qr_payloads_that_carry_a_path_are_not_ours(payload):
-    from pipeline.domain import QrPayload
+    from pipeline.core.domain import QrPayload
 
     assert QrPayload.decode(payload) is None
 

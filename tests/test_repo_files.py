@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from pipeline.paths import REPO_ROOT
+from pipeline.core.paths import REPO_ROOT
 
 
 def _tracked() -> list[str]:

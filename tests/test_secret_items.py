@@ -14,15 +14,15 @@ from django.utils import timezone
 
 from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance, IngestJob, Round
 from pipeline.cli.main import main
-from pipeline.config import get_config
-from pipeline.domain import new_instance_code
-from pipeline.errors import ExitCode
+from pipeline.core.config import get_config
+from pipeline.core.domain import new_instance_code
+from pipeline.core.errors import ExitCode
 from pipeline.ingest.flow import ingest_once
-from pipeline.keys import MAGIC, KeyMissing, key_load
-from pipeline.paths import config_dir
-from pipeline.sealed import TEXT, item_plain
-from pipeline.store import DOCUMENT, item_verify, metadata_read
-from pipeline.verify import verify_all
+from pipeline.archive.keys import MAGIC, KeyMissing, key_load
+from pipeline.core.paths import config_dir
+from pipeline.archive.sealed import TEXT, item_plain
+from pipeline.archive.store import DOCUMENT, item_verify, metadata_read
+from pipeline.archive.verify import verify_all
 from tests.people import login_env, make_users
 from tests.ingest.test_flow import drop, fast_config, form_pages, stack_bytes
 

@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from pipeline.domain import ArchivalCode
-from pipeline.errors import Conflict
-from pipeline.store import item_verify, item_write, iter_item_folders, manifest_read
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.errors import Conflict
+from pipeline.archive.store import item_verify, item_write, iter_item_folders, manifest_read
 
 
 def _code(n):
@@ -50,7 +50,7 @@ def test_items_of_one_stack_share_one_copy_inside_the_archive_only(data_root, tm
 
 
 def test_a_flipped_byte_in_a_shared_original_is_found_in_every_item_that_holds_it(data_root, tmp_path):
-    from pipeline.store import make_writable
+    from pipeline.archive.store import make_writable
 
     source = tmp_path / "stack.pdf"
     source.write_bytes(os.urandom(50_000))

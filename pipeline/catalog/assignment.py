@@ -1,4 +1,4 @@
-"""Service: seat the candidates and staff the rooms of a round (pipeline.assign), store the plan.
+"""Service: seat the candidates and staff the rooms of a round (pipeline.exams.assign.planner), store the plan.
 
 Loads the round's rows into plain data, calls the pure solver, replaces the stored plan in one
 transaction, records the seed on the Round and appends an audit entry.
@@ -11,14 +11,14 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from pipeline import assign
-from pipeline.audit import audit_append
+from pipeline.exams.assign import planner as assign
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import (ArchiveItem, Candidate, FormInstance, Recusal, Room, Round, Score,
                                      SeatAssignment, Staff, StaffDuty)
 from pipeline.catalog.services import SYSTEM_ACTOR
 from pipeline.catalog.supersede import forms_affected, forms_supersede
-from pipeline.config import StationConfig, get_config
-from pipeline.errors import BadInput, Conflict
+from pipeline.core.config import StationConfig, get_config
+from pipeline.core.errors import BadInput, Conflict
 from pipeline.forms.registry import FORMS
 
 # Forms printed from the seating plan: once one exists the plan is locked (re-planning needs --replan)

@@ -1,6 +1,6 @@
 """Correcting a round's candidates after import: re-import with --update, photos, edit, remove.
 
-Every value is checked with the same rules as the sheet (pipeline.roster, pipeline.photos), every
+Every value is checked with the same rules as the sheet (pipeline.exams.sheets, pipeline.exams.photos), every
 change is listed (ID and phone numbers masked) before it is applied, audited, and the printed forms
 it makes wrong are superseded (pipeline.catalog.supersede) and listed to be reprinted.
 """
@@ -15,18 +15,18 @@ from pathlib import Path
 
 from django.db import transaction
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.importing import ImportReport, Progress, _reject, _save_candidates, _stage_photos
 from pipeline.catalog.models import Candidate, Round
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.catalog.supersede import ROUND_FORMS, forms_affected, forms_supersede
-from pipeline.config import StationConfig, get_config
-from pipeline.domain import LEVEL_SHORT, mask_id
-from pipeline.errors import BadInput, Conflict, NotFound
-from pipeline.paths import data_paths
-from pipeline.roster import (CANDIDATE_COLUMNS, CandidateRecord, Row, _candidate, assign_tickets, normalise_id,
-                             parse_candidates, read_tables, round_digits)
-from pipeline.store import sha256_file
+from pipeline.core.config import StationConfig, get_config
+from pipeline.core.domain import LEVEL_SHORT, mask_id
+from pipeline.core.errors import BadInput, Conflict, NotFound
+from pipeline.core.paths import data_paths
+from pipeline.exams.candidates import CANDIDATE_COLUMNS, CandidateRecord, _candidate, assign_tickets, parse_candidates, round_digits
+from pipeline.exams.sheets import Row, normalise_id, read_tables
+from pipeline.archive.store import sha256_file
 
 FIELDS_ZH = {"name": "姓名", "gender": "性别", "birth_date": "出生日期", "phone": "联系电话", "occupation": "工种",
              "level": "等级", "class_name": "班级", "employer": "工作单位", "education": "文化程度",
@@ -323,7 +323,7 @@ def candidates_photos(*, round_code: str, folder: Path, actor: str = SYSTEM_ACTO
                       progress: Progress | None = None) -> CorrectionReport:
     """Photos named by ID or ticket number (张三 的 350203….jpg or 202612DG40001.jpg) for a round's
     candidates: all checked and normalised first; one bad photo and none is taken."""
-    from pipeline.photos import PhotoJob, normalise_all
+    from pipeline.exams.photos import PhotoJob, normalise_all
     round_ = round_get(round_code)
     if not folder.is_dir():
         raise BadInput(f"照片文件夹 {folder} 不存在。", "photo folder missing", code="photo_folder_missing")

@@ -9,17 +9,17 @@ from pathlib import Path
 
 from django.db import transaction
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.corrections import Change, CorrectionReport
 from pipeline.catalog.corrections_staff import (_printed, _staff_values, room_changes, room_write, staff_changes,
                                                 staff_supersede)
 from pipeline.catalog.importing import ROLE_LABELS, ImportReport, _reject, rooms_import, staff_import
 from pipeline.catalog.models import Room, Staff
 from pipeline.catalog.services import SYSTEM_ACTOR
-from pipeline.config import StationConfig, get_config
-from pipeline.errors import Conflict
-from pipeline.roster import read_tables
-from pipeline.roster_staff import RECUSAL_SHEET, parse_rooms, parse_staff
+from pipeline.core.config import StationConfig, get_config
+from pipeline.core.errors import Conflict
+from pipeline.exams.sheets import read_tables
+from pipeline.exams.staff import RECUSAL_SHEET, parse_rooms, parse_staff
 
 
 def _check_update(report: CorrectionReport, update: bool, kind: str, noun: str, unit: str) -> None:

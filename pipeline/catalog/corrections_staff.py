@@ -11,17 +11,17 @@ from dataclasses import asdict
 
 from django.db import transaction
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.corrections import Change, CorrectionReport, mask_phone
 from pipeline.catalog.importing import ROLE_LABELS
 from pipeline.catalog.models import Role, Room, Round, SeatAssignment, Staff, StaffDuty, Workstation
 from pipeline.catalog.services import SYSTEM_ACTOR
 from pipeline.catalog.supersede import forms_affected, forms_supersede
-from pipeline.config import StationConfig, get_config
-from pipeline.domain import mask_id
-from pipeline.errors import BadInput, NotFound
-from pipeline.roster import Row
-from pipeline.roster_staff import ROOM_KINDS, _room, _staff
+from pipeline.core.config import StationConfig, get_config
+from pipeline.core.domain import mask_id
+from pipeline.core.errors import BadInput, NotFound
+from pipeline.exams.sheets import Row
+from pipeline.exams.staff import ROOM_KINDS, _room, _staff
 
 STAFF_FORMS = ("badge", "staff-assignment", "seating-plan", "room-record", "paper-receipt", "packet-cover")
 ROLE_ZH = dict(Role.choices)

@@ -1,6 +1,6 @@
 """Import services: candidates, staff (with recusals) and rooms from a station's own sheets.
 
-Each import checks every row first (pipeline.roster, pipeline.photos), then writes in one
+Each import checks every row first (pipeline.exams.sheets, pipeline.exams.photos), then writes in one
 transaction with one audit entry. A sheet with bad rows imports nothing, unless the caller
 asks to skip them (candidates only) — then the skipped rows are listed in the report.
 """
@@ -17,18 +17,18 @@ from typing import Callable
 
 from django.db import transaction
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import Candidate, Recusal, Role, Room, Round, Staff, Workstation
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
-from pipeline.config import StationConfig, get_config
-from pipeline.domain import LEVEL_SHORT
-from pipeline.errors import Conflict
-from pipeline.paths import UnsafePath, data_paths, safe_join
-from pipeline.photos import PhotoJob, normalise_all
-from pipeline.roster import (CandidateRecord, ImportRejected, Parsed, Problem, assign_tickets, parse_candidates,
-                             read_tables, round_digits)
-from pipeline.roster_staff import RECUSAL_SHEET, RecusalRecord, parse_rooms, parse_staff
-from pipeline.store import sha256_file
+from pipeline.core.config import StationConfig, get_config
+from pipeline.core.domain import LEVEL_SHORT
+from pipeline.core.errors import Conflict
+from pipeline.core.paths import UnsafePath, data_paths, safe_join
+from pipeline.exams.photos import PhotoJob, normalise_all
+from pipeline.exams.candidates import CandidateRecord, assign_tickets, parse_candidates, round_digits
+from pipeline.exams.sheets import ImportRejected, Parsed, Problem, read_tables
+from pipeline.exams.staff import RECUSAL_SHEET, RecusalRecord, parse_rooms, parse_staff
+from pipeline.archive.store import sha256_file
 
 Progress = Callable[[int, int], None]
 KIND_ZH = {"candidates": "考生", "staff": "工作人员", "rooms": "考场"}

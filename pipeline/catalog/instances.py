@@ -13,9 +13,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import FormInstance, Round
-from pipeline.errors import Conflict
+from pipeline.core.errors import Conflict
 
 NEVER_SUPERSEDED = ("filing-cover",)
 REPRINT = "重印"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.sealing import secret_authorise
 from pipeline.catalog.people import user_roles_checked
-from pipeline.config import get_config
-from pipeline.domain import ArchivalCode, mask_id
-from pipeline.errors import NotFound, Refused
-from pipeline.keys import key_require
-from pipeline.paths import DataPaths
-from pipeline.sealed import document_plain
-from pipeline.store import DOCUMENT
+from pipeline.core.config import get_config
+from pipeline.core.domain import ArchivalCode, mask_id
+from pipeline.core.errors import NotFound, Refused
+from pipeline.archive.keys import key_require
+from pipeline.core.paths import DataPaths
+from pipeline.archive.sealed import document_plain
+from pipeline.archive.store import DOCUMENT
 
 RESTRICTED_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.PAPER_CUSTODIAN.value})
 FULL_ID_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.EXAM_AFFAIRS.value})

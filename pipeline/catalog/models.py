@@ -137,7 +137,7 @@ class Recusal(models.Model):
 
 
 class SeatAssignment(models.Model):
-    """A candidate's seat (theory) or workstation (practical) in one room × sitting (pipeline.assign)."""
+    """A candidate's seat (theory) or workstation (practical) in one room × sitting (pipeline.exams.assign.planner)."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="seats")
     candidate = models.ForeignKey(Candidate, on_delete=models.CASCADE, related_name="seats")
@@ -152,7 +152,7 @@ class SeatAssignment(models.Model):
 
 
 class StaffDuty(models.Model):
-    """A staff member's duty in one room × sitting of a round (pipeline.assign)."""
+    """A staff member's duty in one room × sitting of a round (pipeline.exams.assign.planner)."""
 
     class Duty(models.TextChoices):
         EXAMINER = "examiner", "考评员"

@@ -18,11 +18,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import AuditEntry, Role, Staff
 from pipeline.catalog.services import _role, user_roles
-from pipeline.domain import IdNumber, mask_id
-from pipeline.errors import BadInput, Conflict, NotFound, Refused
+from pipeline.core.domain import IdNumber, mask_id
+from pipeline.core.errors import BadInput, Conflict, NotFound, Refused
 
 HEAD = Role.STATION_HEAD.value
 INIT_ACTOR = "init"
@@ -134,6 +134,16 @@ def user_roles_checked(user: User) -> set[str]:
     """The roles a user holds, for a permission check: refused when the audit log does not account for them."""
     account_require_accounted(user)
     return user_roles(user)
+
+
+def role_require(actor: User, roles: tuple[str, ...], action_zh: str) -> None:
+    """Refused unless the actor holds one of the roles and the account is accounted for in the audit log."""
+    if not user_roles(actor) & set(roles):
+        need = "或".join(ROLE_ZH[r] for r in roles)
+        raise Refused(f"用户“{actor.username}”无权{action_zh}：需要{need}角色。",
+                      f"{actor.username} lacks role {roles} for {action_zh}", code="role_required")
+    account_require_accounted(actor)
+
 
 
 def require_station_head(user: User) -> None:

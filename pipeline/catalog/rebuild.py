@@ -17,16 +17,16 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.people import require_station_head
 from pipeline.catalog.models import (ArchiveItem, DestructionBatch, FormInstance, NumberSeries, Round, Tombstone,
                                      Witness)
-from pipeline.config import StationConfig
-from pipeline.domain import ArchivalCode
-from pipeline.paths import DataPaths
-from pipeline.retention import due_date
-from pipeline.store import archived_hashes, iter_item_folders, metadata_read
-from pipeline.verify import read_tombstones
+from pipeline.core.config import StationConfig
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.paths import DataPaths
+from pipeline.archive.retention import due_date
+from pipeline.archive.store import archived_hashes, iter_item_folders, metadata_read
+from pipeline.archive.verify import read_tombstones
 
 Progress = Callable[[int, int, str], None]
 

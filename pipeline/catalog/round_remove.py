@@ -6,12 +6,12 @@ import shutil
 
 from django.db import transaction
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, FormInstance, Round, Score
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
-from pipeline.errors import BadInput, Conflict
+from pipeline.core.errors import BadInput, Conflict
 from pipeline.forms.registry import FORMS
-from pipeline.paths import data_paths
+from pipeline.core.paths import data_paths
 
 
 def _filed(round_: Round) -> list[str]:

@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.items import FULL_ID_ROLES
 from pipeline.catalog.models import Candidate, Role, Round, Score
 from pipeline.catalog.people import user_roles_checked
 from pipeline.catalog.services import SYSTEM_ACTOR
-from pipeline.config import StationConfig, get_config
-from pipeline.domain import mask_id
-from pipeline.errors import BadInput, Refused
-from pipeline.results import (OUTCOME_ZH, CandidateRef, GroupStats, PriorResult, Problem, ResultRecord,
+from pipeline.core.config import StationConfig, get_config
+from pipeline.core.domain import mask_id
+from pipeline.core.errors import BadInput, Refused
+from pipeline.exams.results import (OUTCOME_ZH, CandidateRef, GroupStats, PriorResult, Problem, ResultRecord,
                               ScoreRow, outcome, pass_marks, part_passed, read_sheet, statistics,
                               validate_sheet)
 

@@ -1,7 +1,7 @@
 """Secret items: open (custodian and head only), release after the exam, rotate the archive key.
 
 Every action here is checked against the user's roles in this service and written to the audit
-log. The folder work (decrypt, re-encrypt) is in pipeline.sealed: atomic per item, resumable.
+log. The folder work (decrypt, re-encrypt) is in pipeline.archive.sealed: atomic per item, resumable.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from typing import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.people import require_station_head, user_roles_checked
 from pipeline.catalog.services import round_get
-from pipeline.errors import BadInput, Conflict, Refused
-from pipeline.keys import blob_key_id, decrypt, encrypt, is_encrypted, key_load, key_require
-from pipeline.paths import DataPaths
-from pipeline.sealed import document_plain, item_reencrypt, item_unseal
-from pipeline.store import archived_hashes, iter_item_folders, metadata_read, write_file_atomic
+from pipeline.core.errors import BadInput, Conflict, Refused
+from pipeline.archive.keys import blob_key_id, decrypt, encrypt, is_encrypted, key_load, key_require
+from pipeline.core.paths import DataPaths
+from pipeline.archive.sealed import document_plain, item_reencrypt, item_unseal
+from pipeline.archive.store import archived_hashes, iter_item_folders, metadata_read, write_file_atomic
 
 SECRET_ROLES = frozenset({Role.STATION_HEAD.value, Role.PAPER_CUSTODIAN.value})
 Progress = Callable[[int, int, str], None]
@@ -72,7 +72,7 @@ def round_release(*, round_code: str, user, paths: DataPaths, progress: Progress
     items = list(ArchiveItem.objects.filter(round_code=round_code, secret=True, status=ArchiveItem.Status.FILED)
                  .order_by("archival_code"))
     keys = [key_require(f"解密批次 {round_code} 的试卷")] if items else []
-    from pipeline import search   # jieba and the index backends: loaded by the commands that use them (start-up)
+    from pipeline import search# jieba and the index backends: loaded by the commands that use them (start-up)
 
     released = {"by": user.username, "at": timezone.now().isoformat(timespec="seconds"), "round": round_code}
     for number, item in enumerate(items, 1):
@@ -92,7 +92,7 @@ def round_release(*, round_code: str, user, paths: DataPaths, progress: Progress
 def keys_rotate(*, user, paths: DataPaths, new_key_file: Path, progress: Progress | None = None) -> dict:
     """Re-encrypt every encrypted item (and encrypted kept scans) under the key in new_key_file.
 
-    Station head only. Each item is swapped whole (pipeline.sealed), so a kill leaves every item
+    Station head only. Each item is swapped whole (pipeline.archive.sealed), so a kill leaves every item
     readable under exactly one of the two keys; running it again finishes the rest.
     """
     require_station_head(user)

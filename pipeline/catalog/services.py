@@ -11,9 +11,9 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import Role, Round
-from pipeline.errors import BadInput, Conflict, NotFound, Refused
+from pipeline.core.errors import BadInput, Conflict, NotFound, Refused
 
 SYSTEM_ACTOR = "system"
 

@@ -15,7 +15,7 @@ from typing import Iterable
 from django.utils import timezone
 
 from pipeline.catalog.models import Candidate, FormInstance, Round
-from pipeline.domain import mask_id
+from pipeline.core.domain import mask_id
 from pipeline.forms.registry import FORMS
 
 OPEN = (FormInstance.Status.GENERATED, FormInstance.Status.SCANNED)

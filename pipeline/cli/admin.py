@@ -10,8 +10,8 @@ from django.core.management import call_command
 
 from pipeline.catalog.people import head_create_first, head_exists
 from pipeline.cli.common import console, read_new_password
-from pipeline.config import load_config
-from pipeline.paths import config_dir, data_paths
+from pipeline.core.config import load_config
+from pipeline.core.paths import config_dir, data_paths
 
 
 def _first_head(username: str, full_name: str, id_number: str, staff: str) -> None:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console, render_reprints
-from pipeline.config import get_config
+from pipeline.core.config import get_config
 
 if TYPE_CHECKING:
     from pipeline.catalog.assignment import AssignmentResult
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 def _summary(result: AssignmentResult) -> dict:
     """The plan as plain data: one row per room × sitting with its people."""
-    from pipeline.assign import DUTY_ZH, PRACTICAL  # here, not at module level: CLI start-up time (ortools)
+    from pipeline.exams.assign.planner import DUTY_ZH, PRACTICAL  # here, not at module level: CLI start-up time (ortools)
     zone = ZoneInfo(get_config().station.timezone)
     seats, staff = Counter(), defaultdict(list)
     for seat in result.plan.seats:
@@ -40,7 +40,7 @@ def _summary(result: AssignmentResult) -> dict:
 
 
 def _render(data: dict) -> None:
-    from pipeline.assign import THEORY  # here, not at module level: CLI start-up time (ortools)
+    from pipeline.exams.assign.planner import THEORY  # here, not at module level: CLI start-up time (ortools)
     table = Table("考场", "场次", "类别", "工种", "开始时间", "考生数", "工作人员", title=f"批次 {data['round']} 考场安排")
     for row in data["sittings"]:
         people = "、".join(f"{p['name']}（{p['duty_zh']}）" for p in row["staff"])

@@ -8,15 +8,15 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from pipeline.audit import audit_anchor_check, audit_anchor_make, audit_anchor_parse, audit_list
+from pipeline.archive.audit import audit_anchor_check, audit_anchor_make, audit_anchor_parse, audit_list
 from pipeline.cli.common import JsonOption, console, emit
-from pipeline.config import get_config
-from pipeline.errors import BadInput, IntegrityProblem
-from pipeline.paths import data_paths
-from pipeline.labels import local_time
-from pipeline.privacy import mask_data, mask_personal
-from pipeline.store import write_file_atomic
-from pipeline.verify import Finding, audit_check
+from pipeline.core.config import get_config
+from pipeline.core.errors import BadInput, IntegrityProblem
+from pipeline.core.paths import data_paths
+from pipeline.core.labels import local_time
+from pipeline.core.privacy import mask_data, mask_personal
+from pipeline.archive.store import write_file_atomic
+from pipeline.archive.verify import Finding, audit_check
 
 app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 

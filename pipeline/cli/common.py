@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from pipeline.catalog.services import user_authenticate
-from pipeline.errors import BadInput, Refused
+from pipeline.core.errors import BadInput, Refused
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)

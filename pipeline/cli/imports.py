@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from pipeline.cli.common import JsonOption, console, emit, err_console
-from pipeline.errors import StationError
+from pipeline.core.errors import StationError
 
 if TYPE_CHECKING:
     from pipeline.catalog.importing import ImportReport

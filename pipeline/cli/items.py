@@ -6,8 +6,8 @@ import typer
 
 from pipeline.catalog.items import item_view
 from pipeline.cli.common import JsonOption, acting_user, console, emit
-from pipeline.labels import retention_label, state_label
-from pipeline.paths import data_paths
+from pipeline.core.labels import retention_label, state_label
+from pipeline.core.paths import data_paths
 
 LABELS = {"archival_code": "档号", "title": "题名", "responsible": "责任者", "doc_date": "日期", "pages": "页数",
           "category": "类别", "retention_class": "保管期限类别", "due_date": "到期日", "status": "状态",

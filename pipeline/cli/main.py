@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from pipeline import django_setup
+from pipeline.site import django_setup
 
 django_setup.setup()
 
@@ -24,13 +24,13 @@ from pipeline.cli import ingest as ingest_cli  # noqa: E402
 from pipeline.cli import forms as forms_cli  # noqa: E402
 from pipeline.cli import audit as audit_cli, retention as retention_cli, verify as verify_cli  # noqa: E402
 from pipeline.cli import keys as keys_cli  # noqa: E402
-from pipeline.keys import key_check_start  # noqa: E402
+from pipeline.archive.keys import key_check_start  # noqa: E402
 from pipeline.cli.common import err_console  # noqa: E402
 from pipeline.cli import zh_help  # noqa: E402
 from pipeline.catalog.selectors import catalog_ready  # noqa: E402
-from pipeline.paths import data_paths  # noqa: E402
+from pipeline.core.paths import data_paths  # noqa: E402
 from django.db import DatabaseError  # noqa: E402
-from pipeline.errors import ExitCode, NotInitialised, StationError  # noqa: E402
+from pipeline.core.errors import ExitCode, NotInitialised, StationError  # noqa: E402
 
 log = logging.getLogger("pipeline.cli")
 zh_help.install()   # Typer's Usage/Options/help text and usage errors in Chinese

@@ -11,8 +11,8 @@ from rich.table import Table
 
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
-from pipeline.domain import LEVEL_SHORT
-from pipeline.errors import BadInput, StationError
+from pipeline.core.domain import LEVEL_SHORT
+from pipeline.core.errors import BadInput, StationError
 
 app = typer.Typer(help="鉴定成绩 / scores and results", no_args_is_help=True)
 

@@ -12,12 +12,12 @@ from rich.table import Table
 
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, FormInstance, Hold, Loan
 from pipeline.cli.common import JsonOption, UserOption, acting_user, console, emit, err_console
-from pipeline.config import get_config
-from pipeline.errors import BadInput
-from pipeline.paths import data_paths
-from pipeline.privacy import mask_personal
+from pipeline.core.config import get_config
+from pipeline.core.errors import BadInput
+from pipeline.core.paths import data_paths
+from pipeline.core.privacy import mask_personal
 
-# The commands import retention_services and pipeline.forms inside their bodies, for CLI start-up time:
+# The commands import the retention services (catalog.holds, loans, destruction) and pipeline.forms inside their bodies, for CLI start-up time:
 # at module level they would load the search engine and WeasyPrint for every `station` command.
 
 retention_app = typer.Typer(help="保管期限与到期清单 / retention", no_args_is_help=True)
@@ -38,7 +38,7 @@ def _day(text: str | None, option: str = "--as-of") -> dt.date:
 
 
 def _notice_rule_change(actor: str) -> None:
-    from pipeline.catalog.retention_services import retention_check
+    from pipeline.catalog.holds import retention_check
     change = retention_check(config=get_config(), actor=actor)
     if change and change["previous"] and change["rule_changes"]:
         err_console.print(f"[yellow]保管期限规则已变更[/]（{len(change['rule_changes'])} 类），"
@@ -50,7 +50,7 @@ def _notice_rule_change(actor: str) -> None:
 @retention_app.command("due")
 def due(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
     """到期清单：按保管期限类别和年度列出已到期、可销毁与被阻止的档案。"""
-    from pipeline.catalog.retention_services import item_blockers
+    from pipeline.catalog.holds import item_blockers
     day, config = _day(as_of), get_config()
     _notice_rule_change("system")
     rows = []
@@ -84,7 +84,7 @@ def due(as_of: str = AsOfOption, as_json: bool = JsonOption) -> None:
 @retention_app.command("recompute")
 def recompute(user: str = UserOption) -> None:
     """保管期限规则变更后：重新计算所有在库档案的到期日，并记入审计日志（谁、由何规则改为何规则）。"""
-    from pipeline.catalog.retention_services import retention_recompute
+    from pipeline.catalog.holds import retention_recompute
     actor = acting_user(user)
     result = retention_recompute(config=get_config(), actor=actor.username)
     for change in result["rule_changes"]:
@@ -99,7 +99,7 @@ def hold_add(item: str = typer.Argument("", help="档号"), round_code: str = ty
              candidate: str = typer.Option("", "--candidate", help="考生身份证号"),
              reason: str = typer.Option(..., "--reason", help="保全原因"), user: str = UserOption) -> None:
     """保全（冻结）一件档案、一期鉴定或一名考生的全部档案：被保全的档案不得销毁。"""
-    from pipeline.catalog.retention_services import hold_place
+    from pipeline.catalog.holds import hold_place
     hold = hold_place(actor=acting_user(user), item_code=item, round_code=round_code,
                       candidate_id_number=candidate, reason=reason)
     console.print(f"[green]已保全[/] #{hold.id}（{hold.get_scope_display()} {mask_personal(hold.value)}）：{hold.reason}")
@@ -108,7 +108,7 @@ def hold_add(item: str = typer.Argument("", help="档号"), round_code: str = ty
 @hold_app.command("release")
 def hold_release_(hold_id: int, user: str = UserOption) -> None:
     """解除保全。"""
-    from pipeline.catalog.retention_services import hold_release
+    from pipeline.catalog.holds import hold_release
     hold = hold_release(actor=acting_user(user), hold_id=hold_id)
     console.print(f"[green]已解除保全[/] #{hold.id}（{hold.get_scope_display()} {mask_personal(hold.value)}）")
 
@@ -139,7 +139,7 @@ def loan_request_(item: str, borrower: str = typer.Option(..., "--borrower", hel
                   copy: bool = typer.Option(False, "--copy", help="申请复印（须领导批准）"),
                   due_back: str = typer.Option(None, "--due-back", help="应还日期"), user: str = UserOption) -> None:
     """借阅登记。"""
-    from pipeline.catalog.retention_services import loan_request
+    from pipeline.catalog.loans import loan_request
     loan = loan_request(actor=acting_user(user), item_code=item, borrower=borrower, purpose=purpose,
                         copy_requested=copy, due_back=_day(due_back, "--due-back") if due_back else None)
     console.print(f"[green]已登记借阅[/] #{loan.id}：{loan.item.archival_code}，借阅人 {loan.borrower}")
@@ -149,7 +149,7 @@ def loan_request_(item: str, borrower: str = typer.Option(..., "--borrower", hel
 def loan_approve_(loan_id: int, refuse: bool = typer.Option(False, "--refuse", help="不批准"),
                   user: str = UserOption) -> None:
     """领导审批借阅（复印、限制利用档案必须经批准）。"""
-    from pipeline.catalog.retention_services import loan_approve
+    from pipeline.catalog.loans import loan_approve
     loan = loan_approve(actor=acting_user(user, two_person=True), loan_id=loan_id, approve=not refuse)
     console.print(f"借阅 #{loan.id}：[green]{loan.get_state_display()}[/]")
 
@@ -157,7 +157,7 @@ def loan_approve_(loan_id: int, refuse: bool = typer.Option(False, "--refuse", h
 @loan_app.command("lend")
 def loan_lend_(loan_id: int, user: str = UserOption) -> None:
     """办理借出。"""
-    from pipeline.catalog.retention_services import loan_lend
+    from pipeline.catalog.loans import loan_lend
     loan = loan_lend(actor=acting_user(user), loan_id=loan_id)
     console.print(f"[green]已借出[/] #{loan.id}：{loan.item.archival_code} → {loan.borrower}")
 
@@ -165,7 +165,7 @@ def loan_lend_(loan_id: int, user: str = UserOption) -> None:
 @loan_app.command("return")
 def loan_return_(loan_id: int, user: str = UserOption) -> None:
     """办理归还（按期验收）。"""
-    from pipeline.catalog.retention_services import loan_return
+    from pipeline.catalog.loans import loan_return
     loan = loan_return(actor=acting_user(user), loan_id=loan_id)
     console.print(f"[green]已归还[/] #{loan.id}：{loan.item.archival_code}")
 
@@ -207,7 +207,7 @@ def loan_register(year: int = typer.Option(None, "--year", help="年度（默认
 def propose(as_of: str = AsOfOption, user: str = UserOption,
             out: Path = typer.Option(..., "--out", help="销毁清册 PDF/DOCX 的输出目录")) -> None:
     """提出销毁清册（档案管理员）：列出到期且未被保全、未借出的档案，生成待签的《档案销毁清册》。"""
-    from pipeline.catalog.retention_services import destruction_propose
+    from pipeline.catalog.destruction import destruction_propose
     from pipeline.forms.destruction import destruction_register_render
     actor = acting_user(user)
     batch = destruction_propose(actor=actor, config=get_config(), as_of=_day(as_of))
@@ -224,7 +224,7 @@ def approve(batch: str, user: str = UserOption,
             reason: list[str] = typer.Option([], "--reason", help="每个 --strike 的理由，顺序对应"),
             opinion: str = typer.Option("", "--opinion", help="鉴定意见")) -> None:
     """站长批准销毁清册（不得为提出人），可划去个别档案并写明理由。"""
-    from pipeline.catalog.retention_services import destruction_approve
+    from pipeline.catalog.destruction import destruction_approve
     if len(strike) != len(reason):
         raise BadInput("每个 --strike 档号都须有一个对应的 --reason 理由。", "strike/reason count mismatch",
                        code="strike_reason")
@@ -236,7 +236,7 @@ def approve(batch: str, user: str = UserOption,
 @destruction_app.command("witness")
 def witness(batch: str, user: str = UserOption) -> None:
     """监销人确认（须两名不同的监销人，且不是提出人或批准人）。"""
-    from pipeline.catalog.retention_services import destruction_witness
+    from pipeline.catalog.destruction import destruction_witness
     done = destruction_witness(actor=acting_user(user, two_person=True), batch_code=batch)
     count = done.witnesses.count()
     tail = "可以执行销毁。" if count >= 2 else "还需另一名监销人确认。"
@@ -248,7 +248,7 @@ def execute(batch: str, user: str = UserOption,
             out: Path = typer.Option(None, "--out", help="已执行的《档案销毁清册》输出目录（默认 var/generated/destruction）")) -> None:
     """执行销毁：逐件复核（到期、未保全、未借出、校验值与到期日无误）后删除档案内容，保留销毁记录，
     并出具已执行的《档案销毁清册》（新的永久档案：打印签字后扫描即自动归档）。"""
-    from pipeline.catalog.retention_services import destruction_execute
+    from pipeline.catalog.destruction import destruction_execute
     from pipeline.forms.destruction import destruction_register_final
     actor = acting_user(user, two_person=True)
     paths = data_paths()
@@ -292,7 +292,7 @@ def list_batches(as_json: bool = JsonOption) -> None:
 @destruction_app.command("show")
 def show(batch: str, as_json: bool = JsonOption) -> None:
     """显示一份销毁清册的全部条目。"""
-    from pipeline.catalog.retention_services import batch_get
+    from pipeline.catalog.destruction import batch_get
     from pipeline.forms.destruction import register_data
     found = batch_get(batch)
     data = {**_batch_row(found), "rows": register_data(found).context["rows"]}

@@ -13,9 +13,9 @@ from pipeline.catalog.models import Round
 from pipeline.catalog.selectors import round_outstanding, round_summary
 from pipeline.catalog.services import round_add, round_get
 from pipeline.cli.common import JsonOption, console, emit
-from pipeline.config import get_config
-from pipeline.domain import LEVEL_SHORT
-from pipeline.errors import BadInput
+from pipeline.core.config import get_config
+from pipeline.core.domain import LEVEL_SHORT
+from pipeline.core.errors import BadInput
 
 app = typer.Typer(help="鉴定批次 / appraisal rounds", no_args_is_help=True)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from pipeline.cli.common import JsonOption, console, emit
-from pipeline.errors import BadInput
+from pipeline.core.errors import BadInput
 
 
 def _check_sources(sources: list[Path]) -> None:

@@ -12,9 +12,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
-from pipeline.domain import LEVEL_SHORT, parse_level
-from pipeline.errors import BadInput
-from pipeline.privacy import mask_personal, mask_personal_all
+from pipeline.core.domain import LEVEL_SHORT, parse_level
+from pipeline.core.errors import BadInput
+from pipeline.core.privacy import mask_personal, mask_personal_all
 
 _MARK = re.compile(r"<b>(.*?)</b>")
 

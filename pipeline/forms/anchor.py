@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 
-from pipeline.audit import GENESIS, anchor_line, audit_head
+from pipeline.archive.audit import GENESIS, anchor_line, audit_head
 from pipeline.render.qr import qr_png_text
 
 

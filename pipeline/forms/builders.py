@@ -11,8 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from pipeline.errors import BadInput
-from pipeline.paths import UnsafePath, data_paths, safe_join
+from pipeline.core.errors import BadInput
+from pipeline.core.paths import UnsafePath, data_paths, safe_join
 
 from pipeline.forms.registry import FORMS
 

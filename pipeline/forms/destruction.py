@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from pipeline.catalog.models import DestructionBatch, DestructionEntry, FormInstance
-from pipeline.config import get_config
-from pipeline.errors import Conflict, NotFound
+from pipeline.core.config import get_config
+from pipeline.core.errors import Conflict, NotFound
 from pipeline.forms.anchor import audit_anchor_context
 from pipeline.forms.builders import InstanceData, register, zh_date
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_generate
-from pipeline.retention import elapsed_zh
+from pipeline.archive.retention import elapsed_zh
 
 
 def person_names(usernames: list[str], *, with_username: bool = True) -> dict[str, str]:

@@ -8,9 +8,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from pipeline.catalog.models import ArchiveItem, Candidate, Role, Round, SeatAssignment, Staff
-from pipeline.config import get_config
-from pipeline.domain import LEVEL_NAMES, LEVEL_SHORT
-from pipeline.errors import NotFound
+from pipeline.core.config import get_config
+from pipeline.core.domain import LEVEL_NAMES, LEVEL_SHORT
+from pipeline.core.errors import NotFound
 from pipeline.forms.anchor import audit_anchor_context
 from pipeline.forms.builders import (MAX_NAME, FormDataError, InstanceData, limit, photo_file, register,
                                      require, round_date, zh_date)

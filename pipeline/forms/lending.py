@@ -8,7 +8,7 @@ import datetime as dt
 from django.utils import timezone
 
 from pipeline.catalog.models import Loan
-from pipeline.errors import BadInput
+from pipeline.core.errors import BadInput
 from pipeline.forms.builders import InstanceData, register
 from pipeline.forms.destruction import person_names
 

@@ -7,10 +7,10 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import Round
 from pipeline.catalog.selectors import forms_outstanding
-from pipeline.config import get_config
+from pipeline.core.config import get_config
 from pipeline.forms.service import (PRINT_DIR, Batch, Generated, Progress, Rendering, _chunks, _stem,
                                     _write_merged, default_workers, forms_build, planning_order, spec_get,
                                     start_pool)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from pipeline.catalog.models import Recusal, Role, Room, Round, SeatAssignment, Staff, StaffDuty
-from pipeline.config import get_config
-from pipeline.domain import LEVEL_SHORT, mask_id, natural_key
-from pipeline.errors import Conflict, NotFound
+from pipeline.core.config import get_config
+from pipeline.core.domain import LEVEL_SHORT, mask_id, natural_key
+from pipeline.core.errors import Conflict, NotFound
 from pipeline.forms.builders import InstanceData, register, round_date, zh_date
 from pipeline.forms.registry import FORMS
 

@@ -18,12 +18,12 @@ from typing import Callable, Iterable
 from django.db import transaction
 
 import pipeline.forms
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.instances import form_instances_supersede_earlier
 from pipeline.catalog.models import FormInstance, Round
-from pipeline.config import StationConfig, get_config
-from pipeline.domain import new_instance_code
-from pipeline.errors import BadInput, Conflict, NotFound
+from pipeline.core.config import StationConfig, get_config
+from pipeline.core.domain import new_instance_code
+from pipeline.core.errors import BadInput, Conflict, NotFound
 from pipeline.forms.builders import BUILDERS, InstanceData
 from pipeline.forms.registry import FORMS, FormSpec, tier1
 from pipeline.render.docx import render_docx

@@ -15,14 +15,14 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, FormInstance
-from pipeline.errors import StationError
+from pipeline.core.errors import StationError
 from pipeline.forms.registry import FORMS
 from pipeline.ingest.normalise import original_extract
 from pipeline.ingest.pages import sniff_format
 from pipeline.ingest.quarantine import quarantine_file
-from pipeline.paths import DataPaths
+from pipeline.core.paths import DataPaths
 
 log = logging.getLogger(__name__)
 

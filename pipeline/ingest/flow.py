@@ -12,45 +12,35 @@ file is released (moved to processed/<date>/) last.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import errno
 import json
 import logging
 import os
-import shutil
 import time
 import traceback
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
-from pipeline import search
-from pipeline.audit import audit_append
-from pipeline.catalog.models import ArchiveItem, Candidate, FormInstance, IngestJob, ReviewItem
-from pipeline.catalog.selectors import instance_coverage
-from pipeline.ingest import docmeta
-from pipeline.config import StationConfig
-from pipeline.domain import ArchivalCode
-from pipeline.errors import BadInput, StationError
+from pipeline.archive.audit import audit_append
+from pipeline.catalog.models import FormInstance, IngestJob, ReviewItem
+from pipeline.core.config import StationConfig
+from pipeline.core.errors import BadInput, StationError
 from pipeline.ingest import jobs
+from pipeline.ingest.work import Work
+from pipeline.ingest.archiving import (catalog_item, entry_write, index_codes, job_quarantine,
+                                       job_release, original_dir, original_pages, originals_of)
+from pipeline.ingest.plans import form_plan, ocr_text, pages_label, plain_plan, problem_zh, review_plan
 from pipeline.ingest.decide import group_set_aside, not_archived, reprint_conflict
-from pipeline.ingest.identify import Group, GroupingResult, Problem, group_pages, page_infos
-from pipeline.ingest.normalise import Conversion, archival_pdf, original_extract, plain_pdf
-from pipeline.ingest.guards import embedded_text, page_count, page_runs, pdfa_review, until_deadline
-from pipeline.ingest.ocr import OcrFailed, ocr_pdf
-from pipeline.ingest.pages import iter_pages, sniff_format
-from pipeline.ingest.quarantine import free_name, quarantine_file, short_name
+from pipeline.ingest.identify import Group, GroupingResult, group_pages, page_infos
+from pipeline.ingest.normalise import Conversion, archival_pdf
+from pipeline.ingest.guards import page_count, pdfa_review, until_deadline
+from pipeline.ingest.pages import iter_pages
 from pipeline.ingest.watch import StableTracker, category_hint, inbox_files, settled
-from pipeline.keys import decrypt, encrypt, key_require
-from pipeline.numbering import item_number_allocate
-from pipeline.paths import DataPaths
-from pipeline.retention import due_date
-from pipeline.sealed import TEXT
-from pipeline.store import archived_hashes, fsync_dir, item_folder, item_write, metadata_read, write_file_atomic
+from pipeline.archive.numbering import item_number_allocate
+from pipeline.core.paths import DataPaths
 
 log = logging.getLogger("pipeline.ingest.flow")
 
@@ -61,25 +51,6 @@ State = IngestJob.State
 REVIEW_OPEN = (ReviewItem.State.WAITING, ReviewItem.State.RESERVED)   # filed or discarded items are done
 
 
-@dataclass
-class Work:
-    """What the stages of one job pass along (plain data; the job row is the durable part)."""
-
-    job: IngestJob
-    paths: DataPaths
-    config: StationConfig
-    source: Path
-    infos: list = field(default_factory=list)
-    grouping: GroupingResult | None = None
-    items: list[dict] = field(default_factory=list)       # to be filed (the plan)
-    reviews: list[dict] = field(default_factory=list)     # to wait for a person
-    set_aside: list[str] = field(default_factory=list)    # groups quarantined on their own (file names)
-    oversize: tuple[str, str] | None = None                # (Chinese reason, English detail): over a limit
-    progress: Callable[[str, str, int], None] | None = None
-
-    @property
-    def out(self) -> Path:
-        return jobs.job_folder(self.paths, self.job.sha256) / "out"
 
 
 # ---------------------------------------------------------------- stages before reservation
@@ -134,7 +105,7 @@ def classify(work: Work) -> None:
     """Decide for each group what it is filed as, or why it waits for a person."""
     if work.oversize is not None:
         grp = work.grouping.groups[0]
-        work.reviews.append(_review(work, 1, grp, "too_large",
+        work.reviews.append(review_plan(work, 1, grp, "too_large",
                                     f"{work.job.source_name} {work.oversize[0]}，未自动识别，以免耽误其他文件。"
                                     "请拆分成较小的文件后放入收件箱，或确认类别和题名后用 station review file 整件归档。",
                                     work.oversize[1]))
@@ -155,25 +126,25 @@ def _classify_group(work: Work, number: int, grp: Group, instance: FormInstance 
     """Decide one group: a plan to file, or a review entry with the reason."""
     problems = work.grouping.problems_for(grp.instance_code)
     if problems:
-        work.reviews.append(_review(work, number, grp, problems[0].kind, _problem_zh(problems, instance, grp),
+        work.reviews.append(review_plan(work, number, grp, problems[0].kind, problem_zh(problems, instance, grp),
                                     "; ".join(p.detail_en for p in problems)))
     elif grp.kind != "unmarked" and instance is None:
-        work.reviews.append(_review(work, number, grp, "unknown_instance",
-                                    f"二维码 {grp.instance_code} 在目录中找不到对应的表单（第 {_pages(grp)} 页），"
+        work.reviews.append(review_plan(work, number, grp, "unknown_instance",
+                                    f"二维码 {grp.instance_code} 在目录中找不到对应的表单（第 {pages_label(grp)} 页），"
                                     "可能来自另一套系统或已被删除。请确认文件类别和题名后手工归档。",
                                     f"instance {grp.instance_code} not in catalog"))
     elif instance is not None and instance.status == FormInstance.Status.FILED and not instance.superseded_by_id:
-        work.reviews.append(_review(work, number, grp, "already_filed",
-                                    f"{instance.title} 已经归档过（第 {_pages(grp)} 页是再次扫描的副本）。"
+        work.reviews.append(review_plan(work, number, grp, "already_filed",
+                                    f"{instance.title} 已经归档过（第 {pages_label(grp)} 页是再次扫描的副本）。"
                                     "如确需作为补充材料归档，请指定类别和题名。",
                                     f"instance {grp.instance_code} already filed"))
     elif instance is not None and (held := not_archived(instance, grp.page_indices)
                                    or reprint_conflict(instance, grp.page_indices)):
-        work.reviews.append(_review(work, number, grp, held.kind, held.message, held.detail))
+        work.reviews.append(review_plan(work, number, grp, held.kind, held.message, held.detail))
     elif instance is not None and (short := _cover_pages_short(instance, grp)):
-        work.reviews.append(_review(work, number, grp, "cover_pages", short[0], short[1]))
+        work.reviews.append(review_plan(work, number, grp, "cover_pages", short[0], short[1]))
     elif instance is not None:
-        work.items.append(_form_plan(work, number, grp, instance))
+        work.items.append(form_plan(work, number, grp, instance))
     else:
         _classify_unmarked(work, number, grp, several=several)
 
@@ -200,18 +171,18 @@ def _cover_pages_short(instance: FormInstance, grp: Group) -> tuple[str, str] | 
 
 def _classify_unmarked(work: Work, number: int, grp: Group, *, several: bool) -> None:
     """Inbox sub-folder → category; else OCR text and the config rules; else review."""
-    text = _ocr_text(work, number, grp)
-    stem = Path(work.job.source_name).stem + (f"（第 {_pages(grp)} 页）" if several else "")
+    text = ocr_text(work, number, grp)
+    stem = Path(work.job.source_name).stem + (f"（第 {pages_label(grp)} 页）" if several else "")
     if work.job.category_hint:
         category = work.config.categories[work.job.category_hint]
-        work.items.append(_plain_plan(work, number, grp, category.code, f"{category.label} {stem}", text))
+        work.items.append(plain_plan(work, number, grp, category.code, f"{category.label} {stem}", text))
         return
     rule = next((r for r in work.config.rules if r.matches(text)), None)
     if rule:
-        work.items.append(_plain_plan(work, number, grp, rule.category, f"{rule.title} {stem}", text))
+        work.items.append(plain_plan(work, number, grp, rule.category, f"{rule.title} {stem}", text))
         return
-    work.reviews.append(_review(work, number, grp, "unknown_category",
-                                f"{work.job.source_name} 第 {_pages(grp)} 页没有二维码，也无法从文字判断类别。"
+    work.reviews.append(review_plan(work, number, grp, "unknown_category",
+                                f"{work.job.source_name} 第 {pages_label(grp)} 页没有二维码，也无法从文字判断类别。"
                                 "请用 station review file 指定类别和题名，或把文件放入对应类别的子文件夹。",
                                 "no QR, no inbox sub-folder, no rule matched the OCR text", text=text))
 
@@ -260,36 +231,6 @@ def _normalise_entry(work: Work, entry: dict, *, split: bool) -> None:
                        work.out / original_dir(entry["pdf"]))
 
 
-def original_dir(pdf_name: str) -> str:
-    """The work-folder sub-folder holding the original pages of the item or review whose PDF is pdf_name."""
-    return f"original-{Path(pdf_name).stem}"
-
-
-def original_pages(source: Path, source_name: str, page_indices: list[int], folder: Path) -> Path:
-    """folder/<name>.p<pages>.<pdf|tif>: the received file's pages of one item (written once)."""
-    runs, start = [], None
-    pages = [i + 1 for i in page_indices]
-    for k, page in enumerate(pages):
-        start = page if start is None else start
-        if k + 1 == len(pages) or pages[k + 1] != page + 1:
-            runs.append(f"{start}-{page}" if page != start else str(start))
-            start = None
-    suffix = ".pdf" if sniff_format(source) == "pdf" else ".tif"
-    target = folder / f"{Path(short_name(source_name, '')).stem}.p{'_'.join(runs)[:60]}{suffix}"
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.part")
-        original_extract(source, page_indices, partial)
-        os.replace(partial, target)
-    return target
-
-
-def originals_of(folder: Path, source: Path) -> list[Path]:
-    """What goes into an item's original/: its own pages if they were cut out (folder), else the file."""
-    own = sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
-    return own or [source]
-
-
 # ---------------------------------------------------------------- reservation and after
 
 
@@ -322,27 +263,6 @@ def write(work: Work) -> None:
     for entry in work.job.plan:
         entry_write(paths=work.paths, entry=entry, pdf=work.out / entry["pdf"],
                     originals=originals_of(work.out / original_dir(entry["pdf"]), work.source))
-
-
-def entry_write(*, paths: DataPaths, entry: dict, pdf: Path, originals: list[Path]) -> Path:
-    """item_write of one plan entry; a secret item's files encrypted, its sealed text beside them."""
-    key, extra = None, None
-    if entry["metadata"].get("secret"):
-        key = key_require(f"归档保密档案 {entry['archival_code']}")
-        extra = {TEXT: decrypt([key], base64.b64decode(entry.get("sealed_text", "")), TEXT)}
-    return item_write(paths=paths, code=ArchivalCode.parse(entry["archival_code"]), pdf=pdf, originals=originals,
-                      metadata=entry["metadata"], key=key, extra=extra)
-
-
-def entry_seal(entry: dict) -> dict:
-    """A secret entry keeps no text in clear (not in the plan, metadata.json, catalog or index):
-    the text is sealed under the archive key (KeyMissing → the file is quarantined with the reason)."""
-    meta = entry["metadata"]
-    if meta.get("secret"):
-        key = key_require(f"归档保密档案（{meta['category']} 类，{meta['title']}）")
-        entry["sealed_text"] = base64.b64encode(encrypt(key, meta["text"].encode("utf-8"), TEXT)).decode("ascii")
-        meta["text"] = ""
-    return entry
 
 
 def commit(work: Work) -> None:
@@ -462,20 +382,6 @@ def _give_up(work: Work) -> str:
     return "stuck"
 
 
-def job_quarantine(*, paths: DataPaths, job: IngestJob, source: Path, error: dict) -> Path:
-    """Set the claimed file aside with its reason; the job remembers where it went."""
-    category = job.category_hint
-    target = quarantine_file(paths=paths, source=source, sha256=job.sha256, error=error,
-                             category_hint=category, original_name=job.source_name)
-    with transaction.atomic():
-        IngestJob.objects.filter(pk=job.pk).update(state=State.QUARANTINED,
-                                                   reason={**error, "quarantined_as": target.name})
-        audit_append(actor=jobs.ACTOR, action="ingest.quarantine", target=job.sha256,
-                     detail={"source": job.source_name, "code": error.get("code"), "as": target.name})
-    shutil.rmtree(jobs.job_folder(paths, job.sha256), ignore_errors=True)
-    return target
-
-
 def _source_gone(paths: DataPaths, job: IngestJob) -> str:
     """A job whose file already left work/: finish the release it was in, if it got that far."""
     if job.released_path and (paths.root / job.released_path).exists():
@@ -490,233 +396,10 @@ def _advance(work: Work, state: str) -> None:
     work.job.state = state
 
 
-def job_release(*, paths: DataPaths, job: IngestJob) -> Path:
-    """Move the claimed file to processed/<date>/, then mark the job filed; idempotent."""
-    if not job.released_path:
-        folder = jobs.processed_folder(paths, job.ingest_time or timezone.now())
-        folder.mkdir(parents=True, exist_ok=True)
-        name = free_name(folder, job.source_name, job.sha256)
-        if any(entry["metadata"].get("secret") for entry in job.plan or []):
-            name += ".enc"
-        job.released_path = str((folder / name).relative_to(paths.root))
-        IngestJob.objects.filter(pk=job.pk).update(released_path=job.released_path)
-    target = paths.root / job.released_path
-    source = jobs.job_source(paths, job)
-    if source is not None and not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if any(entry["metadata"].get("secret") for entry in job.plan or []):
-            # the scan holds exam papers: it is kept only as ciphertext outside the archive too
-            key = key_require(f"保存含保密档案的扫描件 {job.source_name}")
-            write_file_atomic(target, encrypt(key, source.read_bytes(), target.name))
-        else:
-            os.rename(source, target)
-        fsync_dir(target.parent)
-    IngestJob.objects.filter(pk=job.pk).update(state=State.FILED, updated_at=timezone.now())
-    job.state = State.FILED
-    shutil.rmtree(jobs.job_folder(paths, job.sha256), ignore_errors=True)
-    return target
-
-
 # ---------------------------------------------------------------- shared with review
 
 
-def catalog_item(*, paths: DataPaths, entry: dict, actor: str, action: str) -> ArchiveItem:
-    """The ArchiveItem row of a written item (get-or-create by 档号) and its audit entry."""
-    meta = entry["metadata"]
-    code = ArchivalCode.parse(entry["archival_code"])
-    instance = FormInstance.objects.filter(code=meta["form_instance"]).first() if meta["form_instance"] else None
-    on_disk = metadata_read(item_folder(paths, code))
-    files = archived_hashes(item_folder(paths, code), on_disk)
-    item, created = ArchiveItem.objects.get_or_create(archival_code=str(code), defaults=dict(
-        secret=bool(meta.get("secret")), encrypted=bool(on_disk.get("encrypted")),
-        fonds=code.fonds, year=code.year, retention_code=code.retention, category=code.category,
-        item_number=code.item, title=meta["title"], responsible=meta["responsible"],
-        doc_number=meta.get("doc_number") or "",
-        doc_date=dt.date.fromisoformat(meta["doc_date"]), pages=meta["pages"], secrecy=meta["secrecy"],
-        restricted=meta["restricted"], form=meta["form"], form_instance=instance,
-        round_code=meta["round_code"], candidate_id_number=meta["candidate_id_number"],
-        candidate_name=meta["candidate_name"], ticket_number=meta["ticket_number"],
-        occupation=meta["occupation"], level=meta["level"], retention_class=meta["retention_class"],
-        clock_start=_date(meta["clock_start"]), due_date=_date(meta["due_date"]),
-        source_sha256=meta["source_sha256"], source_name=meta["source_name"], folder=code.folder,
-        text=meta["text"], filed_at=dt.datetime.fromisoformat(meta["ingest_time"]), files_sha256=files))
-    if created:
-        if instance is not None:
-            FormInstance.objects.filter(pk=instance.pk).update(status=FormInstance.Status.FILED)
-        audit_append(actor=actor, action=action, target=str(code),
-                     detail={"title": meta["title"], "source_sha256": meta["source_sha256"],
-                             "source_pages": meta["source_pages"], "form_instance": meta["form_instance"],
-                             "files_sha256": files})
-    return item
-
-
-def index_codes(paths: DataPaths, codes: list[str]) -> int:
-    """Index the items with these 档号 from their metadata.json (the archive is the truth)."""
-    if not codes:
-        return 0
-    metas = [metadata_read(item_folder(paths, ArchivalCode.parse(code))) for code in codes]
-    return search.index_items(metas)
-
-
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
 # ---------------------------------------------------------------- plans (plain data)
-
-
-def _pages(grp: Group) -> str:
-    numbers = [i + 1 for i in grp.page_indices]
-    if numbers and numbers == list(range(numbers[0], numbers[-1] + 1)) and len(numbers) > 1:
-        return f"{numbers[0]}–{numbers[-1]}"
-    return "、".join(map(str, numbers))
-
-
-_PROBLEM_ZH = {
-    "missing_page": "缺少第 {pages} 页",
-    "duplicate_page": "第 {pages} 页重复扫描",
-    "foreign_station": "二维码属于其他鉴定站",
-    "mixed_totals": "各页标注的总页数不一致",
-}
-
-
-def _problem_zh(problems: list[Problem], instance: FormInstance | None, grp: Group) -> str:
-    what = "；".join(_PROBLEM_ZH.get(p.kind, p.kind).format(pages=page_runs(p.pages)) for p in problems)
-    name = instance.title if instance else f"表单 {grp.instance_code}"
-    return (f"{name}：{what}（扫描文件第 {_pages(grp)} 页）。请补扫缺页后放入收件箱，"
-            "或确认无误后用 station review file 归档。")
-
-
-def _base_meta(work: Work, grp: Group, doc_date: dt.date, retention_class: str, text: str) -> dict:
-    return {"responsible": work.config.station.name, "doc_number": "", "doc_date": doc_date.isoformat(),
-            "pages": len(grp.page_indices), "secrecy": "", "restricted": False, "form": "",
-            "form_instance": "", "round_code": "", "candidate_id_number": "", "candidate_name": "",
-            "ticket_number": "", "occupation": "", "level": None, "retention_class": retention_class,
-            "source_name": work.job.source_name, "source_sha256": work.job.sha256,
-            "source_pages": [i + 1 for i in grp.page_indices],
-            "ingest_time": work.job.ingest_time.isoformat(), "text": text}
-
-
-def _entry(work: Work, number: int, grp: Group, *, category: str, retention_class: str, title: str,
-           meta: dict, scores_on: dt.date | None) -> dict:
-    """One plan entry: what to write and its metadata.json (less the 档号 fields)."""
-    cls = work.config.retention[retention_class]
-    doc_date = dt.date.fromisoformat(meta["doc_date"])
-    start, due = due_date(cls, doc_date, scores_on)
-    year = doc_date.year
-    meta.update(title=title, category=category, fonds=work.config.station.fonds_code, year=year,
-                retention_code=cls.code, clock_start=start.isoformat() if start else None,
-                due_date=due.isoformat() if due else None, restricted=work.config.categories[category].restricted,
-                secret=work.config.categories[category].secret)
-    return entry_seal({"kind": grp.kind, "number": number, "source_pages_0": list(grp.page_indices), "pdf": f"item-{number:03d}.pdf",
-            "turns": _turns(work, grp),
-            "text_pdf": f"ocr-{number:03d}.pdf" if grp.kind != "form" and (work.out / f"ocr-{number:03d}.pdf").exists() else "",
-            "title": title, "category": category, "year": year, "retention_code": cls.code,
-            "instance_code": grp.instance_code or "", "metadata": meta,
-            "subject": meta["form"], "keywords": " ".join(filter(None, [meta["candidate_name"], meta["round_code"]]))})
-
-
-def _form_plan(work: Work, number: int, grp: Group, instance: FormInstance) -> dict:
-    """A form or cover packet that names itself: everything comes from its FormInstance."""
-    round_ = instance.round
-    category = instance.category or instance.data.get("category", "")
-    retention_class = instance.retention_class or work.config.categories[category].retention
-    text = flatten(instance.data)
-    if grp.kind == "cover":
-        text = "\n".join(filter(None, [text, _ocr_text(work, number, grp)]))
-    meta = _base_meta(work, grp, instance.doc_date, retention_class, text)
-    meta.update(form=instance.form, form_instance=instance.code, round_code=round_.code if round_ else "")
-    if instance.form == "filing-cover":     # an incoming document: its own issuer and 文号, as the cover names them
-        meta.update(responsible=instance.data.get("responsible") or meta["responsible"],
-                    doc_number=instance.data.get("doc_number") or "")
-    candidate = (Candidate.objects.filter(round=round_, id_number=instance.subject).first()
-                 if round_ and instance.subject else None)
-    if candidate:
-        meta.update(candidate_id_number=candidate.id_number, candidate_name=candidate.name,
-                    ticket_number=candidate.ticket_number, occupation=candidate.occupation, level=candidate.level)
-    meta["occupations"], meta["levels"] = instance_coverage(instance=instance)   # room/round records: several
-    title = instance.data.get("document_title") or instance.title
-    scores_on = round_.scores_recorded_on if round_ else _ingest_date(work)
-    return _entry(work, number, grp, category=category, retention_class=retention_class, title=title,
-                  meta=meta, scores_on=scores_on)
-
-
-def _plain_plan(work: Work, number: int, grp: Group, category: str, title: str, text: str) -> dict:
-    """An unmarked document classified by folder or rule: titled by its heading and dated by its 成文日期
-    when the OCR text shows them (marked as guessed), else by the file name and the filing day."""
-    retention_class = work.config.categories[category].retention
-    found_title, found_date = docmeta.heading(text), docmeta.issue_date(text)
-    if found_date and found_date > _ingest_date(work):
-        found_date = None                   # a misread: a document is not issued after it arrived
-    meta = _base_meta(work, grp, found_date or _ingest_date(work), retention_class, text)
-    guessed = [name for name, value in (("title", found_title), ("doc_date", found_date)) if value]
-    if guessed:
-        meta["guessed"] = guessed
-    return _entry(work, number, grp, category=category, retention_class=retention_class,
-                  title=found_title or title, meta=meta, scores_on=_ingest_date(work))
-
-
-def _review(work: Work, number: int, grp: Group, kind: str, message: str, detail: str, text: str = "") -> dict:
-    meta = _base_meta(work, grp, _ingest_date(work), "", text)
-    return {"kind": kind, "message": message, "detail": detail[:2000], "instance_code": grp.instance_code or "",
-            "pdf": f"review-{number:03d}.pdf", "source_pages_0": list(grp.page_indices), "title": work.job.source_name,
-            "number": number, "turns": _turns(work, grp), "page_numbers": _page_numbers(work, grp),
-            "text_pdf": f"ocr-{number:03d}.pdf" if (work.out / f"ocr-{number:03d}.pdf").exists() else "",
-            "metadata": meta}
-
-
-def _turns(work: Work, grp: Group) -> list[int]:
-    """Per page of the group, the clockwise turn that shows it upright (from its QR or Tesseract's check)."""
-    turn = {info.index: info.turn for info in work.infos}
-    return [turn.get(index, 0) for index in grp.page_indices]
-
-
-def _page_numbers(work: Work, grp: Group) -> list[int]:
-    """Per page of a form group, its page number i of i/n from the QR (0 when unknown); [] for other groups."""
-    if not grp.instance_code:
-        return []
-    numbers = {info.index: next((p.page for p in info.payloads if p.instance == grp.instance_code), 0)
-               for info in work.infos}
-    return [numbers.get(index, 0) for index in grp.page_indices]
-
-
-def _ingest_date(work: Work) -> dt.date:
-    return timezone.localtime(work.job.ingest_time).date()
-
-
-def _ocr_text(work: Work, number: int, grp: Group) -> str:
-    """OCR the group's pages once (cached in the work folder) and return the text."""
-    text_file = work.out / f"ocr-{number:03d}.txt"
-    if text_file.exists():
-        return text_file.read_text(encoding="utf-8")
-    work.out.mkdir(parents=True, exist_ok=True)
-    plain = work.out / f"plain-{number:03d}.pdf"
-    plain_pdf(work.source, list(grp.page_indices), plain, turns=_turns(work, grp))
-    try:
-        text = ocr_pdf(plain, work.out / f"ocr-{number:03d}.pdf")
-    except OcrFailed as exc:
-        if exc.code == "ocr_missing_dependency":
-            raise
-        # OCRmyPDF could not write its output (e.g. a born-digital page it cannot make PDF/A):
-        # the words such a page carries are read directly, and no text layer is added
-        log.warning("OCR failed on %s (%s); using the text the PDF carries", work.job.source_name, exc.detail)
-        (work.out / f"ocr-{number:03d}.pdf").unlink(missing_ok=True)
-        text = embedded_text(plain)
-    text_file.write_text(text, encoding="utf-8")
-    return text
-
-
-def flatten(data: object) -> str:
-    """The values of a form's data, one per line, for full-text search."""
-    if isinstance(data, dict):
-        return "\n".join(filter(None, (flatten(value) for value in data.values())))
-    if isinstance(data, (list, tuple)):
-        return "\n".join(filter(None, (flatten(value) for value in data)))
-    if data is None or isinstance(data, bool):
-        return ""
-    if isinstance(data, str) and data.startswith(("file:", "data:")):
-        return ""        # a photo or chart reference, not words anyone searches for
-    return str(data)
 
 
 # ---------------------------------------------------------------- driving the flow

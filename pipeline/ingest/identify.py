@@ -19,7 +19,7 @@ import numpy as np
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
-from pipeline.domain import QrPayload
+from pipeline.core.domain import QrPayload
 from pipeline.ingest.orient import osd_turn, qr_turn
 from pipeline.ingest.pages import PageImage
 

@@ -23,12 +23,12 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, AuditEntry, IngestJob, ReviewItem
 from pipeline.ingest.quarantine import free_name, quarantine_list
 from pipeline.ingest.watch import inbox_files, inbox_ignored
-from pipeline.paths import DataPaths
-from pipeline.store import fsync_dir, sha256_file, write_json_atomic
+from pipeline.core.paths import DataPaths
+from pipeline.archive.store import fsync_dir, sha256_file, write_json_atomic
 
 log = logging.getLogger("pipeline.ingest.jobs")
 

@@ -27,7 +27,7 @@ import pikepdf
 import pikepdf.pdfa
 from PIL import Image, ImageCms, ImageSequence
 
-from pipeline.errors import StationError
+from pipeline.core.errors import StationError
 from pipeline.ingest.orient import pages_turn
 from pipeline.ingest.pages import ASSUMED_DPI, sniff_format, unreadable
 

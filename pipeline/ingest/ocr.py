@@ -16,7 +16,7 @@ from pathlib import Path
 import ocrmypdf
 from ocrmypdf import exceptions as ocr_errors
 
-from pipeline.errors import BadInput, StationError
+from pipeline.core.errors import BadInput, StationError
 from pipeline.ingest.pages import unreadable
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ import pikepdf
 import pypdfium2 as pdfium
 from PIL import Image, ImageFile, ImageOps, ImageSequence
 
-from pipeline.errors import BadInput
+from pipeline.core.errors import BadInput
 
 FORMATS = ("pdf", "jpeg", "png", "tiff")
 MAX_PIXELS = 89_478_485          # Pillow's own MAX_IMAGE_PIXELS: above it an image is a bomb

@@ -12,10 +12,10 @@ import json
 import os
 from pathlib import Path
 
-from pipeline.errors import NotFound
-from pipeline.paths import DataPaths, safe_join
-from pipeline.privacy import mask_personal, mask_personal_all
-from pipeline.store import fsync_dir, write_json_atomic
+from pipeline.core.errors import NotFound
+from pipeline.core.paths import DataPaths, safe_join
+from pipeline.core.privacy import mask_personal, mask_personal_all
+from pipeline.archive.store import fsync_dir, write_json_atomic
 
 REASON_SUFFIX = ".reason.json"
 

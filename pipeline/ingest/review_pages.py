@@ -9,7 +9,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from pipeline.catalog.models import ReviewItem
-from pipeline.paths import DataPaths
+from pipeline.core.paths import DataPaths
 
 PAGE_DPI = 100
 DISCARDED = "discarded"

@@ -24,7 +24,7 @@ import pypdfium2 as pdfium
 import segno
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.domain import QrPayload
+from pipeline.core.domain import QrPayload
 
 FONT_PATH = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 A4_MM = (210.0, 297.0)

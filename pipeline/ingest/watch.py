@@ -22,7 +22,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
-from pipeline.config import IngestSettings, StationConfig
+from pipeline.core.config import IngestSettings, StationConfig
 
 log = logging.getLogger("pipeline.ingest.watch")
 

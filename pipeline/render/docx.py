@@ -12,12 +12,12 @@ import jinja2
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 
-from pipeline.config import StationConfig, get_config
-from pipeline.domain import QrPayload
-from pipeline.errors import BadInput
+from pipeline.core.config import StationConfig, get_config
+from pipeline.core.domain import QrPayload
+from pipeline.core.errors import BadInput
 from pipeline.forms.builders import InstanceData
 from pipeline.forms.registry import FormSpec
-from pipeline.paths import TEMPLATES_DIR
+from pipeline.core.paths import TEMPLATES_DIR
 from pipeline.render.html import instance_retention, retention_text
 from pipeline.render.qr import qr_png
 

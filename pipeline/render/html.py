@@ -25,12 +25,12 @@ import tinycss2
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
-from pipeline.config import StationConfig, get_config
-from pipeline.domain import QrPayload
-from pipeline.errors import BadInput, StationError
+from pipeline.core.config import StationConfig, get_config
+from pipeline.core.domain import QrPayload
+from pipeline.core.errors import BadInput, StationError
 from pipeline.forms.builders import InstanceData
 from pipeline.forms.registry import FormSpec
-from pipeline.paths import TEMPLATES_DIR
+from pipeline.core.paths import TEMPLATES_DIR
 from pipeline.render import fast
 from pipeline.render.fonts import FontCache, compact_fonts, retag_duplicates
 from pipeline.render.stamp import stamp_pages

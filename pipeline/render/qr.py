@@ -9,7 +9,7 @@ import numpy
 import segno
 import zxingcpp
 
-from pipeline.domain import QrPayload
+from pipeline.core.domain import QrPayload
 
 ERROR_LEVEL = "q"     # 25 % recovery: survives a signature stroke or a staple hole over the code
 QUIET_ZONE = 4        # modules of white around the code (ISO/IEC 18004 minimum)

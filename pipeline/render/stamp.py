@@ -16,8 +16,8 @@ import pikepdf
 from fontTools import subset as ft_subset
 from fontTools.ttLib import TTFont
 
-from pipeline.domain import QrPayload
-from pipeline.errors import ConfigError
+from pipeline.core.domain import QrPayload
+from pipeline.core.errors import ConfigError
 from pipeline.render.qr import QUIET_ZONE, dark_runs, qr_matrix
 
 MM = 72 / 25.4

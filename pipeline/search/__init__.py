@@ -12,10 +12,10 @@ import logging
 import time
 from typing import Iterable
 
-from pipeline.config import get_config
-from pipeline.domain import mask_id
-from pipeline.errors import BadInput
-from pipeline.paths import data_paths
+from pipeline.core.config import get_config
+from pipeline.core.domain import mask_id
+from pipeline.core.errors import BadInput
+from pipeline.core.paths import data_paths
 from pipeline.search import analyzer
 from pipeline.search.indexer import (IndexHome, IndexUnusable, analyse_all, index_lock, metadata_path,
                                      read_archive, teach_words)

@@ -3,11 +3,11 @@ audit of every such view."""
 
 from __future__ import annotations
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import Candidate, Role, Staff
 from pipeline.catalog.items import RESTRICTED_ROLES
 from pipeline.catalog.people import user_roles_checked
-from pipeline.errors import Refused
+from pipeline.core.errors import Refused
 from pipeline.search import search
 from pipeline.search.schema import SearchFilters, SearchResult
 from pipeline.search.snippets import mask_ids

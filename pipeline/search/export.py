@@ -9,8 +9,8 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from pipeline.domain import LEVEL_SHORT
-from pipeline.errors import BadInput
+from pipeline.core.domain import LEVEL_SHORT
+from pipeline.core.errors import BadInput
 
 _MARK = re.compile(r"</?b>")
 COLUMNS = [("序号", None), ("档号", "archival_code"), ("题名", "title"), ("日期", "doc_date"), ("类别", "category"),

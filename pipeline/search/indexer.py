@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from pipeline.domain import ArchivalCode
-from pipeline.errors import IntegrityProblem
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.errors import IntegrityProblem
 from pipeline.search.analyzer import add_user_words, load_user_dictionary, save_user_dictionary
 from pipeline.search.backends import open_backend
 from pipeline.search.schema import SCHEMA_VERSION, IndexDoc, Progress, doc_from_meta, index_doc

@@ -14,8 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from pipeline.domain import ArchivalCode, id_check_digit, normalise_id, parse_level
-from pipeline.errors import BadInput
+from pipeline.core.domain import ArchivalCode, id_check_digit, normalise_id, parse_level
+from pipeline.core.errors import BadInput
 from pipeline.search.analyzer import bigrams, is_cjk, normalise, words
 from pipeline.search.schema import SearchFilters
 

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Protocol
 
-from pipeline.domain import normalise_id
+from pipeline.core.domain import normalise_id
 from pipeline.search.analyzer import Analysed, analyse, normalise
 
 SCHEMA_VERSION = 3   # 2: occupations/levels multi-valued (room and round records cover several); 3: + access field

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from pipeline.domain import mask_id
+from pipeline.core.domain import mask_id
 from pipeline.search.analyzer import normalise
 
 _ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")

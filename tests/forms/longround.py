@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from pipeline.catalog.assignment import assignment_make
 from pipeline.catalog.models import (ArchiveItem, Candidate, DestructionBatch, DestructionEntry,
                                      Loan, Recusal, Room, Round, Score, Staff, Witness, Workstation)
-from pipeline.domain import id_check_digit
+from pipeline.core.domain import id_check_digit
 
 ZONE = ZoneInfo("Asia/Shanghai")
 LONG_NAME = "阿卜杜热合曼·买买提依明·艾则孜·托合提尼亚孜·阿不都"[:28]

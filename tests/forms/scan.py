@@ -9,7 +9,7 @@ import pypdfium2
 import zxingcpp
 from PIL import Image
 
-from pipeline.domain import QrPayload
+from pipeline.core.domain import QrPayload
 
 
 def raster(pdf: bytes, page: int = 0, dpi: int = 150) -> Image.Image:

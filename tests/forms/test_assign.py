@@ -1,4 +1,4 @@
-"""The seating and staffing solver (pipeline/assign.py): pure, no database."""
+"""The seating and staffing solver (pipeline/exams/assign/planner.py): pure, no database."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pipeline.assign import (CHIEF, EXAM_AFFAIRS, EXAMINER, INVIGILATOR, PRACTICAL, THEORY, CandidateIn,
+from pipeline.exams.assign.planner import (CHIEF, EXAM_AFFAIRS, EXAMINER, INVIGILATOR, PRACTICAL, THEORY, CandidateIn,
                              Plan, Problem, Ratio, RecusalIn, RoomIn, StaffIn, Timing, make_plan)
-from pipeline.domain import id_check_digit
-from pipeline.errors import BadInput, Conflict
+from pipeline.core.domain import id_check_digit
+from pipeline.core.errors import BadInput, Conflict
 
 TIMING = Timing(dt.datetime(2026, 12, 5, 9), 90, dt.datetime(2026, 12, 6, 9), 120)
 

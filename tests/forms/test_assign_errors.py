@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.catalog.models import AuditEntry, FormInstance, Room, SeatAssignment, Staff, StaffDuty, Workstation
 from pipeline.cli.main import main
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 from tests.forms.test_room_forms import make_round
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_staff_and_room_remove_need_a_reason_and_refuse_once_the_plan_is_in_use(
 
 
 def test_practical_shortage_names_occupations_rooms_and_the_shortfall():
-    from pipeline.assign_diagnose import shortage
+    from pipeline.exams.assign.diagnose import shortage
     from tests.forms.test_assign import problem, staff
 
     p = problem(40, people=staff(examiners=5))

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.catalog.models import AuditEntry, Candidate, FormInstance, SeatAssignment
 from pipeline.cli.main import main
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 from tests.forms.test_room_forms import make_round
 from tests.results.factories import write_xlsx
 

@@ -15,7 +15,7 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from pipeline.config import get_config
+from pipeline.core.config import get_config
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_build
 from pipeline.render import fast, fonts

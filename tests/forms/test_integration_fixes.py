@@ -16,13 +16,13 @@ from pypdf import PdfReader
 
 from pipeline.catalog.assignment import assignment_make
 from pipeline.catalog.models import Candidate, FormInstance, Round, Score, SeatAssignment
-from pipeline.catalog.retention_services import (destruction_approve, destruction_propose, destruction_witness,
-                                                 loan_approve, loan_lend, loan_request, loan_return)
+from pipeline.catalog.destruction import destruction_approve, destruction_propose, destruction_witness
+from pipeline.catalog.loans import loan_approve, loan_lend, loan_request, loan_return
 from tests.people import make_users
 from pipeline.cli.main import main
-from pipeline.config import get_config
-from pipeline.domain import QrPayload, id_check_digit
-from pipeline.errors import Conflict
+from pipeline.core.config import get_config
+from pipeline.core.domain import QrPayload, id_check_digit
+from pipeline.core.errors import Conflict
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_build, forms_generate, forms_generate_many
 from tests.forms.scan import payloads, raster

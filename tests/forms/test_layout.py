@@ -239,7 +239,7 @@ def printed(django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, P
     """form key → the PDF to check (the print PDF of `forms round`, or the form rendered alone),
     rendered once from the long round; the database is rolled back afterwards."""
     from pipeline.forms.service import forms_generate_many, forms_round
-    from pipeline.paths import data_paths
+    from pipeline.core.paths import data_paths
 
     out = Path(os.environ["LAYOUT_OUT"]) if os.environ.get("LAYOUT_OUT") else tmp_path_factory.mktemp("layout")
     root = tmp_path_factory.mktemp("layout-data")

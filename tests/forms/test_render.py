@@ -16,8 +16,8 @@ from PIL import Image
 from pypdf import PdfReader
 
 from pipeline.catalog.models import Candidate, FormInstance, Room, Round, Staff
-from pipeline.domain import QrPayload, id_check_digit
-from pipeline.errors import Conflict
+from pipeline.core.domain import QrPayload, id_check_digit
+from pipeline.core.errors import Conflict
 from pipeline.forms.builders import FormDataError
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_generate, forms_generate_many

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.catalog.models import Staff
-from pipeline.config import get_config
+from pipeline.core.config import get_config
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_build
 from pipeline.render import html as render_html

@@ -23,7 +23,7 @@ import pikepdf
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.domain import QrPayload
+from pipeline.core.domain import QrPayload
 from pipeline.ingest.scansim import FONT_PATH, jpeg_bytes, synthetic_page
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from pipeline.config import get_config
+from pipeline.core.config import get_config
 from pipeline.ingest.identify import page_infos
 from pipeline.ingest.pages import iter_pages
 from pipeline.ingest.scansim import A4_MM, _font, degrade, draw_signature, mm_to_px, stack_pdf

@@ -22,18 +22,18 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.paths import REPO_ROOT, config_dir
-from pipeline.store import item_verify
+from pipeline.core.paths import REPO_ROOT, config_dir
+from pipeline.archive.store import item_verify
 
 PY = sys.executable
 LEAN_WORKER = ("from pipeline import django_setup; django_setup.setup(); "
-               "from pipeline.config import get_config; from pipeline.paths import data_paths; "
+               "from pipeline.core.config import get_config; from pipeline.core.paths import data_paths; "
                "from pipeline.ingest.flow import ingest_once; "
                "p = data_paths(); p.ensure(); ingest_once(paths=p, config=get_config())")
 SEED = """
 import json, sys
 from pathlib import Path
-from pipeline import django_setup; django_setup.setup()
+from pipeline.site import django_setup; django_setup.setup()
 from tests.ingest.test_flow import form_pages, make_registration, make_round, stack_bytes
 out, stacks, per = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 round_ = make_round()

@@ -23,14 +23,14 @@ from django.utils import timezone
 from pipeline.catalog.models import (ArchiveItem, AuditEntry, Candidate, FormInstance, IngestJob, NumberSeries,
                                      ReviewItem, Round)
 from pipeline.cli.main import main
-from pipeline.config import IngestSettings, get_config
-from pipeline.domain import QrPayload, id_check_digit, new_instance_code
+from pipeline.core.config import IngestSettings, get_config
+from pipeline.core.domain import QrPayload, id_check_digit, new_instance_code
 from pipeline.ingest.flow import ingest_once, ingest_path
 from pipeline.ingest.scansim import jpeg_bytes, stack_pdf, synthetic_page
 from pipeline.ingest.watch import InboxWatcher
-from pipeline.keys import key_configured
-from pipeline.sealed import item_plain
-from pipeline.store import item_verify, metadata_read
+from pipeline.archive.keys import key_configured
+from pipeline.archive.sealed import item_plain
+from pipeline.archive.store import item_verify, metadata_read
 
 DPI = 200
 
@@ -339,7 +339,7 @@ def test_station_ingest_once_and_status_speak_chinese(data_root, tmp_path, capsy
 
 
 def test_search_text_leaves_out_photo_and_chart_references():
-    from pipeline.ingest.flow import flatten
+    from pipeline.ingest.plans import flatten
 
     text = flatten({"name": "张三", "photo": "file:///srv/station/var/photos/a.jpg",
                     "chart_uri": "data:image/png;base64,AAAA", "rows": [{"phone": "13912345678"}]})

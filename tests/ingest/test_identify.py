@@ -9,7 +9,7 @@ import img2pdf
 import pytest
 from PIL import Image
 
-from pipeline.domain import QrPayload
+from pipeline.core.domain import QrPayload
 from pipeline.ingest.identify import (Group, PageInfo, decode_page, group_pages, is_blank, page_infos,
                                       parse_payload)
 from pipeline.ingest.pages import PageImage, open_pages

@@ -20,7 +20,7 @@ import pytest
 
 from pipeline.catalog.models import ArchiveItem, IngestJob, ReviewItem
 from pipeline.cli.main import main
-from pipeline.config import IngestSettings
+from pipeline.core.config import IngestSettings
 from pipeline.ingest import flow, jobs
 from pipeline.ingest.flow import ingest_once, ingest_path, jobs_resume
 from pipeline.ingest.jobs import ingest_status
@@ -177,7 +177,7 @@ def test_a_banner_5_m_wide_is_not_blank(data_root, tmp_path):
 
 @pytest.mark.django_db
 def test_a_qr_claiming_page_9999_of_9999_gives_a_short_message(data_root, tmp_path):
-    from pipeline.domain import QrPayload
+    from pipeline.core.domain import QrPayload
     from pipeline.ingest.scansim import jpeg_bytes
     page = corpus.page_image(["页码异常"], qr=QrPayload("DHJD", "ZZZZZZZZ", 9999, 9999))
     _aged(drop(data_root.inbox / "odd.pdf", img2pdf.convert(jpeg_bytes(page, 100))))
@@ -196,7 +196,7 @@ def _disk_full(*args, **kwargs):
 @pytest.mark.django_db
 def test_a_full_disk_stops_ingest_with_a_plain_message_and_no_empty_temp_file(data_root, tmp_path, monkeypatch,
                                                                                capsys):
-    from pipeline import store
+    from pipeline.archive import store
     _aged(drop(data_root.inbox / "empty.pdf", b""))        # to be quarantined: its reason cannot be written
     real = store._write_bytes
 
@@ -219,8 +219,8 @@ def test_a_full_disk_stops_ingest_with_a_plain_message_and_no_empty_temp_file(da
 
 @pytest.mark.django_db
 def test_a_full_disk_stops_verify_with_a_plain_message(data_root, monkeypatch, capsys):
-    from pipeline import store
-    from pipeline.audit import audit_append
+    from pipeline.archive import store
+    from pipeline.archive.audit import audit_append
     audit_append(actor="test", action="test.entry", target="x", detail={})     # a head for verify to anchor
     monkeypatch.setattr(store, "_write_bytes", lambda path, data: (Path(path).write_bytes(b""), _disk_full()))
     code = main(["verify"])

@@ -13,12 +13,12 @@ from pipeline.catalog.models import ArchiveItem, ReviewItem
 from pipeline.catalog.rebuild import catalog_rebuild
 from tests.people import first_head
 from pipeline.cli.main import main
-from pipeline.config import get_config
+from pipeline.core.config import get_config
 from pipeline.forms.generic import build_archive_catalogue
 from pipeline.ingest import docmeta
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.scansim import ScanOptions, simulate
-from pipeline.store import metadata_read
+from pipeline.archive.store import metadata_read
 from tests.ingest.test_flow import fast_config
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,9 @@ import pytest
 
 from pipeline.catalog.models import ArchiveItem, IngestJob, NumberSeries
 from pipeline.ingest import jobs
-from pipeline.ingest.flow import STAGES, Work, jobs_resume
-from pipeline.store import item_verify, sha256_file
+from pipeline.ingest.flow import STAGES, jobs_resume
+from pipeline.ingest.work import Work
+from pipeline.archive.store import item_verify, sha256_file
 
 from .test_flow import fast_config, form_pages, make_registration, make_round, stack_bytes
 

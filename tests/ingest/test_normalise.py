@@ -11,7 +11,7 @@ import pikepdf.pdfa
 import pytest
 from PIL import Image
 
-from pipeline.domain import QrPayload
+from pipeline.core.domain import QrPayload
 from pipeline.ingest.normalise import ArchivalPdfError, archival_pdf, pdfa_findings
 from pipeline.ingest.scansim import degrade, jpeg_bytes, synthetic_page
 

@@ -14,7 +14,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from pipeline.errors import BadInput, ExitCode
+from pipeline.core.errors import BadInput, ExitCode
 from pipeline.ingest.pages import UnreadableFile, iter_pages, open_pages, sniff_format
 
 SAMPLES = Path(__file__).parents[1] / "samples"

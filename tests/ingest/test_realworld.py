@@ -19,8 +19,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from pipeline.keys import decrypt, key_configured
-from pipeline.sealed import document_plain
+from pipeline.archive.keys import decrypt, key_configured
+from pipeline.archive.sealed import document_plain
 from pipeline.catalog.models import ArchiveItem, IngestJob, ReviewItem
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.normalise import Conversion, archival_pdf, pdfa_findings
@@ -170,7 +170,7 @@ def test_a_gigapixel_image_inside_a_pdf_is_refused_before_it_is_decoded(tmp_path
 
 @pytest.mark.django_db
 def test_a_pdf_no_route_converts_waits_for_review_and_is_filed_as_received_with_the_failure_named(data_root):
-    from pipeline.config import get_config
+    from pipeline.core.config import get_config
     from pipeline.ingest.review import review_file
     data = corpus.cid_font_not_embedded()
     drop(data_root.inbox / "公文" / "通知.pdf", data)

@@ -11,7 +11,7 @@ from PIL import Image, ImageChops
 from weasyprint import HTML
 
 from pipeline.cli.main import main
-from pipeline.domain import QrPayload
+from pipeline.core.domain import QrPayload
 from pipeline.ingest.identify import group_pages, page_infos
 from pipeline.ingest.pages import open_pages
 from pipeline.ingest.scansim import qr_image

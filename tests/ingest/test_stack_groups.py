@@ -15,8 +15,8 @@ import pytest
 
 from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance, IngestJob, ReviewItem
 from pipeline.cli.main import main
-from pipeline.config import get_config
-from pipeline.domain import QrPayload, new_instance_code
+from pipeline.core.config import get_config
+from pipeline.core.domain import QrPayload, new_instance_code
 from pipeline.forms.registry import FORMS
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.scansim import degrade, jpeg_bytes, synthetic_page

@@ -20,7 +20,7 @@ import zxingcpp
 from PIL import Image
 
 from pipeline.catalog.models import ArchiveItem
-from pipeline.domain import QrPayload
+from pipeline.core.domain import QrPayload
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.scansim import degrade, jpeg_bytes, synthetic_page
 from tests.ingest.test_flow import DPI, _image_bytes, drop, fast_config, make_registration, make_round, stack_bytes

@@ -7,7 +7,7 @@ import queue
 import time
 from pathlib import Path
 
-from pipeline.config import IngestSettings, get_config
+from pipeline.core.config import IngestSettings, get_config
 from pipeline.ingest.watch import InboxWatcher, StableTracker, category_hint, inbox_files, is_ignored
 
 

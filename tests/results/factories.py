@@ -7,7 +7,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from pipeline.domain import id_check_digit
+from pipeline.core.domain import id_check_digit
 
 HEADERS = ("准考证号", "姓名", "身份证号", "理论成绩", "实操成绩", "缺考", "补考")
 

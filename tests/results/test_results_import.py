@@ -11,7 +11,7 @@ import pytest
 from pipeline.catalog.models import AuditEntry, Round, Score
 from pipeline.catalog.scoring import results_import, round_statistics
 from pipeline.cli.main import main
-from pipeline.errors import BadInput, ExitCode
+from pipeline.core.errors import BadInput, ExitCode
 
 from .factories import HEADERS, add_candidates, good_rows, write_xlsx
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from pipeline.config import Occupation
-from pipeline.results import (CandidateRef, PassMarks, PriorResult, ResultRecord, Sheet, judge, parse_score,
+from pipeline.core.config import Occupation
+from pipeline.exams.results import (CandidateRef, PassMarks, PriorResult, ResultRecord, Sheet, judge, parse_score,
                               statistics, validate_sheet)
 
 OCCUPATIONS = (Occupation(name="电工", code="DG", levels=(4,), theory_pass=60, practical_pass=60),
@@ -100,7 +100,7 @@ def test_nobody_sat_gives_no_rate():
 
 
 def test_utf8_bom_csv_under_a_title_row_is_read_with_excel_row_numbers(tmp_path):
-    from pipeline.results import read_sheet
+    from pipeline.exams.results import read_sheet
 
     path = tmp_path / "成绩.csv"
     path.write_text("电工四级成绩登记表\n准考证号,姓名,理论成绩,实操成绩\n\nT1,张伟,80,缺考\n", encoding="utf-8-sig")
@@ -111,8 +111,8 @@ def test_utf8_bom_csv_under_a_title_row_is_read_with_excel_row_numbers(tmp_path)
 
 
 def test_a_file_that_is_not_a_workbook_is_refused_by_name(tmp_path):
-    from pipeline.errors import BadInput
-    from pipeline.results import read_sheet
+    from pipeline.core.errors import BadInput
+    from pipeline.exams.results import read_sheet
 
     path = tmp_path / "scores.xlsx"
     path.write_text("not a workbook")

@@ -5,16 +5,16 @@ import json
 
 import pytest
 
-from pipeline.audit import audit_verify
+from pipeline.archive.audit import audit_verify
 from pipeline.catalog.models import ArchiveItem, AuditEntry, DestructionBatch, Tombstone
-from pipeline.catalog.retention_services import (
-    destruction_approve, destruction_execute, destruction_propose, destruction_witness, hold_place, hold_release,
-    loan_approve, loan_lend, loan_request, loan_return, retention_recompute, tombstone_path)
+from pipeline.catalog.destruction import destruction_approve, destruction_execute, destruction_propose, destruction_witness, tombstone_path
+from pipeline.catalog.holds import hold_place, hold_release, retention_recompute
+from pipeline.catalog.loans import loan_approve, loan_lend, loan_request, loan_return
 from pipeline.catalog.people import user_grant
-from pipeline.config import get_config
-from pipeline.errors import Conflict, Refused
-from pipeline.store import item_folder
-from pipeline.domain import ArchivalCode
+from pipeline.core.config import get_config
+from pipeline.core.errors import Conflict, Refused
+from pipeline.archive.store import item_folder
+from pipeline.core.domain import ArchivalCode
 from tests.retention.conftest import make_item
 
 pytestmark = pytest.mark.django_db

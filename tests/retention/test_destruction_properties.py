@@ -14,14 +14,14 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, Hold, Loan, Tombstone
-from pipeline.catalog.retention_services import (
-    destruction_approve, destruction_execute, destruction_propose, destruction_witness, hold_place, hold_release,
-    loan_approve, loan_lend, loan_request, loan_return, separation_problems, tombstone_path)
-from pipeline.config import get_config
-from pipeline.domain import ArchivalCode
-from pipeline.errors import StationError
-from pipeline.paths import DataPaths
-from pipeline.store import item_folder, make_writable
+from pipeline.catalog.destruction import destruction_approve, destruction_execute, destruction_propose, destruction_witness, separation_problems, tombstone_path
+from pipeline.catalog.holds import hold_place, hold_release
+from pipeline.catalog.loans import loan_approve, loan_lend, loan_request, loan_return
+from pipeline.core.config import get_config
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.errors import StationError
+from pipeline.core.paths import DataPaths
+from pipeline.archive.store import item_folder, make_writable
 from tests.retention.conftest import USERS, make_item
 
 # Users who plausibly attempt each step (often the step's own role, sometimes anybody at all), so

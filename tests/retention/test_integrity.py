@@ -12,16 +12,16 @@ import pytest
 import zxingcpp
 from pypdf import PdfReader
 
-from pipeline.audit import GENESIS, _stamp, entry_hash
+from pipeline.archive.audit import GENESIS, _stamp, entry_hash
 from pipeline.catalog.models import ArchiveItem, AuditEntry
 from pipeline.cli.main import main
-from pipeline.config import get_config
-from pipeline.domain import ArchivalCode
-from pipeline.errors import ExitCode
+from pipeline.core.config import get_config
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.errors import ExitCode
 from pipeline.forms.service import forms_generate
 from pipeline.ingest.flow import ingest_once
-from pipeline.store import MANIFEST, item_folder, make_writable, manifest_lines, manifest_read, sha256_file
-from pipeline.verify import verify_all
+from pipeline.archive.store import MANIFEST, item_folder, make_writable, manifest_lines, manifest_read, sha256_file
+from pipeline.archive.verify import verify_all
 from tests.forms.scan import raster
 from tests.ingest.test_flow import drop, fast_config, form_pages, make_registration, make_round, stack_bytes
 from tests.retention.conftest import make_item
@@ -134,7 +134,7 @@ def _anchor_qr(pdf_path) -> str:
 
 
 def test_destruction_register_and_archive_catalogue_print_the_chain_head(data_root, users, tmp_path):
-    from pipeline.catalog.retention_services import destruction_propose
+    from pipeline.catalog.destruction import destruction_propose
     make_item(data_root, doc_date=dt.date(2019, 6, 1))
     batch = destruction_propose(actor=users["arch"], config=get_config(), as_of=dt.date(2026, 6, 1))
     head = AuditEntry.objects.order_by("-seq").first()

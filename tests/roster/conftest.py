@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipeline.paths import REPO_ROOT
+from pipeline.core.paths import REPO_ROOT
 
 _spec = importlib.util.spec_from_file_location("make_example", REPO_ROOT / "examples" / "make_example.py")
 make_example = importlib.util.module_from_spec(_spec)

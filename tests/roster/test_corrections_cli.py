@@ -11,7 +11,7 @@ from PIL import Image
 
 from pipeline.catalog.models import AuditEntry, Candidate, FormInstance, Round
 from pipeline.cli.main import main
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 from tests.roster.conftest import jpeg_bytes, person, write_xlsx
 
 pytestmark = pytest.mark.django_db
@@ -179,7 +179,7 @@ def test_staff_and_rooms_sheets_changing_known_records_need_update_and_list_each
 
 
 def test_import_guide_says_what_happens_without_photos_and_how_to_add_them():
-    from pipeline.paths import REPO_ROOT
+    from pipeline.core.paths import REPO_ROOT
     guide = (REPO_ROOT / "docs" / "import.md").read_text(encoding="utf-8")
     assert "The 照片 column is optional" in guide and "station candidates photos 2026-12" in guide
     for command in ("--update --dry-run", "station candidates edit", "station candidates remove",

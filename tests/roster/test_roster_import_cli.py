@@ -10,7 +10,7 @@ from PIL import Image
 
 from pipeline.catalog.models import AuditEntry, Candidate, Recusal, Room, Staff
 from pipeline.cli.main import main
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 from tests.roster.conftest import HEADERS, jpeg_bytes, person, png_header_only, write_xlsx
 
 pytestmark = pytest.mark.django_db
@@ -149,9 +149,9 @@ def test_bad_staff_sheet_names_sheet_row_and_column(tmp_path, example_dir, data_
 
 
 def test_import_commands_are_documented():
-    from pipeline.paths import REPO_ROOT
-    from pipeline.roster import CANDIDATE_COLUMNS
-    from pipeline.roster_staff import RECUSAL_COLUMNS, ROOM_COLUMNS, STAFF_COLUMNS
+    from pipeline.core.paths import REPO_ROOT
+    from pipeline.exams.candidates import CANDIDATE_COLUMNS
+    from pipeline.exams.staff import RECUSAL_COLUMNS, ROOM_COLUMNS, STAFF_COLUMNS
 
     readme = (REPO_ROOT / "examples" / "README.md").read_text(encoding="utf-8")
     for column in (*CANDIDATE_COLUMNS, *STAFF_COLUMNS, *RECUSAL_COLUMNS, *ROOM_COLUMNS):

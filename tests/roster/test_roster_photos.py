@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from pipeline.photos import ID_PHOTO_SIZE, PhotoJob, PhotoProblem, normalise, normalise_all, normalise_to
+from pipeline.exams.photos import ID_PHOTO_SIZE, PhotoJob, PhotoProblem, normalise, normalise_all, normalise_to
 from tests.roster.conftest import jpeg_bytes, png_header_only
 
 

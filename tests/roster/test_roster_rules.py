@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from openpyxl import Workbook
 
-from pipeline.config import load_config
-from pipeline.roster import assign_tickets, parse_candidates, read_tables
-from pipeline.roster_staff import parse_rooms, parse_staff, parse_workstations
+from pipeline.core.config import load_config
+from pipeline.exams.candidates import assign_tickets, parse_candidates
+from pipeline.exams.sheets import read_tables
+from pipeline.exams.staff import parse_rooms, parse_staff, parse_workstations
 from tests.roster.conftest import person, write_xlsx
 
 OCCUPATIONS = load_config().occupations
@@ -110,7 +111,7 @@ def test_csv_in_gb18030_or_utf8_with_or_without_bom(tmp_path, encoding):
 
 
 def test_duplicates_against_what_the_round_already_holds():
-    from pipeline.roster import Table
+    from pipeline.exams.sheets import Table
 
     row = person(1)
     table = Table("x.csv", "", ((1, ("姓名", "身份证号", "联系电话", "工种/职业", "等级")),
@@ -121,7 +122,7 @@ def test_duplicates_against_what_the_round_already_holds():
 
 
 def test_tickets_continue_each_occupation_level_sequence():
-    from pipeline.roster import CandidateRecord
+    from pipeline.exams.candidates import CandidateRecord
 
     def record(row, code, level):
         return CandidateRecord(row, "张三", "x", "男", dt.date(2000, 1, 1), "13800138000", "电工", code, level)

@@ -13,9 +13,9 @@ import shutil
 import pytest
 
 from pipeline import search as search_api
-from pipeline.config import get_config
-from pipeline.domain import ArchivalCode, id_check_digit
-from pipeline.paths import config_dir
+from pipeline.core.config import get_config
+from pipeline.core.domain import ArchivalCode, id_check_digit
+from pipeline.core.paths import config_dir
 
 
 def valid_id(first17: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 from pipeline.catalog.models import AuditEntry
 from tests.people import login_env, make_users
 from pipeline.cli.main import main
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 from tests.search.conftest import CORPUS, ZHANG_WEI_A, write_item
 
 pytestmark = pytest.mark.django_db

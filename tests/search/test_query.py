@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.errors import BadInput
+from pipeline.core.errors import BadInput
 from pipeline.search.query import And, Exact, Ident, Not, Or, Phrase, Word, parse
 from tests.search.conftest import ZHANG_WEI_A
 

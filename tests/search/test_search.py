@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from pipeline.errors import BadInput
+from pipeline.core.errors import BadInput
 from pipeline.search import SearchFilters, ensure_index, reindex, remove_items, search
 from tests.search.conftest import CORPUS, LI_NA, ZHANG_WEI_A, ZHANG_WEI_B, codes
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from pipeline.catalog.models import ArchiveItem, Candidate, FormInstance, Room, SeatAssignment
 from pipeline.cli.main import main
-from pipeline.domain import new_instance_code
+from pipeline.core.domain import new_instance_code
 from pipeline.ingest.flow import ingest_once
 from tests.ingest.test_flow import drop, fast_config, form_pages, id_number, make_round, stack_bytes
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.errors import ConfigError
+from pipeline.core.errors import ConfigError
 from pipeline.search.backends.tantivy_backend import TantivyBackend
 from pipeline.search.backends.whoosh_backend import WhooshBackend
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from pipeline.paths import REPO_ROOT, data_paths
+from pipeline.core.paths import REPO_ROOT, data_paths
 
 DATA = data_paths()
 
@@ -40,7 +40,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "pipeline.urls"
+ROOT_URLCONF = "pipeline.site.urls"
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     "DIRS": [REPO_ROOT / "templates" / "web"],
@@ -125,8 +125,8 @@ AXES_VERBOSE = False
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # every line masked: ID and mobile numbers never reach the log in clear (pipeline.privacy)
-    "formatters": {"plain": {"()": "pipeline.privacy.MaskingFormatter",
+    # every line masked: ID and mobile numbers never reach the log in clear (pipeline.core.privacy)
+    "formatters": {"plain": {"()": "pipeline.core.privacy.MaskingFormatter",
                              "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"file": {"class": "logging.FileHandler", "filename": str(DATA.var / "station.log"),
                           "formatter": "plain", "delay": True, "encoding": "utf-8"}},

@@ -8,7 +8,7 @@ Pure: no Django. Two stages:
    one place at a time and recusal (第十条(四), 第十九条(七)), spreading candidates of one class or
    employer across groups; then workstations are handed out so that neighbours differ.
 The same seed gives the same plan (one solver worker, deterministic time limit, seeded order).
-When no valid plan exists the error names the people and the constraint (pipeline.assign_diagnose).
+When no valid plan exists the error names the people and the constraint (pipeline.exams.assign.diagnose).
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from typing import Callable
 
 from ortools.sat.python import cp_model
 
-from pipeline.assign_diagnose import chief_missing, infeasible, minimal_core, precheck, shortage
-from pipeline.assign_model import (  # noqa: F401  (re-exported: callers import them from here)
+from pipeline.exams.assign.diagnose import chief_missing, infeasible, minimal_core, precheck, shortage
+from pipeline.exams.assign.model import (  # noqa: F401  (re-exported: callers import them from here)
     CHIEF, DUTY_ZH, EXAM_AFFAIRS, EXAMINER, INVIGILATOR, PRACTICAL, THEORY, CandidateIn, Duty, Plan, Problem,
     Ratio, RecusalIn, RoomIn, Seat, Sitting, StaffIn, Timing)
-from pipeline.errors import BadInput, Conflict
+from pipeline.core.errors import BadInput, Conflict
 
 GAP_MINUTES = 30
 FEASIBLE_DETERMINISTIC_SECONDS = 60.0   # CP-SAT "deterministic time": the same on any machine, so

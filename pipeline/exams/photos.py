@@ -22,7 +22,7 @@ from typing import Callable, Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from pipeline.errors import StationError
+from pipeline.core.errors import StationError
 
 ID_PHOTO_SIZE = (295, 413)          # 一寸 at 300 dpi: 25 × 35 mm
 JPEG_QUALITY = 90

@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from pipeline.config import Clock, RetentionClass
+from pipeline.core.config import Clock, RetentionClass
 
 
 def add_years(day: dt.date, years: int) -> dt.date:

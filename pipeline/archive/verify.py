@@ -15,12 +15,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from pipeline.audit import audit_head, audit_verify
+from pipeline.archive.audit import audit_head, audit_verify
 from pipeline.catalog.models import ArchiveItem, AuditEntry, Tombstone
 from pipeline.catalog.people import accounts_check
-from pipeline.domain import ArchivalCode
-from pipeline.paths import DataPaths
-from pipeline.store import (METADATA, file_identity, item_verify, iter_item_folders, manifest_read, metadata_read,
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.paths import DataPaths
+from pipeline.archive.store import (METADATA, file_identity, item_verify, iter_item_folders, manifest_read, metadata_read,
                             write_json_atomic)
 
 Progress = Callable[[int, int, str], None]

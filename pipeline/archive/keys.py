@@ -19,8 +19,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from pipeline.errors import ConfigError, IntegrityProblem
-from pipeline.paths import data_paths
+from pipeline.core.errors import ConfigError, IntegrityProblem
+from pipeline.core.paths import data_paths
 
 KEY_FILE_ENV = "STATION_KEY_FILE"
 KEY_ENV = "STATION_KEY"

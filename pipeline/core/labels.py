@@ -30,14 +30,14 @@ def state_label(value: str) -> str:
 
 def retention_label(key: str) -> str:
     """A retention class key (exam-affairs) as its Chinese label from config/retention.toml."""
-    from pipeline.config import get_config
+    from pipeline.core.config import get_config
     classes = get_config().retention
     return classes[key].label if key in classes else key
 
 
 def retention_key(text: str) -> str | None:
     """A retention class given by key or Chinese label → its key; None if neither."""
-    from pipeline.config import get_config
+    from pipeline.core.config import get_config
     classes, value = get_config().retention, (text or "").strip()
     if value in classes:
         return value
@@ -60,6 +60,6 @@ def local_time(value: str | dt.datetime | None, timezone: str | None = None, fmt
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     if timezone is None:
-        from pipeline.config import get_config
+        from pipeline.core.config import get_config
         timezone = get_config().station.timezone
     return moment.astimezone(ZoneInfo(timezone)).strftime(fmt)

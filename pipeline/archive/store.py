@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.domain import ArchivalCode
-from pipeline.errors import Conflict, StationError
-from pipeline.keys import ArchiveKey, encrypt
-from pipeline.paths import DataPaths
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.errors import Conflict, StationError
+from pipeline.archive.keys import ArchiveKey, encrypt
+from pipeline.core.paths import DataPaths
 
 MANIFEST = "manifest-sha256.txt"
 METADATA = "metadata.json"

@@ -19,9 +19,9 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
-from pipeline.errors import IntegrityProblem
-from pipeline.keys import ArchiveKey, blob_key_id, decrypt, encrypt
-from pipeline.store import (DOCUMENT, MANIFEST, METADATA, _make_read_only, _write_bytes, fsync_dir,
+from pipeline.core.errors import IntegrityProblem
+from pipeline.archive.keys import ArchiveKey, blob_key_id, decrypt, encrypt
+from pipeline.archive.store import (DOCUMENT, MANIFEST, METADATA, _make_read_only, _write_bytes, fsync_dir,
                             make_writable, manifest_lines, metadata_read)
 
 TEXT = "text.txt"          # a secret item's searchable text, sealed until release

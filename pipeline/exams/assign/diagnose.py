@@ -1,6 +1,6 @@
 """Why a round cannot be planned: checks before solving, and the smallest clash after a failed solve.
 
-Pure: no Django and no solver. pipeline.assign calls these with what they need — the staff who may
+Pure: no Django and no solver. pipeline.exams.assign.planner calls these with what they need — the staff who may
 take a duty, a test that re-solves under fewer recusals — so nothing here imports it back at run time.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Callable, Mapping, Sequence
 
-from pipeline.assign_model import EXAMINER, INVIGILATOR, THEORY
-from pipeline.errors import Conflict
+from pipeline.exams.assign.model import EXAMINER, INVIGILATOR, THEORY
+from pipeline.core.errors import Conflict
 
 if TYPE_CHECKING:   # annotations only
-    from pipeline.assign_model import CandidateIn, Problem, RecusalIn, StaffIn
+    from pipeline.exams.assign.model import CandidateIn, Problem, RecusalIn, StaffIn
 
 RELATION_ZH = {"relative": "亲属", "student": "师生", "apprentice": "师徒"}
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 
-from pipeline.privacy import mask_personal, mask_personal_all
+from pipeline.core.privacy import mask_personal, mask_personal_all
 
 
 class ExitCode(enum.IntEnum):

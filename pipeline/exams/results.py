@@ -20,8 +20,8 @@ from zipfile import BadZipFile
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from pipeline.domain import LEVEL_SHORT, normalise_id
-from pipeline.errors import BadInput
+from pipeline.core.domain import LEVEL_SHORT, normalise_id
+from pipeline.core.errors import BadInput
 
 THEORY, PRACTICAL = "theory", "practical"
 PART_ZH = {THEORY: "理论", PRACTICAL: "实操"}

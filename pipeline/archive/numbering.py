@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from pipeline.catalog.models import NumberSeries
-from pipeline.domain import ArchivalCode
+from pipeline.core.domain import ArchivalCode
 
 
 def item_number_allocate(*, fonds: str, year: int, retention: str, category: str) -> ArchivalCode:

@@ -1,4 +1,4 @@
-"""Retention, holds, loans and the two-witness destruction workflow (writes to the catalog).
+"""The two-witness destruction workflow (鉴定销毁, 第十八条(一)3).
 
 Role rules are enforced here, not in a shell, and no setting switches them off:
 proposer = archivist; approver = station head who is not the proposer; two distinct
@@ -13,268 +13,43 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from pipeline.audit import audit_append
-from pipeline.catalog.models import (ArchiveItem, DestructionBatch, DestructionEntry, Hold, Loan,
-                                     RetentionRules, Role, Round, Tombstone, Witness)
-from pipeline.catalog.people import account_require_accounted, same_person, user_person
-from pipeline.catalog.services import user_roles
-from pipeline.config import StationConfig
-from pipeline.domain import ArchivalCode
-from pipeline.errors import BadInput, Conflict, NotFound, Refused
-from pipeline.paths import DataPaths
-from pipeline.retention import ItemState, blockers, due_date, rules_changes, rules_digest
-from pipeline.store import (MANIFEST, item_folder, item_verify, make_writable, metadata_read, sha256_file,
-                            write_file_atomic)
+from pipeline.archive.audit import audit_append
+from pipeline.archive.retention import due_date
+from pipeline.archive.store import (
+    MANIFEST,
+    item_folder,
+    item_verify,
+    make_writable,
+    metadata_read,
+    sha256_file,
+    write_file_atomic,
+)
+from pipeline.catalog.holds import Progress, item_blockers, retention_check
+from pipeline.catalog.models import ArchiveItem, DestructionBatch, DestructionEntry, Role, Round, Tombstone, Witness
+from pipeline.catalog.people import role_require, same_person, user_person
+from pipeline.core.config import StationConfig
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.errors import BadInput, Conflict, NotFound, Refused
+from pipeline.core.paths import DataPaths
 
 try:  # the search index is derived and optional: destruction must not depend on it being installed
     from pipeline.search import remove_items as search_remove_items
 except ImportError:
     search_remove_items = None
 
-log = logging.getLogger("pipeline.retention")
-Progress = Callable[[int, int, str], None]
+
+
+log = logging.getLogger("pipeline.archive.retention")
 ROLE_ZH = dict(Role.choices)
 OPEN_BATCH_STATES = (DestructionBatch.State.PROPOSED, DestructionBatch.State.APPROVED,
                      DestructionBatch.State.WITNESSED)
-OPEN_LOAN_STATES = (Loan.State.REQUESTED, Loan.State.APPROVED, Loan.State.LENT)
 TOMBSTONES = ".tombstones"
 
-
-# ---------------------------------------------------------------- helpers
-
-def _require_role(actor: User, roles: tuple[str, ...], action_zh: str) -> None:
-    if not user_roles(actor) & set(roles):
-        need = "或".join(ROLE_ZH[r] for r in roles)
-        raise Refused(f"用户“{actor.username}”无权{action_zh}：需要{need}角色。",
-                      f"{actor.username} lacks role {roles} for {action_zh}", code="role_required")
-    account_require_accounted(actor)
-
-
-def item_get(code: str) -> ArchiveItem:
-    """The catalog card of one 档号, or NotFound naming it."""
-    try:
-        return ArchiveItem.objects.get(archival_code=code.strip())
-    except ArchiveItem.DoesNotExist:
-        raise NotFound(f"没有档号为“{code}”的档案。请用 station search 或 station retention due 查找。",
-                       f"no archive item {code}", code="item_not_found") from None
-
-
-def holds_for(item: ArchiveItem) -> list[Hold]:
-    """Active holds that cover the item: by its 档号, its round or its candidate."""
-    scopes = Q(scope=Hold.Scope.ITEM, value=item.archival_code)
-    if item.round_code:
-        scopes |= Q(scope=Hold.Scope.ROUND, value=item.round_code)
-    if item.candidate_id_number:
-        scopes |= Q(scope=Hold.Scope.CANDIDATE, value=item.candidate_id_number)
-    return list(Hold.objects.filter(scopes, released_at__isnull=True).order_by("id"))
-
-
-def item_state(item: ArchiveItem, config: StationConfig) -> ItemState:
-    """The plain facts the pure destruction check needs."""
-    cls = config.retention.get(item.retention_class)
-    permanent = item.retention_code == "Y" or bool(cls and cls.permanent)
-    loans = item.loans.filter(state__in=OPEN_LOAN_STATES).order_by("id")
-    return ItemState(archival_code=item.archival_code, permanent=permanent, due=item.due_date,
-                     held_reasons=tuple(f"#{h.id} {h.reason}" for h in holds_for(item)),
-                     open_loans=tuple(f"#{loan.id} {loan.borrower}（{loan.get_state_display()}）" for loan in loans),
-                     destroyed=item.status == ArchiveItem.Status.DESTROYED)
-
-
-def item_blockers(item: ArchiveItem, config: StationConfig, as_of: dt.date) -> list:
-    """Why the item may not be destroyed on as_of (empty: it may)."""
-    return blockers(item_state(item, config), as_of)
-
-
-# ---------------------------------------------------------------- retention rules
-
-def retention_recompute(*, config: StationConfig, actor: str) -> dict:
-    """Store the rules if they changed since last seen, recompute every due date, audit who and what."""
-    digest, content = rules_digest(config.retention)
-    with transaction.atomic():
-        last = RetentionRules.objects.select_for_update().first()
-        changes = rules_changes(last.content if last else {}, content) if (not last or last.digest != digest) else []
-        items = _recompute_due_dates(config)
-        if not last or last.digest != digest:
-            RetentionRules.objects.create(digest=digest, content=content, seen_at=timezone.now(), seen_by=actor)
-        if changes or items:
-            audit_append(actor=actor, action="retention.recompute", target=digest[:12],
-                         detail={"old_digest": last.digest if last else None, "new_digest": digest,
-                                 "rule_changes": changes, "items_changed": len(items), "items": items[:500]})
-    return {"digest": digest, "previous": last.digest if last else None, "rule_changes": changes, "items": items}
-
-
-def retention_check(*, config: StationConfig, actor: str) -> dict | None:
-    """Recompute only when the rules changed since last seen (every retention command calls this)."""
-    digest, _ = rules_digest(config.retention)
-    last = RetentionRules.objects.first()
-    if last and last.digest == digest:
-        return None
-    return retention_recompute(config=config, actor=actor)
-
-
-def _recompute_due_dates(config: StationConfig) -> list[dict]:
-    scores = dict(Round.objects.exclude(scores_recorded_on=None).values_list("code", "scores_recorded_on"))
-    changed = []
-    for item in ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED).order_by("id"):
-        cls = config.retention.get(item.retention_class)
-        if cls is None:
-            continue
-        # the round's recorded-scores day, else the clock start recorded when the item was filed
-        start, due = due_date(cls, item.doc_date, scores.get(item.round_code) or item.clock_start)
-        if (start, due) != (item.clock_start, item.due_date):
-            changed.append({"item": item.archival_code, "old_due": item.due_date, "new_due": due})
-            item.clock_start, item.due_date = start, due
-            item.save(update_fields=["clock_start", "due_date"])
-    return json.loads(json.dumps(changed, default=str))
-
-
-# ---------------------------------------------------------------- holds
-
-HOLD_ROLES = (Role.ARCHIVIST, Role.STATION_HEAD, Role.OFFICE_HEAD)
-
-
-def hold_place(*, actor: User, reason: str, item_code: str = "", round_code: str = "",
-               candidate_id_number: str = "") -> Hold:
-    """Freeze one item, every item of a round, or every item of a candidate (also ones filed later)."""
-    _require_role(actor, HOLD_ROLES, "设置保全（冻结）")
-    targets = [(s, v.strip()) for s, v in ((Hold.Scope.ITEM, item_code), (Hold.Scope.ROUND, round_code),
-                                            (Hold.Scope.CANDIDATE, candidate_id_number)) if v and v.strip()]
-    if len(targets) != 1:
-        raise BadInput("请指定且只指定一个保全对象：档号，或 --round 批次代码，或 --candidate 身份证号。",
-                       f"hold needs exactly one target, got {targets}", code="hold_target")
-    if not reason.strip():
-        raise BadInput("请用 --reason 写明保全原因（如：劳动争议待查）。", "hold without reason", code="hold_reason")
-    scope, value = targets[0]
-    item = item_get(value) if scope == Hold.Scope.ITEM else None
-    if scope == Hold.Scope.ROUND and not (Round.objects.filter(code=value).exists()
-                                          or ArchiveItem.objects.filter(round_code=value).exists()):
-        raise NotFound(f"没有代码为“{value}”的鉴定批次或档案。", f"no round {value}", code="round_not_found")
-    with transaction.atomic():
-        hold = Hold.objects.create(scope=scope, value=value, item=item, reason=reason.strip(),
-                                   placed_by=actor.username, placed_at=timezone.now())
-        audit_append(actor=actor.username, action="hold.place", target=f"{scope}:{value}",
-                     detail={"hold": hold.id, "reason": hold.reason})
-    return hold
-
-
-def hold_release(*, actor: User, hold_id: int, note: str = "") -> Hold:
-    """Release an active hold (the item becomes destroyable again when due)."""
-    _require_role(actor, HOLD_ROLES, "解除保全")
-    with transaction.atomic():
-        hold = Hold.objects.select_for_update().filter(id=hold_id).first()
-        if hold is None:
-            raise NotFound(f"没有编号为 {hold_id} 的保全记录（station hold list 查看）。", f"no hold {hold_id}",
-                           code="hold_not_found")
-        if hold.released_at:
-            raise Conflict(f"保全 #{hold_id} 已于 {hold.released_at:%Y-%m-%d} 由 {hold.released_by} 解除。",
-                           f"hold {hold_id} already released", code="hold_released")
-        hold.released_by, hold.released_at = actor.username, timezone.now()
-        hold.save(update_fields=["released_by", "released_at"])
-        audit_append(actor=actor.username, action="hold.release", target=f"{hold.scope}:{hold.value}",
-                     detail={"hold": hold.id, "note": note})
-    return hold
-
-
-# ---------------------------------------------------------------- loans (第十八条(一)2)
-
-LOAN_APPROVERS = (Role.STATION_HEAD, Role.OFFICE_HEAD)
-
-
-def _loan(loan_id: int) -> Loan:
-    loan = Loan.objects.select_for_update().select_related("item").filter(id=loan_id).first()
-    if loan is None:
-        raise NotFound(f"没有编号为 {loan_id} 的借阅记录（station loan list 查看）。", f"no loan {loan_id}",
-                       code="loan_not_found")
-    return loan
-
-
-def _loan_state(loan: Loan, allowed: tuple[str, ...], action_zh: str) -> None:
-    if loan.state not in allowed:
-        raise Conflict(f"借阅 #{loan.id} 当前状态为“{loan.get_state_display()}”，不能{action_zh}。",
-                       f"loan {loan.id} is {loan.state}, cannot {action_zh}", code="loan_state")
-
-
-def loan_request(*, actor: User, item_code: str, borrower: str, purpose: str, copy_requested: bool = False,
-                 due_back: dt.date | None = None) -> Loan:
-    """Register a loan request (借阅登记) for one filed item."""
-    if not user_roles(actor):
-        raise Refused(f"用户“{actor.username}”没有任何角色，不能登记借阅。", "no role", code="role_required")
-    if not borrower.strip() or not purpose.strip():
-        raise BadInput("请写明借阅人（--borrower）和借阅目的（--purpose）。", "loan without borrower/purpose",
-                       code="loan_fields")
-    item = item_get(item_code)
-    if item.status != ArchiveItem.Status.FILED:
-        raise Conflict(f"{item.archival_code} 已销毁，不能借阅。", "item destroyed", code="item_destroyed")
-    with transaction.atomic():
-        loan = Loan.objects.create(item=item, borrower=borrower.strip(), purpose=purpose.strip(),
-                                   copy_requested=copy_requested, requested_by=actor.username,
-                                   requested_at=timezone.now(), due_back=due_back)
-        audit_append(actor=actor.username, action="loan.request", target=item.archival_code,
-                     detail={"loan": loan.id, "borrower": loan.borrower, "copy": copy_requested,
-                             "restricted": item.restricted})
-    return loan
-
-
-def loan_approve(*, actor: User, loan_id: int, approve: bool = True, note: str = "") -> Loan:
-    """A leader approves (or refuses) a loan; copying is allowed only with this approval."""
-    _require_role(actor, LOAN_APPROVERS, "审批借阅")
-    with transaction.atomic():
-        loan = _loan(loan_id)
-        _loan_state(loan, (Loan.State.REQUESTED,), "审批")
-        if same_person(actor.username, loan.requested_by):
-            raise Refused(f"借阅 #{loan.id} 由 {loan.requested_by} 登记，{actor.username} 与其为同一人，须由另一位领导审批。",
-                          "loan approver is the requester", code="separation_of_duties")
-        loan.state = Loan.State.APPROVED if approve else Loan.State.REFUSED
-        loan.approved_by, loan.approved_at = actor.username, timezone.now()
-        loan.save(update_fields=["state", "approved_by", "approved_at"])
-        audit_append(actor=actor.username, action="loan.approve" if approve else "loan.refuse",
-                     target=loan.item.archival_code, detail={"loan": loan.id, "note": note})
-    return loan
-
-
-def loan_lend(*, actor: User, loan_id: int) -> Loan:
-    """Hand the item out; a restricted item or any copy needs a recorded approval first."""
-    _require_role(actor, (Role.ARCHIVIST,), "办理借出")
-    with transaction.atomic():
-        loan = _loan(loan_id)
-        needs_approval = loan.item.restricted or loan.copy_requested
-        allowed = (Loan.State.APPROVED,) if needs_approval else (Loan.State.REQUESTED, Loan.State.APPROVED)
-        if needs_approval and loan.state == Loan.State.REQUESTED:
-            raise Refused(f"借阅 #{loan.id}（{loan.item.archival_code}）"
-                          f"{'为限制利用档案' if loan.item.restricted else '申请复制'}，须经站长或办公室主任批准后方可借出"
-                          f"（station loan approve {loan.id}）。", "approval required", code="loan_needs_approval")
-        _loan_state(loan, allowed, "借出")
-        if loan.item.status != ArchiveItem.Status.FILED:
-            raise Conflict(f"{loan.item.archival_code} 已销毁，不能借出。", "item destroyed", code="item_destroyed")
-        loan.state, loan.lent_at = Loan.State.LENT, timezone.now()
-        loan.save(update_fields=["state", "lent_at"])
-        audit_append(actor=actor.username, action="loan.lend", target=loan.item.archival_code,
-                     detail={"loan": loan.id, "borrower": loan.borrower, "copy": loan.copy_requested,
-                             "restricted_view": loan.item.restricted})
-    return loan
-
-
-def loan_return(*, actor: User, loan_id: int) -> Loan:
-    """Record that the item came back (按期验收)."""
-    _require_role(actor, (Role.ARCHIVIST,), "办理归还")
-    with transaction.atomic():
-        loan = _loan(loan_id)
-        _loan_state(loan, (Loan.State.LENT,), "归还")
-        loan.state, loan.returned_at = Loan.State.RETURNED, timezone.now()
-        loan.save(update_fields=["state", "returned_at"])
-        audit_append(actor=actor.username, action="loan.return", target=loan.item.archival_code,
-                     detail={"loan": loan.id})
-    return loan
-
-
-# ---------------------------------------------------------------- destruction (第十八条(一)3)
 
 def batch_get(code: str) -> DestructionBatch:
     """The destruction batch with this code, or NotFound naming it."""
@@ -312,7 +87,7 @@ def destruction_candidates(*, config: StationConfig, as_of: dt.date) -> list[Arc
 
 def destruction_propose(*, actor: User, config: StationConfig, as_of: dt.date) -> DestructionBatch:
     """Draw up a destruction register (档案销毁清册) of everything due and unblocked on as_of."""
-    _require_role(actor, (Role.ARCHIVIST,), "提出销毁清册")
+    role_require(actor, (Role.ARCHIVIST,), "提出销毁清册")
     retention_check(config=config, actor=actor.username)
     with transaction.atomic():
         items = destruction_candidates(config=config, as_of=as_of)
@@ -330,7 +105,7 @@ def destruction_propose(*, actor: User, config: StationConfig, as_of: dt.date) -
 def destruction_approve(*, actor: User, batch_code: str, strikes: dict[str, str] | None = None,
                         opinion: str = "") -> DestructionBatch:
     """The station head (not the proposer) approves the register, striking out items with a reason."""
-    _require_role(actor, (Role.STATION_HEAD,), "批准销毁清册")
+    role_require(actor, (Role.STATION_HEAD,), "批准销毁清册")
     with transaction.atomic():
         batch = _batch_locked(batch_code)
         _batch_state(batch, (DestructionBatch.State.PROPOSED,), "批准")
@@ -362,7 +137,7 @@ def _strike(batch: DestructionBatch, code: str, reason: str) -> None:
 
 def destruction_witness(*, actor: User, batch_code: str) -> DestructionBatch:
     """A 监销人 confirms the approved register; the second distinct witness completes it."""
-    _require_role(actor, (Role.WITNESS,), "作为监销人确认")
+    role_require(actor, (Role.WITNESS,), "作为监销人确认")
     with transaction.atomic():
         batch = _batch_locked(batch_code)
         _batch_state(batch, (DestructionBatch.State.APPROVED,), "监销确认")
@@ -411,7 +186,7 @@ class ExecuteReport:
 def destruction_execute(*, actor: User, batch_code: str, config: StationConfig, paths: DataPaths,
                         today: dt.date | None = None, progress: Progress | None = None) -> ExecuteReport:
     """Destroy a witnessed register's items, re-checking each one now; keep tombstones for ever."""
-    _require_role(actor, (Role.ARCHIVIST, Role.STATION_HEAD), "执行销毁")
+    role_require(actor, (Role.ARCHIVIST, Role.STATION_HEAD), "执行销毁")
     batch = batch_get(batch_code)
     _batch_state(batch, (DestructionBatch.State.WITNESSED,), "执行销毁")
     problems = separation_problems(batch)

@@ -1,6 +1,6 @@
 """Staff, recusal and room sheets → validated records, or every problem at once.
 
-Pure: no Django. The reading, cell checks and result types are pipeline.roster's; this module
+Pure: no Django. The reading, cell checks and result types are pipeline.exams.sheets'; this module
 adds the columns and row rules of the 工作人员 (with its 回避关系 sheet) and 考场 sheets.
 """
 
@@ -10,10 +10,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping, Sequence
 
-from pipeline.config import Occupation
-from pipeline.domain import IdNumber, normalise_id
-from pipeline.roster import (Column, Parsed, Problem, Row, Table, check_id, check_name, check_phone, masked_reason,
-                             normalise_name, parse_table, split_list)
+from pipeline.core.config import Occupation
+from pipeline.core.domain import IdNumber, normalise_id
+from pipeline.exams.sheets import Column, Parsed, Problem, Row, Table, check_id, check_name, check_phone, masked_reason, normalise_name, parse_table, split_list
 
 # ---------------------------------------------------------------- staff and recusals
 

@@ -1,4 +1,4 @@
-"""What seating and staffing take in and give back (pipeline.assign): plain frozen data, no solver.
+"""What seating and staffing take in and give back (pipeline.exams.assign.planner): plain frozen data, no solver.
 
 Kept apart from the solver so that the catalog, the forms and the diagnosis can use the types
 without importing OR-Tools.
@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from pipeline.domain import natural_key
+from pipeline.core.domain import natural_key
 
 THEORY, PRACTICAL = "theory", "practical"
 EXAMINER, CHIEF, INVIGILATOR, EXAM_AFFAIRS = "examiner", "chief_examiner", "invigilator", "exam_affairs"

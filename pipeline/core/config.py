@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pipeline.errors import ConfigError
-from pipeline.paths import config_dir, is_plain_folder_name
+from pipeline.core.errors import ConfigError
+from pipeline.core.paths import config_dir, is_plain_folder_name
 
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 
-from pipeline.domain import mask_id
+from pipeline.core.domain import mask_id
 
 # Boundaries exclude ASCII letters and digits, so a run of digits inside a hexadecimal hash is
 # not taken for a number; Chinese text, punctuation and spaces around a number are boundaries.

@@ -1,0 +1,1 @@
+"""Shared kernel: domain values (档号, ID numbers), errors, configuration, data-root paths, labels, masking."""

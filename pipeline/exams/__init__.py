@@ -1,0 +1,1 @@
+"""Exam administration: candidate/staff/room sheets, photos, results, and the room/examiner assignment."""

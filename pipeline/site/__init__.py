@@ -1,0 +1,1 @@
+"""Django plumbing: settings, URLconf, manage.py and the set-up the CLI calls."""

@@ -1,0 +1,10 @@
+"""Django's manage.py for this project: python -m pipeline.site.manage makemigrations catalog."""
+
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pipeline.site.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
