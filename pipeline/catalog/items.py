@@ -112,8 +112,8 @@ def item_get(code: str) -> ArchiveItem:
 def item_detail(*, code: str, user, paths: DataPaths) -> dict:
     """The record page's facts: the card (item_view: checked, audited), holds, loans, the item's audit trail."""
     from pipeline.catalog.models import AuditEntry
-    from pipeline.catalog.retention_services import holds_for   # here: retention imports this module's neighbours
-    from pipeline.privacy import mask_personal
+    from pipeline.catalog.holds import holds_for# here: retention imports this module's neighbours
+    from pipeline.core.privacy import mask_personal
 
     card = item_view(code=code, user=user, paths=paths)
     item = ArchiveItem.objects.get(archival_code=card["archival_code"])

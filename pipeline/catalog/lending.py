@@ -1,6 +1,6 @@
 """Loans as the 借阅 page lists them: by state, overdue ones, and which steps a user may take on each.
 
-Reads only; the steps themselves (request, approve, lend, return) are retention_services' loan_* functions,
+Reads only; the steps themselves (request, approve, lend, return) are catalog/loans.py's loan_* functions,
 which check the roles and the separation of duties again whatever the page offered.
 """
 

@@ -7,7 +7,7 @@ change to the register after approval (a row struck, a due date recomputed, a fi
 version differ: the approval and the confirmations are void, the register goes back to 已提出, and the
 reset is audited. Holds and loans are shown per row and re-checked when approving and at execution (an
 item held later is kept then), not hashed. The proposer is never shown "approve" and the service refuses
-it anyway (retention_services.destruction_approve).
+it anyway (catalog/destruction.destruction_approve).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, DestructionEntry, Hold, Loan
-from pipeline.config import StationConfig
-from pipeline.retention import ItemState, blockers, elapsed_zh
+from pipeline.core.config import StationConfig
+from pipeline.archive.retention import ItemState, blockers, elapsed_zh
 
 OPEN_LOAN_STATES = (Loan.State.REQUESTED, Loan.State.APPROVED, Loan.State.LENT)
 SIGNED_STATES = (DestructionBatch.State.APPROVED, DestructionBatch.State.WITNESSED)
@@ -188,7 +188,7 @@ def register_version(batch: DestructionBatch, rows: list[dict]) -> str:
 
 def register_read(*, batch_code: str, config: StationConfig, actor: str = "system") -> Register:
     """The register with its current version; a signed register whose content changed is reset first."""
-    from pipeline.catalog.retention_services import batch_get
+    from pipeline.catalog.destruction import batch_get
     batch = batch_get(batch_code)
     if batch.state in SIGNED_STATES:
         reset = destruction_approval_check(batch_code=batch_code, config=config, actor=actor)

@@ -1,7 +1,7 @@
 """Signing a destruction register from one's own sign-in: approve, witness and execute one frozen version.
 
 Each step takes the version the signer was shown and the signer's password typed again; the rules of
-who may sign stay in retention_services (role, not the proposer, two distinct witnesses). These are the
+who may sign stay in catalog/destruction.py (role, not the proposer, two distinct witnesses). These are the
 functions the web pages call; the CLI's steps check the same register version through
 destruction_approval_check.
 """
@@ -14,17 +14,16 @@ import logging
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from pipeline.audit import audit_append
+from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import DestructionBatch, Role, Witness
-from pipeline.catalog.people import same_person
-from pipeline.catalog.register import (OPEN_STATES, SIGNED_STATES, destruction_approval_check, register_read,
-                                       register_rows, register_version, row_digests)
+from pipeline.catalog.people import role_require, same_person
+from pipeline.catalog.register import (OPEN_STATES, SIGNED_STATES, destruction_approval_check, register_read)
 from pipeline.catalog.services import user_roles
-from pipeline.config import StationConfig
-from pipeline.errors import BadInput, Conflict, Refused
-from pipeline.paths import DataPaths
+from pipeline.core.config import StationConfig
+from pipeline.core.errors import BadInput, Conflict, Refused
+from pipeline.core.paths import DataPaths
 
-log = logging.getLogger("pipeline.retention")
+log = logging.getLogger("pipeline.archive.retention")
 
 
 def password_confirm(*, actor: User, password: str, action_zh: str) -> None:
@@ -45,7 +44,7 @@ def _seen(register_version_now: str, seen: str, batch: DestructionBatch) -> None
 def destruction_approve_signed(*, actor: User, batch_code: str, version: str, opinion: str, password: str,
                                config: StationConfig, strikes: dict[str, str] | None = None) -> DestructionBatch:
     """The station head approves the version they were shown, with an opinion and their password again."""
-    from pipeline.catalog.retention_services import destruction_approve
+    from pipeline.catalog.destruction import destruction_approve
     password_confirm(actor=actor, password=password, action_zh="批准销毁清册")
     if not opinion.strip():
         raise BadInput("请填写鉴定意见（如：已到保管期限，经鉴定无继续保存价值，同意销毁）。", "approval without opinion",
@@ -60,31 +59,23 @@ def destruction_approve_signed(*, actor: User, batch_code: str, version: str, op
                        f"{len(blocked)} blocked rows not struck", code="register_blocked_rows")
     with transaction.atomic():
         batch = destruction_approve(actor=actor, batch_code=batch_code, strikes=strikes, opinion=opinion)
-        batch = DestructionBatch.objects.select_for_update().get(id=batch.id)
-        rows = register_rows(batch, config)
-        batch.approved_version, batch.approved_rows = register_version(batch, rows), row_digests(rows)
-        batch.save(update_fields=["approved_version", "approved_rows"])
         audit_append(actor=actor.username, action="destruction.approve_version", target=batch.code,
                      detail={"seen_version": version, "approved_version": batch.approved_version,
-                             "rows": len(rows), "struck": sorted(strikes)})
+                             "password_confirmed": True, "struck": sorted(strikes)})
     return batch
 
 
-def _still_approved(batch_code: str, config: StationConfig, actor: str) -> DestructionBatch:
-    changes = destruction_approval_check(batch_code=batch_code, config=config, actor=actor)
-    if changes:
-        raise Conflict(f"销毁清册 {batch_code} 在批准后已变更，批准与监销确认已作废，须站长重新批准："
-                       + "；".join(changes[:10]) + ("……" if len(changes) > 10 else ""),
-                       f"register {batch_code} changed after approval", code="approval_void", problems=changes)
-    return DestructionBatch.objects.get(code=batch_code)
+def _still_approved(batch_code: str, actor: str) -> DestructionBatch:
+    from pipeline.catalog.destruction import destruction_approval_require
+    return destruction_approval_require(batch_code=batch_code, actor=actor)
 
 
 def destruction_witness_signed(*, actor: User, batch_code: str, version: str, password: str,
                                config: StationConfig) -> DestructionBatch:
     """A 监销人 confirms the approved version they were shown, under their own sign-in and password."""
-    from pipeline.catalog.retention_services import destruction_witness
+    from pipeline.catalog.destruction import destruction_witness
     password_confirm(actor=actor, password=password, action_zh="监销确认")
-    batch = _still_approved(batch_code, config, actor.username)
+    batch = _still_approved(batch_code, actor.username)
     if batch.approved_version and version != batch.approved_version:
         _seen(batch.approved_version, version, batch)
     batch = destruction_witness(actor=actor, batch_code=batch_code)
@@ -94,10 +85,10 @@ def destruction_witness_signed(*, actor: User, batch_code: str, version: str, pa
 
 def destruction_execute_ready(*, actor: User, batch_code: str, password: str, config: StationConfig) -> None:
     """Refuse now, before any work starts, what execute would refuse: password, role, state, a voided approval."""
-    from pipeline.catalog.retention_services import _batch_state, _require_role, separation_problems
+    from pipeline.catalog.destruction import _batch_state, separation_problems
     password_confirm(actor=actor, password=password, action_zh="执行销毁")
-    _require_role(actor, (Role.ARCHIVIST, Role.STATION_HEAD), "执行销毁")
-    batch = _still_approved(batch_code, config, actor.username)
+    role_require(actor, (Role.ARCHIVIST, Role.STATION_HEAD), "执行销毁")
+    batch = _still_approved(batch_code, actor.username)
     _batch_state(batch, (DestructionBatch.State.WITNESSED,), "执行销毁")
     problems = separation_problems(batch)
     if problems:
@@ -108,9 +99,9 @@ def destruction_execute_ready(*, actor: User, batch_code: str, password: str, co
 def destruction_execute_signed(*, actor: User, batch_code: str, password: str, config: StationConfig,
                                paths: DataPaths, today: dt.date | None = None, progress=None):
     """Execute a witnessed register whose approved version still stands (password typed again)."""
-    from pipeline.catalog.retention_services import destruction_execute
+    from pipeline.catalog.destruction import destruction_execute
     password_confirm(actor=actor, password=password, action_zh="执行销毁")
-    _still_approved(batch_code, config, actor.username)
+    _still_approved(batch_code, actor.username)
     return destruction_execute(actor=actor, batch_code=batch_code, config=config, paths=paths, today=today,
                                progress=progress)
 
@@ -118,8 +109,8 @@ def destruction_execute_signed(*, actor: User, batch_code: str, password: str, c
 def destruction_entry_strike(*, actor: User, batch_code: str, item_code: str, reason: str,
                              config: StationConfig) -> list[str]:
     """Strike one row off an open register (archivist or head); a signed register loses its approval."""
-    from pipeline.catalog.retention_services import _batch_state, _require_role, _strike, batch_get
-    _require_role(actor, (Role.ARCHIVIST, Role.STATION_HEAD), "划去销毁清册中的档案")
+    from pipeline.catalog.destruction import _batch_state, _strike, batch_get
+    role_require(actor, (Role.ARCHIVIST, Role.STATION_HEAD), "划去销毁清册中的档案")
     with transaction.atomic():
         batch = DestructionBatch.objects.select_for_update().get(id=batch_get(batch_code).id)
         _batch_state(batch, OPEN_STATES, "划去档案")

@@ -13,7 +13,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractYear
 
 from pipeline.catalog.models import ArchiveItem, FormInstance, Round
-from pipeline.config import StationConfig
+from pipeline.core.config import StationConfig
 
 FILED = ArchiveItem.Status.FILED
 

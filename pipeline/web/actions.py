@@ -16,7 +16,7 @@ from django.http import HttpResponseRedirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from pipeline.errors import BadInput, StationError
+from pipeline.core.errors import BadInput, StationError
 
 log = logging.getLogger("pipeline.web")
 

@@ -10,7 +10,7 @@ from pipeline.web.nav import NAV
 
 def navigation(request) -> dict:
     """nav: [{label, url, current}] for the signed-in user (nothing on the sign-in page); the station's name."""
-    from pipeline.config import get_config
+    from pipeline.core.config import get_config
     common = {"station_name": get_config().station.name, "failure_limit": settings.AXES_FAILURE_LIMIT,
               "lockout_minutes": round(settings.AXES_COOLOFF_TIME * 60)}
     if not getattr(request, "user", None) or not request.user.is_authenticated:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from pipeline.config import get_config
-from pipeline.domain import LEVEL_SHORT
+from pipeline.core.config import get_config
+from pipeline.core.domain import LEVEL_SHORT
 from pipeline.forms.registry import FORMS
 from pipeline.search.schema import SearchFilters
 

@@ -21,9 +21,9 @@ from typing import Any, Callable
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
-from pipeline.errors import NotFound, Refused, StationError
-from pipeline.paths import DataPaths, data_paths
-from pipeline.store import write_file_atomic
+from pipeline.core.errors import NotFound, Refused, StationError
+from pipeline.core.paths import DataPaths, data_paths
+from pipeline.archive.store import write_file_atomic
 
 log = logging.getLogger("pipeline.web")
 JobFn = Callable[[Callable[[int, int, str], None]], dict]

@@ -6,7 +6,7 @@ import logging
 
 from django.shortcuts import render
 
-from pipeline.errors import BadInput, Conflict, NotFound, Refused, StationError
+from pipeline.core.errors import BadInput, Conflict, NotFound, Refused, StationError
 
 log = logging.getLogger("pipeline.web")
 STATUS = ((Refused, 403), (NotFound, 404), (BadInput, 400), (Conflict, 409))

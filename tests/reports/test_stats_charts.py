@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.config import get_config
+from pipeline.core.config import get_config
 from pipeline.reports.charts import hbars, stacked_bars
 from pipeline.reports.holdings import falling_due, holdings, holdings_series, stats_xlsx
 from tests.retention.conftest import make_item

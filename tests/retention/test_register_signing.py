@@ -11,11 +11,13 @@ import pytest
 from pipeline.catalog.models import AuditEntry, DestructionBatch
 from pipeline.catalog.people import user_grant
 from pipeline.catalog.register import due_list, register_read
-from pipeline.catalog.retention_services import destruction_propose, hold_place, loan_request
+from pipeline.catalog.destruction import destruction_propose
+from pipeline.catalog.holds import hold_place
+from pipeline.catalog.loans import loan_request
 from pipeline.catalog.signing import (destruction_approve_signed, destruction_entry_strike,
                                       destruction_execute_signed, destruction_queue, destruction_witness_signed)
-from pipeline.config import get_config
-from pipeline.errors import BadInput, Conflict, Refused
+from pipeline.core.config import get_config
+from pipeline.core.errors import BadInput, Conflict, Refused
 from tests.people import PASSWORD
 from tests.retention.conftest import make_item
 

@@ -42,7 +42,7 @@ WEB_USERS: dict[str, list[str]] = {
 
 
 def _id(first17: str) -> str:
-    from pipeline.domain import id_check_digit
+    from pipeline.core.domain import id_check_digit
     return first17 + id_check_digit(first17)
 
 
@@ -116,13 +116,13 @@ def file_item(paths, spec: ItemSpec) -> str:
     from django.utils import timezone
 
     from pipeline import search
-    from pipeline.audit import audit_append
+    from pipeline.archive.audit import audit_append
     from pipeline.catalog.models import ArchiveItem
-    from pipeline.config import get_config
-    from pipeline.keys import key_require
-    from pipeline.numbering import item_number_allocate
-    from pipeline.retention import due_date
-    from pipeline.store import archived_hashes, item_write
+    from pipeline.core.config import get_config
+    from pipeline.archive.keys import key_require
+    from pipeline.archive.numbering import item_number_allocate
+    from pipeline.archive.retention import due_date
+    from pipeline.archive.store import archived_hashes, item_write
 
     config = get_config()
     category = config.categories[spec.category]

@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse_lazy
 
 from pipeline.catalog.people import account_require_accounted, user_password_change
-from pipeline.errors import Refused
+from pipeline.core.errors import Refused
 
 
 class SignInForm(AuthenticationForm):

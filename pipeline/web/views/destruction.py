@@ -1,6 +1,6 @@
 """鉴定销毁: the due list with blockers, propose, the approval queue, the frozen register, sign, execute.
 
-Views parse and call services (pipeline/catalog/register.py, signing.py, retention_services.py); every
+Views parse and call services (pipeline/catalog/register.py, signing.py, destruction.py); every
 rule — who may sign, the version, the reset after a change — is there, not here. The page offers each
 user only the buttons that are theirs (signing.batch_actions); a forged POST is refused by the service.
 """
@@ -24,9 +24,9 @@ from pipeline.catalog.signing import (batch_actions, destruction_approve_signed,
                                       destruction_execute_ready, destruction_execute_signed, destruction_queue,
                                       destruction_witness_signed)
 from pipeline.catalog.services import user_roles
-from pipeline.config import get_config
-from pipeline.errors import NotFound
-from pipeline.paths import data_paths
+from pipeline.core.config import get_config
+from pipeline.core.errors import NotFound
+from pipeline.core.paths import data_paths
 from pipeline.web.actions import act, day_field, int_field, redirect_to
 from pipeline.web.jobs import job_start
 
@@ -63,7 +63,7 @@ def due_page(request):
 @require_POST
 def propose(request):
     """Draw up the register of everything due and unblocked (archivist); its PDF is made in the background."""
-    from pipeline.catalog.retention_services import destruction_propose
+    from pipeline.catalog.destruction import destruction_propose
     made = {}
 
     def call():
@@ -180,7 +180,7 @@ def execute(request, code: str):
 @require_POST
 def render_register(request, code: str):
     """Make the register's PDF and DOCX again from its current rows (background)."""
-    from pipeline.catalog.retention_services import batch_get
+    from pipeline.catalog.destruction import batch_get
     batch = batch_get(code)
     kind = "executed" if batch.state == DestructionBatch.State.EXECUTED else "proposed"
     _render_job(request, code, kind)

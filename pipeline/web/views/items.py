@@ -10,10 +10,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from pipeline.catalog.items import item_authorise, item_detail, item_document
-from pipeline.config import get_config
-from pipeline.domain import LEVEL_SHORT, mask_id
-from pipeline.labels import retention_label, state_label
-from pipeline.paths import data_paths
+from pipeline.core.config import get_config
+from pipeline.core.domain import LEVEL_SHORT, mask_id
+from pipeline.core.labels import retention_label, state_label
+from pipeline.core.paths import data_paths
 from pipeline.web.thumbs import thumbnail_png
 
 MAX_THUMBS = 24

@@ -1,6 +1,6 @@
 """借阅: request, approve (never the requester), lend, return, the overdue list, the yearly register as PDF.
 
-Each step is one retention_services call; the page shows a user only the steps that are theirs
+Each step is one catalog/loans.py call; the page shows a user only the steps that are theirs
 (catalog/lending.loan_actions) and the service refuses a forged one.
 """
 
@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pipeline.catalog.lending import loan_actions, loans_list, loans_overdue
 from pipeline.catalog.models import Loan
-from pipeline.errors import NotFound
-from pipeline.paths import data_paths
+from pipeline.core.errors import NotFound
+from pipeline.core.paths import data_paths
 from pipeline.web.actions import act, day_field, int_field, redirect_to
 from pipeline.web.jobs import job_start
 
@@ -54,7 +54,7 @@ def _files(year: int) -> list[str]:
 @require_POST
 def loan_request_view(request):
     """Register a loan request for one item (any station role)."""
-    from pipeline.catalog.retention_services import loan_request
+    from pipeline.catalog.loans import loan_request
 
     def call():
         post = request.POST
@@ -69,7 +69,7 @@ def loan_request_view(request):
 @require_POST
 def loan_step(request, loan_id: int, step: str):
     """One step on one loan: approve, refuse, lend or return."""
-    from pipeline.catalog.retention_services import loan_approve, loan_lend, loan_return
+    from pipeline.catalog.loans import loan_approve, loan_lend, loan_return
     calls = {"approve": lambda: loan_approve(actor=request.user, loan_id=loan_id, approve=True,
                                              note=request.POST.get("note", "")),
              "refuse": lambda: loan_approve(actor=request.user, loan_id=loan_id, approve=False,

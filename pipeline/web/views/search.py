@@ -9,11 +9,11 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pipeline.audit import audit_append
-from pipeline.config import get_config
-from pipeline.domain import LEVEL_SHORT
-from pipeline.errors import BadInput
-from pipeline.privacy import mask_personal, mask_personal_all
+from pipeline.archive.audit import audit_append
+from pipeline.core.config import get_config
+from pipeline.core.domain import LEVEL_SHORT
+from pipeline.core.errors import BadInput
+from pipeline.core.privacy import mask_personal, mask_personal_all
 from pipeline.web.forms import MAX_RESULTS, PER_PAGE, SearchForm
 
 _index_ready = False
