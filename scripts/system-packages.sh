@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the system needs (Pango for WeasyPrint, Noto CJK fonts, poppler, Tesseract
-# with Simplified Chinese for OCR, Ghostscript for OCRmyPDF, PostgreSQL for the second test run).
+# with Simplified Chinese for OCR, Ghostscript for OCRmyPDF, PostgreSQL for the second test run,
+# Chromium for the browser tests of the web interface, driven by Playwright).
 set -euo pipefail
 PACKAGES=(python3-venv fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-          poppler-utils tesseract-ocr tesseract-ocr-chi-sim ghostscript qpdf postgresql)
+          poppler-utils tesseract-ocr tesseract-ocr-chi-sim ghostscript qpdf postgresql chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

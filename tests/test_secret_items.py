@@ -125,7 +125,10 @@ def test_only_custodian_and_head_open_a_secret_paper_and_every_opening_is_audite
         capsys.readouterr()
     assert main(["extract", code, "--out", str(data_root.root / "tmp"), "--user", "keeper"]) == ExitCode.BAD_INPUT
     actions = [(e.actor, e.action) for e in AuditEntry.objects.filter(target=code).order_by("seq")]
-    assert actions[1:] == [("keeper", "item.view_secret"), ("keeper", "item.view_secret"), ("keeper", "item.extract"),
+    refused = [("(anonymous)", "item.view_refused")] + [(u, "item.view_refused") for u in ("clerk", "archivist", "examiner")
+                                                       for _ in ("show", "extract")]
+    assert sorted(actions[1:8]) == sorted(refused)           # every refusal is in the audit log too
+    assert actions[8:] == [("keeper", "item.view_secret"), ("keeper", "item.view_secret"), ("keeper", "item.extract"),
                            ("head", "item.view_secret"), ("head", "item.view_secret"), ("head", "item.extract"),
                            ("keeper", "item.view_secret")]     # the refused extract into the data root
 

@@ -47,7 +47,9 @@ def _authorise(*, item: ArchiveItem, user, roles: set[str]) -> None:
     elif (item.restricted or _category_restricted(item.category)) and not roles & RESTRICTED_ROLES:
         allowed = "、".join(Role(role).label for role in sorted(RESTRICTED_ROLES))
         who = f"用户“{user.username}”" if user else "未指明用户（--user）"
-        raise Refused(f"档案 {code} 为限制利用档案（{item.secrecy or '试卷'}），{who}无权查看；仅{allowed}可以。",
+        category = get_config().categories.get(item.category)
+        kind = item.secrecy or (category.label if category else item.category)
+        raise Refused(f"档案 {code} 为限制利用档案（{kind}），{who}无权查看；仅{allowed}可以。",
                       f"restricted item {code} refused to {getattr(user, 'username', None)!r}",
                       code="restricted_refused")
 

@@ -24,6 +24,7 @@ from pipeline.cli import ingest as ingest_cli  # noqa: E402
 from pipeline.cli import forms as forms_cli  # noqa: E402
 from pipeline.cli import audit as audit_cli, retention as retention_cli, verify as verify_cli  # noqa: E402
 from pipeline.cli import keys as keys_cli  # noqa: E402
+from pipeline.cli import serve as serve_cli  # noqa: E402
 from pipeline.archive.keys import key_check_start  # noqa: E402
 from pipeline.cli.common import err_console  # noqa: E402
 from pipeline.cli import zh_help  # noqa: E402
@@ -55,6 +56,7 @@ app.add_typer(corrections_staff.staff_app, name="staff")
 app.add_typer(corrections_staff.rooms_app, name="rooms")
 app.add_typer(results_cli.app, name="results")
 keys_cli.register(app)
+serve_cli.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,6 +80,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    # every line masked: ID and mobile numbers never reach the log in clear (pipeline.core.privacy)
+    "formatters": {"plain": {"()": "pipeline.core.privacy.MaskingFormatter",
+                             "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"file": {"class": "logging.FileHandler", "filename": str(DATA.var / "station.log"),
+                          "formatter": "plain", "delay": True, "encoding": "utf-8"}},
+    "loggers": {"pipeline": {"handlers": ["file"], "level": "INFO"}},
+}
+DATA.var.mkdir(parents=True, exist_ok=True)
+
 # ---------------------------------------------------------------- web interface (issue 14, pipeline/web)
 # Sign-in on every page (LoginRequiredMiddleware), lock-out by user name + address (django-axes),
 # a Content-Security-Policy without inline script (django-csp), static files from WhiteNoise
@@ -93,7 +105,7 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.Authenticatio
 MIDDLEWARE += ["django_htmx.middleware.HtmxMiddleware", "csp.middleware.CSPMiddleware",
                "pipeline.web.middleware.StationErrorMiddleware", "axes.middleware.AxesMiddleware"]
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("pipeline.web.context.navigation")
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["pipeline.web.backends.StationAxesBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
@@ -122,14 +134,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_VERBOSE = False
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    # every line masked: ID and mobile numbers never reach the log in clear (pipeline.core.privacy)
-    "formatters": {"plain": {"()": "pipeline.core.privacy.MaskingFormatter",
-                             "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"file": {"class": "logging.FileHandler", "filename": str(DATA.var / "station.log"),
-                          "formatter": "plain", "delay": True, "encoding": "utf-8"}},
-    "loggers": {"pipeline": {"handlers": ["file"], "level": "INFO"}},
-}
-DATA.var.mkdir(parents=True, exist_ok=True)
+LOGGING["loggers"]["axes"] = {"handlers": ["file"], "level": "WARNING", "propagate": False}
+if "STATION_SECRET_KEY" not in os.environ:   # one random key per data root (var/secret_key, mode 600)
+    from pipeline.web.secret import secret_key_for  # noqa: E402
+    SECRET_KEY = secret_key_for(DATA.var)
+# ---------------------------------------------------------------- end of web interface settings

@@ -10,6 +10,7 @@ from pipeline.core.errors import BadInput, Conflict, NotFound, Refused, StationE
 
 log = logging.getLogger("pipeline.web")
 STATUS = ((Refused, 403), (NotFound, 404), (BadInput, 400), (Conflict, 409))
+AUDITED = {"restricted_refused", "secret_refused"}     # refusals the service wrote to the audit log
 
 
 def error_status(error: StationError) -> int:
@@ -22,7 +23,7 @@ def error_page(request, error: StationError):
     status = error_status(error)
     template = {403: "web/403.html", 404: "web/404.html"}.get(status, "web/error.html")
     return render(request, template, {"message": error.message_zh, "problems": error.problems,
-                                      "code": error.code}, status=status)
+                                      "code": error.code, "audited": error.code in AUDITED}, status=status)
 
 
 class StationErrorMiddleware:

@@ -203,7 +203,8 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
+                                              args=["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"],
+                                              env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"})
         yield chromium
         chromium.close()
 

@@ -62,7 +62,7 @@ def search_page(request):
         else:
             first = (page - 1) * PER_PAGE
             shown = _hits_for_page(result["hits"][first:first + PER_PAGE])
-            context["result"] = {**result, "hits": shown, "first": first + 1, "page": page,
+            context["result"] = {**result, "hits": shown, "first": first + 1, "last": first + len(shown), "page": page,
                                  "has_next": len(result["hits"]) > first + PER_PAGE and first + PER_PAGE < MAX_RESULTS,
                                  "has_prev": page > 1, "next": page + 1, "prev": page - 1}
             bound = data.copy()
