@@ -8,7 +8,7 @@ import sys
 import typer
 
 from pipeline.cli.common import console
-from pipeline.errors import BadInput, NotInitialised
+from pipeline.core.errors import BadInput, NotInitialised
 
 WSGI = "pipeline.web.wsgi:application"
 
@@ -39,7 +39,7 @@ def serve(host: str = typer.Option("127.0.0.1", "--host", help="监听地址；�
     if not catalog_ready():
         raise NotInitialised("数据目录尚未初始化：请先运行 station init，再运行 station serve。", "serve before init")
     _allowed_hosts(host)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pipeline.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pipeline.site.settings")
     console.print(f"网页界面：http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/ （Ctrl-C 停止）")
     if os.name == "nt":
         _serve_waitress(host, port, workers * threads)

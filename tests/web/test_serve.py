@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from pipeline.cli.serve import server_command
-from pipeline.errors import ExitCode
+from pipeline.core.errors import ExitCode
 
 REPO = Path(__file__).parents[2]
 
