@@ -70,6 +70,17 @@ def int_field(text: str | None, label: str, default: int = 1) -> int:
         return default
 
 
+def attachment(path, name: str):
+    """A file download whose Chinese name survives every browser: an ASCII fallback plus RFC 6266 filename*."""
+    from urllib.parse import quote
+
+    from django.http import FileResponse
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=name)
+    fallback = "".join(ch if ch.isascii() and ch not in '"\\;' else "_" for ch in name)
+    response["Content-Disposition"] = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+    return response
+
+
 def dict_problems(error: StationError) -> dict:
     """Message and problems of a service error for a template."""
     return {"message": error.message_zh, "problems": error.problems}

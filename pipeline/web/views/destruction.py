@@ -8,11 +8,9 @@ user only the buttons that are theirs (signing.batch_actions); a forged POST is 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import FileResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +25,7 @@ from pipeline.catalog.services import user_roles
 from pipeline.core.config import get_config
 from pipeline.core.errors import NotFound
 from pipeline.core.paths import data_paths
-from pipeline.web.actions import act, day_field, int_field, redirect_to
+from pipeline.web.actions import act, attachment, day_field, int_field, redirect_to
 from pipeline.web.jobs import job_start
 
 ROWS_PER_PAGE = 200
@@ -194,6 +192,4 @@ def register_file(request, code: str, kind: str, name: str):
         raise NotFound(f"销毁清册 {code} 没有文件“{name}”。请在清册页面重新生成。", f"no file {name} for {code}",
                        code="register_file_missing")
     path = next(p for p in _register_dir(code, kind).rglob(name))
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=name)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return attachment(path, name)

@@ -7,10 +7,8 @@ Each step is one catalog/loans.py call; the page shows a user only the steps tha
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +18,7 @@ from pipeline.catalog.lending import loan_actions, loans_list, loans_overdue
 from pipeline.catalog.models import Loan
 from pipeline.core.errors import NotFound
 from pipeline.core.paths import data_paths
-from pipeline.web.actions import act, day_field, int_field, redirect_to
+from pipeline.web.actions import act, attachment, day_field, int_field, redirect_to
 from pipeline.web.jobs import job_start
 
 PER_PAGE = 50
@@ -111,6 +109,4 @@ def loan_register_file(request, year: int, name: str):
         raise NotFound(f"没有{year}年借阅登记表文件“{name}”，请先生成。", f"no lending register {name}",
                        code="register_file_missing")
     path = next(_register_dir(year).rglob(name))
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=name)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return attachment(path, name)
