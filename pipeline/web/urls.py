@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from pipeline.web.views import auth, home, items, search
-from pipeline.web.views import destruction, jobs, loans
+from pipeline.web.views import destruction, jobs, loans, rounds
 
 app_name = "web"
 urlpatterns = [
@@ -21,6 +21,18 @@ urlpatterns = [
     path("items/<str:code>/pages/<int:page>.png", items.item_thumbnail, name="item_thumbnail"),
     # part 2 (issue 15)
     path("jobs/<str:job_id>/", jobs.job_status, name="job"),
+    path("rounds/", rounds.rounds_page, name="rounds"),
+    path("rounds/create/", rounds.round_create, name="round_create"),
+    path("rounds/<str:code>/", rounds.round_page, name="round"),
+    path("rounds/<str:code>/upload/<str:kind>/", rounds.round_upload, name="round_upload"),
+    path("rounds/<str:code>/update/", rounds.round_update_preview, name="round_update_preview"),
+    path("rounds/<str:code>/update/apply/", rounds.round_update_apply, name="round_update_apply"),
+    path("rounds/<str:code>/candidate/edit/", rounds.round_candidate_edit, name="round_candidate_edit"),
+    path("rounds/<str:code>/candidate/remove/", rounds.round_candidate_remove, name="round_candidate_remove"),
+    path("rounds/<str:code>/photos/", rounds.round_photos, name="round_photos"),
+    path("rounds/<str:code>/assign/", rounds.round_assign, name="round_assign"),
+    path("rounds/<str:code>/forms/", rounds.round_forms, name="round_forms"),
+    path("rounds/<str:code>/files/<path:name>", rounds.round_file, name="round_file"),
     path("loans/", loans.loans_page, name="loans"),
     path("loans/request/", loans.loan_request_view, name="loan_request"),
     path("loans/<int:loan_id>/<str:step>/", loans.loan_step, name="loan_step"),
