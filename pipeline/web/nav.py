@@ -22,4 +22,8 @@ NAV: list[NavItem] = [
     NavItem("鉴定批次", "web:rounds", section="web:round"),
     NavItem("借阅", "web:loans", section="web:loan"),
     NavItem("鉴定销毁", "web:destruction", section="web:destruction"),
+    NavItem("统计", "web:stats", section="web:stats"),
+    NavItem("审计日志", "web:audit"),
+    NavItem("校验", "web:verify", section="web:verify"),
+    NavItem("用户与角色", "web:users", section="web:user"),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from pipeline.web.views import auth, home, items, search
-from pipeline.web.views import destruction, jobs, loans, rounds
+from pipeline.web.views import destruction, jobs, loans, reports, rounds, users
 
 app_name = "web"
 urlpatterns = [
@@ -21,6 +21,14 @@ urlpatterns = [
     path("items/<str:code>/pages/<int:page>.png", items.item_thumbnail, name="item_thumbnail"),
     # part 2 (issue 15)
     path("jobs/<str:job_id>/", jobs.job_status, name="job"),
+    path("stats/", reports.stats_page, name="stats"),
+    path("stats/stats.xlsx", reports.stats_xlsx_view, name="stats_xlsx"),
+    path("audit/", reports.audit_page, name="audit"),
+    path("verify/", reports.verify_page, name="verify"),
+    path("verify/run/", reports.verify_start, name="verify_start"),
+    path("users/", users.users_page, name="users"),
+    path("users/add/", users.user_create, name="user_create"),
+    path("users/<str:username>/<str:change>/", users.user_change, name="user_change"),
     path("rounds/", rounds.rounds_page, name="rounds"),
     path("rounds/create/", rounds.round_create, name="round_create"),
     path("rounds/<str:code>/", rounds.round_page, name="round"),
