@@ -91,6 +91,10 @@ class DueList:
     pages: int = 1
 
 
+ROW_FIELDS = ("archival_code", "title", "year", "retention_class", "retention_code", "due_date", "round_code",
+              "candidate_id_number", "status")
+
+
 def due_items(*, as_of: dt.date, show: str = "all") -> QuerySet:
     """Filed items due by as_of; show = "all", "blocked" (held or on loan) or "free"."""
     due = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED, due_date__lte=as_of)
@@ -108,10 +112,10 @@ def due_list(*, config: StationConfig, as_of: dt.date, show: str = "all", page: 
     total = due.count()
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    items = list(due[(page - 1) * per_page: page * per_page])
+    items = list(due.only(*ROW_FIELDS)[(page - 1) * per_page: page * per_page])
     states = item_states(items, config)
     rows = [{"archival_code": i.archival_code, "title": i.title, "year": i.year, "class": i.retention_class,
-             "class_label": _label(config, i.retention_class), "due_date": i.due_date,
+             "class_label": _label(config, i.retention_class), "due_date": i.due_date.isoformat(),
              "blockers": [b.message_zh for b in blockers(states[i.id], as_of)]} for i in items]
     blocked = due_items(as_of=as_of, show="blocked").count()
     groups = [{"class": g["retention_class"], "label": _label(config, g["retention_class"]), "year": g["year"],
@@ -150,7 +154,8 @@ class Register:
 def register_rows(batch: DestructionBatch, config: StationConfig) -> list[dict]:
     """Every row of the register with its evidence: dates, rule, file hashes, blockers, struck."""
     as_of = batch.as_of or batch.proposed_at.date()
-    entries = list(DestructionEntry.objects.filter(batch=batch).select_related("item").order_by("item__archival_code"))
+    entries = list(DestructionEntry.objects.filter(batch=batch).select_related("item").defer("item__text")
+                   .order_by("item__archival_code"))
     states = item_states([e.item for e in entries], config)
     rows = []
     for number, entry in enumerate(entries, 1):

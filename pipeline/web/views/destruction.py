@@ -29,6 +29,11 @@ from pipeline.web.actions import act, attachment, day_field, int_field, redirect
 from pipeline.web.jobs import job_start
 
 ROWS_PER_PAGE = 200
+
+
+def ITEM_URL_PREFIX() -> str:  # noqa: N802 — a constant once the URLconf is loaded
+    """The record page's address without its 档号 (reversed once, not once per row)."""
+    return reverse("web:item", args=["X"]).removesuffix("X/")
 SHOW = {"all": "全部到期", "free": "可销毁", "blocked": "被阻止（保全、借阅）"}
 
 
@@ -55,7 +60,8 @@ def due_page(request):
     as_of = day_field(request.GET.get("as_of"), "截至日期")
     show = request.GET.get("show") if request.GET.get("show") in SHOW else "all"
     due = due_list(config=get_config(), as_of=as_of, show=show, page=int_field(request.GET.get("page"), "页"))
-    return render(request, "web/destruction/due.html", {"due": due, "show": show, "shows": SHOW})
+    return render(request, "web/destruction/due.html", {"due": due, "show": show, "shows": SHOW,
+                                                         "item_url": ITEM_URL_PREFIX()})
 
 
 @require_POST
@@ -99,7 +105,7 @@ def register_page(request, code: str):
     rows = Paginator(register.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "web/destruction/register.html", {
         "register": register, "batch": register.batch, "rows": rows,
-        "actions": batch_actions(batch=register.batch, user=request.user),
+        "actions": batch_actions(batch=register.batch, user=request.user), "item_url": ITEM_URL_PREFIX(),
         "witnesses": list(register.batch.witnesses.order_by("at")),
         "files": {kind: _files(code, kind) for kind in ("proposed", "executed")},
         "job": request.session.get(f"register-job-{code}", ""),
