@@ -40,4 +40,4 @@ def audit_entries(*, reader: User, actor: str = "", action: str = "", target: st
 
 def audit_detail_text(entry: AuditEntry) -> str:
     """An entry's detail as one line, personal numbers masked."""
-    return mask_personal(json.dumps(entry.detail or {}, ensure_ascii=False, default=str))[:600]
+    return mask_personal(json.dumps(entry.detail or {}, ensure_ascii=False, default=str))[:300]

@@ -100,9 +100,10 @@ def stacked_bars(*, title: str, labels: list[str], series: list[Series], width: 
 
 def _y_axis(left: float, right: float, top: float, bottom: float, top_value: int, unit: str) -> list[str]:
     parts = [f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#495057"/>']
-    for step in range(5):
-        value = top_value * step / 4
-        y = bottom - (bottom - top) * step / 4
+    steps = top_value if top_value < 5 else 5        # whole numbers on the axis: tops are 1, 2 or 5 × 10^k
+    for step in range(steps + 1):
+        value = top_value * step / steps
+        y = bottom - (bottom - top) * step / steps
         if step:
             parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#dee2e6"/>')
         label = f"{value:g}"

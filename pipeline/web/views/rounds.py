@@ -54,8 +54,13 @@ def split_advice(message: str) -> tuple[str, str]:
     for mark in ("；请", "，请", "。请", "：请"):
         if mark in message:
             what, _, todo = message.rpartition(mark)
-            return what + mark[0], "请" + todo
+            return what.rstrip("，；：。 ") + "。", "请" + todo
     return message, "按本列的要求改正这一格后重新上传。"
+
+
+def _web_words(message: str) -> str:
+    """The service's advice in the page's words (the CLI option is a checkbox here)."""
+    return message.replace("加 --skip-invalid", "勾选“跳过有问题的行”")
 
 
 def _rows_table(error: ImportRejected) -> list[dict]:
@@ -127,7 +132,7 @@ def round_upload(request, code: str, kind: str):
                   "rooms": lambda: rooms_import(path=path, actor=actor)}[kind]()
     except ImportRejected as error:
         return render(request, "web/rounds/round.html", _context(
-            request, round_, rejected={"kind": UPLOAD_KINDS[kind], "message": error.message_zh,
+            request, round_, rejected={"kind": UPLOAD_KINDS[kind], "message": _web_words(error.message_zh),
                                        "rows": _rows_table(error)}), status=400)
     except StationError as error:
         return render(request, "web/rounds/round.html", _context(
