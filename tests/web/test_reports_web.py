@@ -62,3 +62,14 @@ def test_stats_audit_verify_and_users_for_the_station_head(web_site, page, brows
     other.goto(web_site.url_for("web:audit"))
     expect(other.get_by_role("heading", name=re.compile("403"))).to_be_visible()
     other.context.close()
+
+
+def test_the_url_walk_and_csrf_test_cover_every_part_two_page():
+    from tests.web.test_url_walk import URLS
+    names = {name for name, _ in URLS}
+    assert {"web:rounds", "web:round", "web:round_upload", "web:round_forms", "web:round_file", "web:loans",
+            "web:loan_step", "web:loan_register", "web:destruction", "web:destruction_due",
+            "web:destruction_register", "web:destruction_approve", "web:destruction_witness",
+            "web:destruction_execute", "web:destruction_strike", "web:destruction_file", "web:stats",
+            "web:stats_xlsx", "web:audit", "web:verify", "web:verify_start", "web:users", "web:user_create",
+            "web:user_change", "web:job"} <= names
