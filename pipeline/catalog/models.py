@@ -275,6 +275,7 @@ class ArchiveItem(models.Model):
     class Meta:
         unique_together = [("fonds", "year", "retention_code", "category", "item_number")]
         ordering = ["fonds", "year", "retention_code", "category", "item_number"]
+        indexes = [models.Index(fields=["status", "due_date"], name="item_status_due")]   # the due list
 
 
 class IngestJob(models.Model):

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, DestructionEntry, Hold, Loan
@@ -108,23 +108,23 @@ def due_items(*, as_of: dt.date, show: str = "all") -> QuerySet:
 def due_list(*, config: StationConfig, as_of: dt.date, show: str = "all", page: int = 1,
              per_page: int = 100) -> DueList:
     """The due list one page at a time, each row with its blockers (holds, loans) spelled out."""
-    due = due_items(as_of=as_of, show=show).order_by("due_date", "archival_code")
-    total = due.count()
+    counts = due_items(as_of=as_of).aggregate(all=Count("id"), blocked=Count("id", filter=blocked_q()))
+    total = {"all": counts["all"], "blocked": counts["blocked"], "free": counts["all"] - counts["blocked"]}[show]
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
+    due = due_items(as_of=as_of, show=show).order_by("due_date", "archival_code")
     items = list(due.only(*ROW_FIELDS)[(page - 1) * per_page: page * per_page])
     states = item_states(items, config)
     rows = [{"archival_code": i.archival_code, "title": i.title, "year": i.year, "class": i.retention_class,
              "class_label": _label(config, i.retention_class), "due_date": i.due_date.isoformat(),
              "blockers": [b.message_zh for b in blockers(states[i.id], as_of)]} for i in items]
-    blocked = due_items(as_of=as_of, show="blocked").count()
     groups = [{"class": g["retention_class"], "label": _label(config, g["retention_class"]), "year": g["year"],
                "count": g["n"]} for g in _group_counts(due_items(as_of=as_of, show=show))]
-    return DueList(as_of=as_of, total=total, blocked=blocked, rows=rows, groups=groups, page=page, pages=pages)
+    return DueList(as_of=as_of, total=total, blocked=counts["blocked"], rows=rows, groups=groups, page=page,
+                   pages=pages)
 
 
 def _group_counts(items: QuerySet) -> list[dict]:
-    from django.db.models import Count
     return list(items.values("retention_class", "year").annotate(n=Count("id")).order_by("retention_class", "year"))
 
 
@@ -151,26 +151,51 @@ class Register:
         return self.version[:12]
 
 
+@dataclass(frozen=True)
+class _Item:
+    """The fields of an item the register and the destruction check read (no model instance: 2,000 rows fast)."""
+
+    id: int
+    archival_code: str
+    title: str
+    year: int
+    pages: int
+    doc_date: dt.date
+    retention_class: str
+    retention_code: str
+    clock_start: dt.date | None
+    due_date: dt.date | None
+    files_sha256: dict
+    round_code: str
+    candidate_id_number: str
+    status: str
+
+
+ITEM_FIELDS = [f.name for f in _Item.__dataclass_fields__.values()]
+
+
 def register_rows(batch: DestructionBatch, config: StationConfig) -> list[dict]:
     """Every row of the register with its evidence: dates, rule, file hashes, blockers, struck."""
     as_of = batch.as_of or batch.proposed_at.date()
-    entries = list(DestructionEntry.objects.filter(batch=batch).select_related("item").defer("item__text")
-                   .order_by("item__archival_code"))
-    states = item_states([e.item for e in entries], config)
-    rows = []
-    for number, entry in enumerate(entries, 1):
-        item, cls = entry.item, config.retention.get(entry.item.retention_class)
-        rows.append({
-            "number": number, "archival_code": item.archival_code, "title": item.title, "year": item.year,
-            "pages": item.pages, "doc_date": item.doc_date.isoformat(),
-            "retention_class": item.retention_class, "retention": cls.label if cls else item.retention_class,
-            "period": "永久" if not cls or cls.permanent else f"{cls.years}年", "article": cls.article if cls else "",
-            "clock_start": item.clock_start.isoformat() if item.clock_start else "",
-            "due_date": item.due_date.isoformat() if item.due_date else "",
-            "elapsed": elapsed_zh(item.clock_start, as_of), "files_sha256": dict(sorted(item.files_sha256.items())),
-            "blockers": [b.message_zh for b in blockers(states[item.id], as_of)],
-            "struck": entry.struck, "struck_reason": entry.struck_reason})
-    return rows
+    entries = list(DestructionEntry.objects.filter(batch=batch).order_by("item__archival_code").values(
+        "struck", "struck_reason", *(f"item__{name}" for name in ITEM_FIELDS)))
+    items = [_Item(**{name: e[f"item__{name}"] for name in ITEM_FIELDS}) for e in entries]
+    states = item_states(items, config)
+    return [_register_row(number, item, entry, config.retention.get(item.retention_class), states[item.id], as_of)
+            for number, (item, entry) in enumerate(zip(items, entries), 1)]
+
+
+def _register_row(number: int, item: _Item, entry: dict, cls, state: ItemState, as_of: dt.date) -> dict:
+    return {
+        "number": number, "archival_code": item.archival_code, "title": item.title, "year": item.year,
+        "pages": item.pages, "doc_date": item.doc_date.isoformat(),
+        "retention_class": item.retention_class, "retention": cls.label if cls else item.retention_class,
+        "period": "永久" if not cls or cls.permanent else f"{cls.years}年", "article": cls.article if cls else "",
+        "clock_start": item.clock_start.isoformat() if item.clock_start else "",
+        "due_date": item.due_date.isoformat() if item.due_date else "",
+        "elapsed": elapsed_zh(item.clock_start, as_of), "files_sha256": dict(sorted((item.files_sha256 or {}).items())),
+        "blockers": [b.message_zh for b in blockers(state, as_of)],
+        "struck": entry["struck"], "struck_reason": entry["struck_reason"]}
 
 
 LIVE_FIELDS = ("blockers",)   # shown beside a row, re-checked at approval and at execution; not hashed

@@ -28,7 +28,7 @@ from pipeline.core.paths import data_paths
 from pipeline.web.actions import act, attachment, day_field, int_field, redirect_to
 from pipeline.web.jobs import job_start
 
-ROWS_PER_PAGE = 200
+ROWS_PER_PAGE = 100
 
 
 def ITEM_URL_PREFIX() -> str:  # noqa: N802 — a constant once the URLconf is loaded
