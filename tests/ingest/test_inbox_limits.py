@@ -21,7 +21,7 @@ import pytest
 from pipeline.catalog.models import ArchiveItem, IngestJob, ReviewItem
 from pipeline.cli.main import main
 from pipeline.core.config import IngestSettings
-from pipeline.ingest import flow, jobs
+from pipeline.ingest import archiving, jobs
 from pipeline.ingest.flow import ingest_once, ingest_path, jobs_resume
 from pipeline.ingest.jobs import ingest_status
 from tests.ingest import corpus
@@ -238,7 +238,7 @@ def test_a_job_failing_after_its_code_is_reserved_stops_after_max_attempts_and_i
     _good(data_root, tmp_path, 47, "stuck.pdf")
     config = _config(max_attempts=3)
     with monkeypatch.context() as patch:
-        patch.setattr(flow, "item_write", lambda **kwargs: 1 / 0)
+        patch.setattr(archiving, "item_write", lambda **kwargs: 1 / 0)
         assert ingest_once(paths=data_root, config=config) == {"retry": 1}
         assert jobs_resume(paths=data_root, config=config) == ["retry"]
         assert jobs_resume(paths=data_root, config=config) == ["stuck"]
