@@ -9,4 +9,5 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 env = {**os.environ, "STATION_UI_SHOTS": str(REPO / "docs" / "ui")}
 sys.exit(subprocess.call([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                          "tests/web/test_ui_shots.py", "tests/web/test_ui_shots_inbox.py"], cwd=REPO, env=env))
+                          "tests/web/test_ui_shots.py", "tests/web/test_ui_shots_inbox.py",
+                          "tests/web/test_ui_shots_part2.py"], cwd=REPO, env=env))

@@ -32,7 +32,8 @@ from pipeline.archive.store import (
 from pipeline.catalog.holds import Progress, item_blockers, retention_check
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, DestructionEntry, Role, Round, Tombstone, Witness
 from pipeline.catalog.people import role_require, same_person, user_person
-from pipeline.core.config import StationConfig
+from pipeline.catalog.register import destruction_approval_check, register_rows, register_version, row_digests
+from pipeline.core.config import StationConfig, get_config
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import BadInput, Conflict, NotFound, Refused
 from pipeline.core.paths import DataPaths
@@ -118,10 +119,24 @@ def destruction_approve(*, actor: User, batch_code: str, strikes: dict[str, str]
         batch.state, batch.approved_by, batch.approved_at = (DestructionBatch.State.APPROVED, actor.username,
                                                              timezone.now())
         batch.opinion = opinion.strip() or batch.opinion
-        batch.save(update_fields=["state", "approved_by", "approved_at", "opinion"])
+        rows = register_rows(batch, get_config())      # the version approved: any later change voids it
+        batch.approved_version, batch.approved_rows = register_version(batch, rows), row_digests(rows)
+        batch.save(update_fields=["state", "approved_by", "approved_at", "opinion", "approved_version",
+                                  "approved_rows"])
         audit_append(actor=actor.username, action="destruction.approve", target=batch.code,
-                     detail={"struck": strikes or {}, "opinion": batch.opinion})
+                     detail={"struck": strikes or {}, "opinion": batch.opinion, "version": batch.approved_version})
     return batch
+
+
+def destruction_approval_require(*, batch_code: str, actor: str) -> DestructionBatch:
+    """The batch, unless its register changed since it was approved: then the approval and the witnesses'
+    confirmations are void (audited by register.destruction_approval_check) and the step is refused."""
+    changes = destruction_approval_check(batch_code=batch_code, config=get_config(), actor=actor)
+    if changes:
+        raise Conflict(f"销毁清册 {batch_code} 在批准后已变更，批准与监销确认已作废，须站长重新批准："
+                       + "；".join(changes[:10]) + ("……" if len(changes) > 10 else ""),
+                       f"register {batch_code} changed after approval", code="approval_void", problems=changes)
+    return batch_get(batch_code)
 
 
 def _strike(batch: DestructionBatch, code: str, reason: str) -> None:
@@ -138,6 +153,7 @@ def _strike(batch: DestructionBatch, code: str, reason: str) -> None:
 def destruction_witness(*, actor: User, batch_code: str) -> DestructionBatch:
     """A 监销人 confirms the approved register; the second distinct witness completes it."""
     role_require(actor, (Role.WITNESS,), "作为监销人确认")
+    destruction_approval_require(batch_code=batch_code, actor=actor.username)
     with transaction.atomic():
         batch = _batch_locked(batch_code)
         _batch_state(batch, (DestructionBatch.State.APPROVED,), "监销确认")
@@ -188,7 +204,7 @@ def destruction_execute(*, actor: User, batch_code: str, config: StationConfig, 
                         today: dt.date | None = None, progress: Progress | None = None) -> ExecuteReport:
     """Destroy a witnessed register's items, re-checking each one now; keep tombstones for ever."""
     role_require(actor, (Role.ARCHIVIST, Role.STATION_HEAD), "执行销毁")
-    batch = batch_get(batch_code)
+    batch = destruction_approval_require(batch_code=batch_code, actor=actor.username)
     _batch_state(batch, (DestructionBatch.State.WITNESSED,), "执行销毁")
     problems = separation_problems(batch)
     if problems:

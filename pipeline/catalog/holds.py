@@ -48,14 +48,9 @@ def holds_for(item: ArchiveItem) -> list[Hold]:
 
 
 def item_state(item: ArchiveItem, config: StationConfig) -> ItemState:
-    """The plain facts the pure destruction check needs."""
-    cls = config.retention.get(item.retention_class)
-    permanent = item.retention_code == "Y" or bool(cls and cls.permanent)
-    loans = item.loans.filter(state__in=OPEN_LOAN_STATES).order_by("id")
-    return ItemState(archival_code=item.archival_code, permanent=permanent, due=item.due_date,
-                     held_reasons=tuple(f"#{h.id} {h.reason}" for h in holds_for(item)),
-                     open_loans=tuple(f"#{loan.id} {loan.borrower}（{loan.get_state_display()}）" for loan in loans),
-                     destroyed=item.status == ArchiveItem.Status.DESTROYED)
+    """The plain facts the pure destruction check needs (built as for many items: register.item_states)."""
+    from pipeline.catalog.register import item_states
+    return item_states([item], config)[item.id]
 
 
 def item_blockers(item: ArchiveItem, config: StationConfig, as_of: dt.date) -> list:

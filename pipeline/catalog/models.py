@@ -276,6 +276,7 @@ class ArchiveItem(models.Model):
     class Meta:
         unique_together = [("fonds", "year", "retention_code", "category", "item_number")]
         ordering = ["fonds", "year", "retention_code", "category", "item_number"]
+        indexes = [models.Index(fields=["status", "due_date"], name="item_status_due")]   # the due list
 
 
 class IngestJob(models.Model):
@@ -414,6 +415,9 @@ class DestructionBatch(models.Model):
     form_instance = models.ForeignKey(FormInstance, null=True, blank=True, on_delete=models.SET_NULL)
     as_of = models.DateField(null=True, blank=True, help_text="the day the due list was drawn up for")
     opinion = models.CharField(max_length=300, default="已到保管期限，经鉴定无继续保存价值，同意销毁")
+    approved_version = models.CharField(max_length=64, blank=True,
+                                        help_text="SHA-256 of the register's rows and evidence as approved")
+    approved_rows = models.JSONField(default=dict, blank=True, help_text="档号 -> short hash of its row, as approved")
 
 
 class DestructionEntry(models.Model):
@@ -431,6 +435,7 @@ class Witness(models.Model):
     batch = models.ForeignKey(DestructionBatch, on_delete=models.CASCADE, related_name="witnesses")
     user = models.CharField(max_length=150)
     at = models.DateTimeField()
+    version = models.CharField(max_length=64, blank=True, help_text="the register version the witness confirmed")
 
     class Meta:
         unique_together = [("batch", "user")]

@@ -6,6 +6,8 @@ SQLite in the data root by default; PostgreSQL when DATABASE_URL names one.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import dj_database_url
 
@@ -60,6 +62,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE", "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
     }
+    # Tests: a file, not Django's shared in-memory database, so that a web page's background job (a thread)
+    # and the pages polling it lock as in production instead of failing with "database table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"station-test-{os.getpid()}.sqlite3")}
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -128,6 +133,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]   # office PCs share one 
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked.html"
 AXES_VERBOSE = False
+
 LOGGING["loggers"]["axes"] = {"handlers": ["file"], "level": "WARNING", "propagate": False}
 if "STATION_SECRET_KEY" not in os.environ:   # one random key per data root (var/secret_key, mode 600)
     from pipeline.web.secret import secret_key_for  # noqa: E402

@@ -19,5 +19,11 @@ NAV: list[NavItem] = [
     NavItem("首页", "web:home"),
     NavItem("收件箱", "web:inbox", section="web:inbox"),
     NavItem("检索", "web:search", section="web:search"),
-    # 鉴定批次 借阅 鉴定销毁 统计 审计日志 校验 用户与角色 (h15): one NavItem line each
+    NavItem("鉴定批次", "web:rounds", section="web:round"),
+    NavItem("借阅", "web:loans", section="web:loan"),
+    NavItem("鉴定销毁", "web:destruction", section="web:destruction"),
+    NavItem("统计", "web:stats", section="web:stats"),
+    NavItem("审计日志", "web:audit"),
+    NavItem("校验", "web:verify", section="web:verify"),
+    NavItem("用户与角色", "web:users", section="web:user"),
 ]
