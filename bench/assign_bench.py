@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.exams.assign import planner as assign# noqa: E402
 from pipeline.core.domain import id_check_digit  # noqa: E402
+from pipeline.exams.assign import planner as assign  # noqa: E402
 
 OCCUPATIONS = ("电工", "焊工", "育婴员")
 
@@ -57,7 +57,7 @@ def greedy(p: assign.Problem) -> int:
     clashes = 0
     for g, group in enumerate(groups):
         if group.kind == assign.PRACTICAL:
-            placed = list(zip(group.room.places(), members[g]))
+            placed = list(zip(group.room.places(), members[g], strict=False))
             clashes += assign.adjacent_clashes(placed, group.room)
         _staff = [s for s in p.staff if s.can(assign.EXAMINER, group.occupation)][:3]
     return clashes

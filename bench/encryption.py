@@ -95,11 +95,11 @@ def verify_ratio(work: Path, megabytes: int, repeats: int, key: str) -> tuple[fl
     os.environ.update(STATION_DATA=str(work / "verify-none"), STATION_KEY=key)
     from pipeline.site import django_setup
     django_setup.setup()
-    from pipeline.core.domain import ArchivalCode
     from pipeline.archive.keys import key_configured
-    from pipeline.core.paths import DataPaths
     from pipeline.archive.store import item_write, iter_item_folders
     from pipeline.archive.verify import fixity_check
+    from pipeline.core.domain import ArchivalCode
+    from pipeline.core.paths import DataPaths
     medians = []
     for name, archive_key in (("plain", None), ("encrypted", key_configured())):
         paths = DataPaths(work / f"verify-{name}")

@@ -46,7 +46,6 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚�
 def seed_round(candidates: int):
     """A synthetic round: candidates with photos, theory/practical rooms with workstations, staff."""
     from django.core.management import call_command
-    from PIL import Image
 
     from pipeline.catalog.models import Candidate, Room, Round, Staff, Workstation
     from pipeline.core.domain import id_check_digit
@@ -159,8 +158,8 @@ def baseline(round_, forms: list[str], sample: int, config) -> dict[str, float]:
 
 def compare_retext(round_, workers: int, repeat: int) -> None:
     """Batched runs with the direct redraw (pipeline.render.retext) on and off, interleaved; medians."""
-    from pipeline.forms.service import forms_round
     from pipeline.core.paths import data_paths
+    from pipeline.forms.service import forms_round
 
     times: dict[str, list[float]] = {"1": [], "0": []}
     for run in range(repeat):
@@ -178,8 +177,8 @@ def compare_retext(round_, workers: int, repeat: int) -> None:
 
 def compare_one_worker(round_, repeat: int) -> tuple[float, float]:
     """Median seconds of forms_round on 1 worker with layout reuse on and off, runs interleaved."""
-    from pipeline.forms.service import forms_round
     from pipeline.core.paths import data_paths
+    from pipeline.forms.service import forms_round
 
     times: dict[bool, list[float]] = {True: [], False: []}
     for run in range(repeat):
@@ -212,10 +211,10 @@ def main() -> None:
     from pipeline.site import django_setup
     django_setup.setup()
     from pipeline.core.config import get_config
-    from pipeline.forms.service import forms_round
     from pipeline.core.paths import data_paths
+    from pipeline.forms.service import forms_round
 
-    print("load average before: %.2f %.2f %.2f" % os.getloadavg(), flush=True)
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
     round_ = seed_round(args.candidates)
     prepared = seat_and_score(round_)
     config = get_config()
@@ -279,7 +278,7 @@ def main() -> None:
               f"reuse alone (same worker count): {off / on:.2f}x")
         print(f"2 workers / 1 worker: {on / elapsed:.2f}x")
     print(f"peak RSS: main {peak_self:.0f} MB, largest worker {peak_children:.0f} MB")
-    print("load average after: %.2f %.2f %.2f" % os.getloadavg())
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -68,16 +68,16 @@ def seed(work: Path, pages: int, per_stack: int) -> list[Path]:
 
     from pipeline.catalog.models import Candidate, Round
     from pipeline.core.domain import id_check_digit
+    from pipeline.core.paths import data_paths
     from pipeline.forms.service import forms_generate
     from pipeline.ingest.scansim import ScanOptions, simulate
-    from pipeline.core.paths import data_paths
 
     paths = data_paths()
     paths.ensure()
     call_command("migrate", verbosity=0)
     Image.new("RGB", (295, 413), (180, 200, 230)).save(paths.photos / "photo.jpg", quality=85)
     round_ = Round.objects.create(code="2026-12", name="2026年12月职业技能鉴定",
-                                  theory_at=dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.timezone.utc))
+                                  theory_at=dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC))
     probe = _candidates(round_, 0, 1, Candidate, id_check_digit)
     first = forms_generate(form="registration", round_=round_, out=work / "forms-probe", subject=probe[0].id_number)
     per_form = first.instances[0].pages

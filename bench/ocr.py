@@ -45,8 +45,7 @@ from pipeline.ingest.ocr import ocr_pdf
 from pipeline.ingest.orient import osd_turn
 from pipeline.ingest.pages import iter_pages
 
-ENGINES = {"tesseract": ("tesseract", "chi_sim+eng"), "chi_sim": ("tesseract", "chi_sim"),
-           "rapidocr": ("rapidocr", "")}
+ENGINES = {"tesseract": ("tesseract", "chi_sim+eng"), "chi_sim": ("tesseract", "chi_sim"), "rapidocr": ("rapidocr", "")}
 
 
 def normalised(text: str) -> str:
@@ -93,7 +92,7 @@ def run_engine(name: str, pages: list[dict], out: Path, keep=None) -> list[dict]
     # no per-page time limit: on the loaded machine Tesseract needs more than ingest's 180 s for a page
     kwargs = {"engine": engine, "timeout": 3600.0, **({"language": language} if language else {})}
     if engine == "rapidocr":
-        ocr_rapid.engine()                   # start-up (loading the models, ~3 s) is not a page's time
+        ocr_rapid.engine()  # start-up (loading the models, ~3 s) is not a page's time
     rows = []
     for page in pages:
         source, target = Path(page["folder"]) / page["pdf"], out / f"{name}-{page['pdf']}"
@@ -103,10 +102,19 @@ def run_engine(name: str, pages: list[dict], out: Path, keep=None) -> list[dict]
         truth = normalised((Path(page["folder"]) / page["truth"]).read_text(encoding="utf-8"))
         got = normalised(text)
         missed = [phrase for phrase in page["phrases"] if normalised(phrase) not in got]
-        rows.append({"engine": name, "page": page["name"], "kind": page["kind"] + ("-upside-down" if page["upside_down"] else ""),
-                     "errors": edit_distance(got, truth), "length": len(truth), "phrases": len(page["phrases"]),
-                     "missed": missed, "seconds": round(seconds, 2),
-                     "pdfa": bool(pikepdf.pdfa.validate_written(target, "2b").passed)})
+        rows.append(
+            {
+                "engine": name,
+                "page": page["name"],
+                "kind": page["kind"] + ("-upside-down" if page["upside_down"] else ""),
+                "errors": edit_distance(got, truth),
+                "length": len(truth),
+                "phrases": len(page["phrases"]),
+                "missed": missed,
+                "seconds": round(seconds, 2),
+                "pdfa": bool(pikepdf.pdfa.validate_written(target, "2b").passed),
+            }
+        )
         (out / f"{name}-{page['name']}.txt").write_text(text, encoding="utf-8")
         print(f"  {name} {page['name']}: CER {rows[-1]['errors'] / len(truth):.1%}, {seconds:.1f} s", flush=True)
         if keep:
@@ -124,24 +132,46 @@ def summary(rows: list[dict]) -> list[dict]:
             kinds[row["kind"]][0] += row["errors"]
             kinds[row["kind"]][1] += row["length"]
         seconds = [row["seconds"] for row in own]
-        results.append({"engine": name, "pages": len(own),
-                        "cer": sum(r["errors"] for r in own) / sum(r["length"] for r in own),
-                        "kinds": {kind: e / n for kind, (e, n) in sorted(kinds.items())},
-                        "phrases": f"{sum(r['phrases'] - len(r['missed']) for r in own)}/{sum(r['phrases'] for r in own)}",
-                        "pages_per_min": 60 * len(own) / sum(seconds), "median_s": statistics.median(seconds),
-                        "pdfa": f"{sum(r['pdfa'] for r in own)}/{len(own)}"})
+        results.append(
+            {
+                "engine": name,
+                "pages": len(own),
+                "cer": sum(r["errors"] for r in own) / sum(r["length"] for r in own),
+                "kinds": {kind: e / n for kind, (e, n) in sorted(kinds.items())},
+                "phrases": f"{sum(r['phrases'] - len(r['missed']) for r in own)}/{sum(r['phrases'] for r in own)}",
+                "pages_per_min": 60 * len(own) / sum(seconds),
+                "median_s": statistics.median(seconds),
+                "pdfa": f"{sum(r['pdfa'] for r in own)}/{len(own)}",
+            }
+        )
     return results
 
 
 def table(results: list[dict]) -> str:
     """The results as a Markdown table."""
     kinds = sorted({kind for result in results for kind in result["kinds"]})
-    head = ["engine", "pages", "CER", *[f"CER {k}" for k in kinds], "phrases", "pages/min", "s/page (median)", "PDF/A-2b"]
+    head = [
+        "engine",
+        "pages",
+        "CER",
+        *[f"CER {k}" for k in kinds],
+        "phrases",
+        "pages/min",
+        "s/page (median)",
+        "PDF/A-2b",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in results:
-        cells = [r["engine"], str(r["pages"]), f"{r['cer']:.1%}",
-                 *[f"{r['kinds'][k]:.1%}" if k in r["kinds"] else "—" for k in kinds], r["phrases"],
-                 f"{r['pages_per_min']:.1f}", f"{r['median_s']:.1f}", r["pdfa"]]
+        cells = [
+            r["engine"],
+            str(r["pages"]),
+            f"{r['cer']:.1%}",
+            *[f"{r['kinds'][k]:.1%}" if k in r["kinds"] else "—" for k in kinds],
+            r["phrases"],
+            f"{r['pages_per_min']:.1f}",
+            f"{r['median_s']:.1f}",
+            r["pdfa"],
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -161,14 +191,14 @@ def main() -> None:
         rows = [row for path in args.combine for row in json.loads(path.read_text(encoding="utf-8"))]
         print(table(summary(rows)))
         return
-    pages = page_set(args.work, args.pages, args.seed)[args.start:]
-    pages = pages[:args.subset] if args.subset else pages
+    pages = page_set(args.work, args.pages, args.seed)[args.start :]
+    pages = pages[: args.subset] if args.subset else pages
     out = args.work / "out"
     out.mkdir(parents=True, exist_ok=True)
     print(f"{len(pages)} pages, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores", flush=True)
     rows: list[dict] = []
 
-    def keep(new: list[dict]) -> None:           # after every page: a run cut short keeps what it measured
+    def keep(new: list[dict]) -> None:  # after every page: a run cut short keeps what it measured
         if args.json:
             args.json.write_text(json.dumps(rows + new, ensure_ascii=False, indent=1), encoding="utf-8")
 

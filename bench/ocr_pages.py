@@ -37,17 +37,23 @@ DPI = 200
 WIDTH, HEIGHT = mm_to_px(210, DPI), mm_to_px(297, DPI)
 MARGIN = mm_to_px(25, DPI)
 RED = (215, 40, 40)
-INK = (35, 50, 120)                       # a blue ballpoint
+INK = (35, 50, 120)  # a blue ballpoint
 KINDS = ("notice", "dense", "table", "sealed", "form")
-UPSIDE_DOWN_EVERY = 6                      # pages 6, 12, 18 … go through the scanner upside down
+UPSIDE_DOWN_EVERY = 6  # pages 6, 12, 18 … go through the scanner upside down
 JPEG_QUALITY = 60
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蔡蒋余杜叶程魏苏吕丁沈"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰红梅建国志文斌宇浩然欣怡晨阳思远雨婷俊杰子豪佳琪"
 OCCUPATIONS = ("电工", "焊工", "车工", "钳工", "中式烹调师", "美容师", "育婴员", "汽车维修工", "电子商务师", "茶艺师")
 LEVELS = ("五级/初级工", "四级/中级工", "三级/高级工")
-EMPLOYERS = ("厦门东海职业技术学院", "厦门市海沧区新阳街道社区服务中心", "厦门象屿物流有限公司",
-             "集美区后溪镇人民政府", "厦门金龙汽车车身有限公司", "思明区鼓浪屿管理委员会")
+EMPLOYERS = (
+    "厦门东海职业技术学院",
+    "厦门市海沧区新阳街道社区服务中心",
+    "厦门象屿物流有限公司",
+    "集美区后溪镇人民政府",
+    "厦门金龙汽车车身有限公司",
+    "思明区鼓浪屿管理委员会",
+)
 AREAS = ("350203", "350205", "350206", "350211", "350212", "350102", "350582")
 
 # Paragraphs of the station's regulation (厦门东海职业技术学院职业技能鉴定站管理规定), as printed.
@@ -76,8 +82,8 @@ REGULATION = (
     "（六）协助鉴定指导中心办理证书手续，并负责向鉴定合格者发放职业资格证书；",
     "（四）试卷在开考前，任何人不得以任何理由拆阅、拆装试卷。如出现特殊情况要复印试卷者，必须报指导中心批准，并在开考前10分钟由中心巡视员陪同方可复印，否则复印卷无效；",
     "（八）试卷批阅后，经核查无误，填写好资格鉴定成绩汇总表加盖公章后送指导中心一份并存入档案，并有专人保管。经评阅并已成绩登录的试卷由鉴定站按严格要求妥善存放三年备查。",
-    "第三十条 机构设二级质保体系，即厦门市职业技能鉴定指导中心一级质保体系，日常事务工作设在厦门市职业技能鉴定指导中心。厦门东海学院职业技能鉴定站为二级质保体系，鉴定服务质量工作由厦门东海学院职业技能鉴定站办公室负责。",
-    "第三十四条 本鉴定站承接的职业技能鉴定质量管理项目，必须是厦门市职业技能鉴定指导中心允许资格范围内的项目和内容，对超出范围的鉴定项目不能承接。",
+    "第三十条 机构设二级质保体系，即厦门市职业技能鉴定指导中心一级质保体系，日常事务工作设在厦门市职业技能鉴定指导中心。厦门东海学院职业技能鉴定站为二级质保体系，鉴定服务质量工作由厦门东海学院职业技能鉴定站办公室负责。",  # noqa: E501 (the regulation's own sentence)
+    "第三十四条 本鉴定站承接的职业技能鉴定质量管理项目，必须是厦门市职业技能鉴定指导中心允许资格范围内的项目和内容，对超出范围的鉴定项目不能承接。",  # noqa: E501 (the regulation's own sentence)
 )
 
 
@@ -114,8 +120,18 @@ def wrap(text: str, face: ImageFont.FreeTypeFont, width: int, indent: int = 0) -
     return lines + [line] if line else lines
 
 
-def paragraphs(draw: ImageDraw.ImageDraw, y: int, texts, face, out: list[str], *, spacing: float = 1.7,
-               indent: int = 2, fill=(0, 0, 0), bottom: int = HEIGHT - MARGIN) -> int:
+def paragraphs(
+    draw: ImageDraw.ImageDraw,
+    y: int,
+    texts,
+    face,
+    out: list[str],
+    *,
+    spacing: float = 1.7,
+    indent: int = 2,
+    fill=(0, 0, 0),
+    bottom: int = HEIGHT - MARGIN,
+) -> int:
     """Draw indented paragraphs from y; append each drawn line to out; return the next y."""
     step = int(face.size * spacing)
     for text in texts:
@@ -151,8 +167,13 @@ def seal(size: int, text: str, rng: random.Random) -> Image.Image:
     colour = (*RED, 205)
     draw.ellipse((4, 4, size - 4, size - 4), outline=colour, width=max(3, size // 45))
     centre, radius = size / 2, size * 0.16
-    star = [(centre + radius * (1 if k % 2 == 0 else 0.4) * math.sin(k * math.pi / 5),
-             centre - radius * (1 if k % 2 == 0 else 0.4) * math.cos(k * math.pi / 5)) for k in range(10)]
+    star = [
+        (
+            centre + radius * (1 if k % 2 == 0 else 0.4) * math.sin(k * math.pi / 5),
+            centre - radius * (1 if k % 2 == 0 else 0.4) * math.cos(k * math.pi / 5),
+        )
+        for k in range(10)
+    ]
     draw.polygon(star, fill=colour)
     face = ImageFont.truetype(FONT_PATH, int(size * 0.11))
     sweep = min(250.0, 22.0 * len(text))
@@ -166,7 +187,7 @@ def seal(size: int, text: str, rng: random.Random) -> Image.Image:
         y = centre - r * math.cos(math.radians(angle)) - glyph.height / 2
         layer.alpha_composite(glyph, (int(x), int(y)))
     mask = np.asarray(layer)[:, :, 3].astype(np.float32)
-    speckle = np.random.default_rng(rng.randrange(2**32)).uniform(0.55, 1.0, mask.shape)   # uneven ink
+    speckle = np.random.default_rng(rng.randrange(2**32)).uniform(0.55, 1.0, mask.shape)  # uneven ink
     layer.putalpha(Image.fromarray((mask * speckle).astype(np.uint8)))
     return layer
 
@@ -192,13 +213,16 @@ def handwrite(page: Image.Image, at: tuple[int, int], text: str, rng: random.Ran
         size = face.size * 2
         glyph = Image.new("L", (size, size), 0)
         ImageDraw.Draw(glyph).text((size // 4, size // 4), char, fill=255, font=face)
-        glyph = glyph.filter(ImageFilter.MaxFilter(3))                 # a ballpoint's stroke, not a typeface's
+        glyph = glyph.filter(ImageFilter.MaxFilter(3))  # a ballpoint's stroke, not a typeface's
         glyph = glyph.rotate(rng.uniform(-7, 7), resample=Image.Resampling.BICUBIC)
         scale = rng.uniform(0.88, 1.12)
         glyph = glyph.resize((int(size * scale), int(size * scale)), Image.Resampling.BICUBIC)
-        grown = (glyph.width - size) / 2                              # scaled about the glyph's centre
-        page.paste(Image.new("RGB", glyph.size, INK),
-                   (int(x - size / 4 - grown), int(y - size / 4 - grown + rng.uniform(-4, 4))), glyph)
+        grown = (glyph.width - size) / 2  # scaled about the glyph's centre
+        page.paste(
+            Image.new("RGB", glyph.size, INK),
+            (int(x - size / 4 - grown), int(y - size / 4 - grown + rng.uniform(-4, 4))),
+            glyph,
+        )
         advance = face.getlength(char) * scale
         x += advance * rng.uniform(0.95, 1.12)
     return int(x)
@@ -234,11 +258,13 @@ def notice(rng: random.Random, number: int) -> Page:
     draw.text((MARGIN, y + 10), "各职业技能鉴定站：", fill=(0, 0, 0), font=body)
     lines.append("各职业技能鉴定站：")
     exam_day = f"{year}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日"
-    texts = [f"为做好{occupation}职业技能鉴定工作，根据上级有关规定，现将有关事项通知如下：",
-             f"一、鉴定时间定于{exam_day}，理论知识考试与操作技能考核同日进行，请各站提前做好考场布置和设备调试。",
-             "二、各站须在考前五个工作日将考生花名册、考场安排表报送我中心审核，逾期不予受理。",
-             "三、考评人员须持证上岗，严格执行回避制度；考务人员须按规定领取、保管和交回试卷。",
-             f"联系人：{person(rng)}，联系电话：0592-{rng.randint(5000000, 5999999)}。"]
+    texts = [
+        f"为做好{occupation}职业技能鉴定工作，根据上级有关规定，现将有关事项通知如下：",
+        f"一、鉴定时间定于{exam_day}，理论知识考试与操作技能考核同日进行，请各站提前做好考场布置和设备调试。",
+        "二、各站须在考前五个工作日将考生花名册、考场安排表报送我中心审核，逾期不予受理。",
+        "三、考评人员须持证上岗，严格执行回避制度；考务人员须按规定领取、保管和交回试卷。",
+        f"联系人：{person(rng)}，联系电话：0592-{rng.randint(5000000, 5999999)}。",
+    ]
     y = paragraphs(draw, y + 10 + int(body.size * 1.8), texts, body, lines, bottom=HEIGHT - mm_to_px(80, DPI))
     signed = f"{year}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日"
     sx = WIDTH - MARGIN - int(body.getlength(issuer)) - mm_to_px(5, DPI)
@@ -246,8 +272,14 @@ def notice(rng: random.Random, number: int) -> Page:
     draw.text((sx + mm_to_px(10, DPI), y + mm_to_px(30, DPI)), signed, fill=(0, 0, 0), font=body)
     lines += [issuer, signed]
     stamp(page, (sx + mm_to_px(30, DPI), y + mm_to_px(28, DPI)), issuer, rng)
-    return Page(f"p{number:02d}-notice", "notice", page, lines,
-                [doc_number, heading[2:14], f"鉴定时间定于{exam_day}"], meta={"heading": heading})
+    return Page(
+        f"p{number:02d}-notice",
+        "notice",
+        page,
+        lines,
+        [doc_number, heading[2:14], f"鉴定时间定于{exam_day}"],
+        meta={"heading": heading},
+    )
 
 
 def dense(rng: random.Random, number: int) -> Page:
@@ -272,23 +304,36 @@ def table(rng: random.Random, number: int) -> Page:
     draw.text((MARGIN, MARGIN + mm_to_px(12, DPI)), sub, fill=(0, 0, 0), font=font(4))
     lines = [title, sub]
     header = ("序号", "姓名", "身份证号", "准考证号", "理论", "实操", "结论")
-    widths = (12, 22, 55, 40, 14, 14, 15)                      # mm, 172 in all
+    widths = (12, 22, 55, 40, 14, 14, 15)  # mm, 172 in all
     face, row_height = font(3.6), mm_to_px(8.5, DPI)
     top = MARGIN + mm_to_px(22, DPI)
     rows = [header]
     for serial in range(1, 23):
         theory, practical = rng.randint(42, 98), rng.randint(45, 97)
-        rows.append((str(serial), person(rng), id_number(rng), f"2026{rng.randint(10, 99)}{serial:04d}",
-                     str(theory), str(practical), "合格" if min(theory, practical) >= 60 else "不合格"))
+        rows.append(
+            (
+                str(serial),
+                person(rng),
+                id_number(rng),
+                f"2026{rng.randint(10, 99)}{serial:04d}",
+                str(theory),
+                str(practical),
+                "合格" if min(theory, practical) >= 60 else "不合格",
+            )
+        )
     left = MARGIN - mm_to_px(6, DPI)
     for index, row in enumerate(rows):
         y = top + index * row_height
         x = left
-        for cell, width in zip(row, widths):
+        for cell, width in zip(row, widths, strict=False):
             w = mm_to_px(width, DPI)
             draw.rectangle((x, y, x + w, y + row_height), outline=(0, 0, 0), width=2)
-            draw.text((x + (w - face.getlength(cell)) / 2, y + (row_height - face.size) / 2 - 3), cell,
-                      fill=(0, 0, 0), font=face)
+            draw.text(
+                (x + (w - face.getlength(cell)) / 2, y + (row_height - face.size) / 2 - 3),
+                cell,
+                fill=(0, 0, 0),
+                font=face,
+            )
             x += w
         lines.append(" ".join(row))
     picked = rows[rng.randint(1, 22)]
@@ -305,21 +350,34 @@ def sealed(rng: random.Random, number: int) -> Page:
     lines.append(title)
     body = font(4.6)
     room = f"实操{rng.choice('一二三四五')}室"
-    texts = [(f"{rng.randint(2025, 2026)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日上午，{room}一台设备在开考前调试时出现故障，"
-              "考评组长当即启用备用工位，考生于原定时间开考，未影响考核秩序。"),
-             "故障设备已由设备管理员登记并送修，修复后经考评员验收方可再次使用。本次调整经站长同意，相关记录附后。",
-             "特此说明。"]
+    texts = [
+        (
+            f"{rng.randint(2025, 2026)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日上午，{room}一台设备在开考前调试时出现故障，"  # noqa: E501
+            "考评组长当即启用备用工位，考生于原定时间开考，未影响考核秩序。"
+        ),
+        "故障设备已由设备管理员登记并送修，修复后经考评员验收方可再次使用。本次调整经站长同意，相关记录附后。",
+        "特此说明。",
+    ]
     y = paragraphs(draw, MARGIN + mm_to_px(30, DPI), texts, body, lines)
     chief, head = person(rng), person(rng)
-    block = [f"考评组长（签名）：{chief}", f"站长（签名）：{head}", "厦门东海职业技术学院职业技能鉴定站",
-             f"{rng.randint(2025, 2026)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日"]
+    block = [
+        f"考评组长（签名）：{chief}",
+        f"站长（签名）：{head}",
+        "厦门东海职业技术学院职业技能鉴定站",
+        f"{rng.randint(2025, 2026)}年{rng.randint(1, 12)}月{rng.randint(1, 28)}日",
+    ]
     y += mm_to_px(25, DPI)
     x = WIDTH - MARGIN - int(body.getlength(block[2]))
     for line in block:
         draw.text((x, y), line, fill=(0, 0, 0), font=body)
         lines.append(line)
         y += int(body.size * 1.9)
-    stamp(page, (x + int(body.getlength(block[2])) // 2, y - int(body.size * 3.2)), "厦门东海职业技术学院职业技能鉴定站", rng)
+    stamp(
+        page,
+        (x + int(body.getlength(block[2])) // 2, y - int(body.size * 3.2)),
+        "厦门东海职业技术学院职业技能鉴定站",
+        rng,
+    )
     return Page(f"p{number:02d}-sealed", "sealed", page, lines, [room + "一台设备", chief, "启用备用工位"])
 
 
@@ -333,8 +391,15 @@ def form(rng: random.Random, number: int) -> Page:
     name, employer = person(rng), rng.choice(EMPLOYERS)
     occupation, level = rng.choice(OCCUPATIONS), rng.choice(LEVELS)
     phone = f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}"
-    fields = [("姓名", name), ("性别", rng.choice("男女")), ("身份证号", id_number(rng)), ("工作单位", employer),
-              ("申报工种", occupation), ("申报等级", level), ("联系电话", phone)]
+    fields = [
+        ("姓名", name),
+        ("性别", rng.choice("男女")),
+        ("身份证号", id_number(rng)),
+        ("工作单位", employer),
+        ("申报工种", occupation),
+        ("申报等级", level),
+        ("联系电话", phone),
+    ]
     y, label_width, row_height = MARGIN + mm_to_px(20, DPI), mm_to_px(34, DPI), mm_to_px(14, DPI)
     for label, value in fields:
         draw.rectangle((MARGIN, y, WIDTH - MARGIN, y + row_height), outline=(0, 0, 0), width=2)
@@ -346,8 +411,10 @@ def form(rng: random.Random, number: int) -> Page:
     draw.rectangle((MARGIN, y, WIDTH - MARGIN, y + mm_to_px(70, DPI)), outline=(0, 0, 0), width=2)
     draw.text((MARGIN + mm_to_px(3, DPI), y + mm_to_px(3, DPI)), "个人工作简历", fill=(0, 0, 0), font=label_face)
     lines.append("个人工作简历")
-    history = [f"{rng.randint(2010, 2016)}年至{rng.randint(2017, 2020)}年在{rng.choice(EMPLOYERS)}从事{occupation}工作",
-               f"{rng.randint(2021, 2023)}年至今在{employer}工作"]
+    history = [
+        f"{rng.randint(2010, 2016)}年至{rng.randint(2017, 2020)}年在{rng.choice(EMPLOYERS)}从事{occupation}工作",
+        f"{rng.randint(2021, 2023)}年至今在{employer}工作",
+    ]
     hy = y + mm_to_px(14, DPI)
     for entry in history:
         for line in wrap(entry, font(5.3), WIDTH - 2 * MARGIN - mm_to_px(10, DPI)):
@@ -406,8 +473,16 @@ def write_page_set(out: Path, count: int = 20, seed: int = 16) -> list[dict]:
         pdf = out / f"{page.name}.pdf"
         pdf.write_bytes(img2pdf.convert([scanned(page, seed * 1000 + number)]))
         (out / f"{page.name}.txt").write_text(page.text + "\n", encoding="utf-8")
-        manifest.append({"name": page.name, "kind": page.kind, "upside_down": page.upside_down,
-                         "pdf": pdf.name, "truth": f"{page.name}.txt", "phrases": page.phrases})
+        manifest.append(
+            {
+                "name": page.name,
+                "kind": page.kind,
+                "upside_down": page.upside_down,
+                "pdf": pdf.name,
+                "truth": f"{page.name}.txt",
+                "phrases": page.phrases,
+            }
+        )
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return manifest
 

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["STATION_DATA"] = tempfile.mkdtemp(prefix="bench-results-")
 
-from pipeline.site import django_setup# noqa: E402
+from pipeline.site import django_setup  # noqa: E402
 
 django_setup.setup()
 
@@ -37,11 +37,11 @@ from pipeline.catalog.scoring import _candidate_refs, results_import, round_stat
 from pipeline.catalog.services import round_add  # noqa: E402
 from pipeline.core.config import get_config  # noqa: E402
 from pipeline.core.domain import id_check_digit  # noqa: E402
+from pipeline.core.paths import data_paths  # noqa: E402
+from pipeline.exams.results import read_sheet, validate_sheet  # noqa: E402
 from pipeline.forms.registry import FORMS  # noqa: E402
 from pipeline.forms.results import build_report, pass_rate_chart  # noqa: E402
-from pipeline.core.paths import data_paths  # noqa: E402
 from pipeline.render.html import render_pdf_batch  # noqa: E402
-from pipeline.exams.results import read_sheet, validate_sheet  # noqa: E402
 
 GROUPS = [("电工", 4), ("电工", 3), ("焊工", 5), ("育婴员", 4)]
 

@@ -17,13 +17,13 @@ index, the segmenter's dictionary, the query), with the page cache warm and drop
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
-import resource
 import re
+import resource
 import shutil
-import json
 import statistics
 import subprocess
 import sys
@@ -230,7 +230,7 @@ def main() -> None:
     page_chars = tuple(int(x) for x in args.page_chars.split("-")) if args.page_chars else None
     print(f"# {' '.join(sys.argv)}  |  {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}")
-    print("load average before: %.1f %.1f %.1f" % os.getloadavg(), flush=True)
+    print("load average before: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()), flush=True)
     started = time.perf_counter()
     metas = list(generate(args.count, page_chars=page_chars))
     print(f"corpus generated in {time.perf_counter() - started:.0f} s", flush=True)
@@ -253,7 +253,7 @@ def main() -> None:
                 if args.cold_start:
                     report_cold(name, cold_start([sys.executable, "-c", COLD_ENGINE, args.cold_query],
                                                  dict(os.environ), args.cold_start))
-        print("load average after: %.1f %.1f %.1f" % os.getloadavg())
+        print("load average after: {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -56,7 +56,7 @@ def measure(cases: dict[str, tuple[list[str], Path]], runs: int) -> dict:
     """Per case: median and min wall time and median CPU time over runs (one warm-up run first),
     the cases interleaved run by run so that a change in the machine's load hits them all alike."""
     timings: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
-    for name, (argv, cwd) in cases.items():
+    for argv, cwd in cases.values():
         _run_once(argv, cwd)
     for _ in range(runs):
         for name, (argv, cwd) in cases.items():
@@ -64,7 +64,7 @@ def measure(cases: dict[str, tuple[list[str], Path]], runs: int) -> dict:
             print(f"run\t{name}\t{timings[name][-1][0]:.3f}\t{timings[name][-1][1]:.3f}", file=sys.stderr, flush=True)
     results = {}
     for name, pairs in timings.items():
-        walls, cpus = zip(*pairs)
+        walls, cpus = zip(*pairs, strict=False)
         results[name] = {"median_s": round(statistics.median(walls), 3), "min_s": round(min(walls), 3),
                          "cpu_median_s": round(statistics.median(cpus), 3), "runs": runs}
     return results

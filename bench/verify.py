@@ -32,10 +32,10 @@ from pipeline.site import django_setup  # noqa: E402
 
 django_setup.setup()
 
-from pipeline.core.domain import ArchivalCode  # noqa: E402
-from pipeline.core.paths import DataPaths  # noqa: E402
 from pipeline.archive.store import item_write, iter_item_folders  # noqa: E402
 from pipeline.archive.verify import fixity_check  # noqa: E402
+from pipeline.core.domain import ArchivalCode  # noqa: E402
+from pipeline.core.paths import DataPaths  # noqa: E402
 
 ITEM_BYTES = 8 << 20   # an 8 MB scanned PDF and its original per item (~16 MB per item)
 BATCH = 500            # files per openssl / sha256sum call

@@ -50,6 +50,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def _id(first17: str) -> str:
     from pipeline.core.domain import id_check_digit
+
     return first17 + id_check_digit(first17)
 
 
@@ -57,11 +58,17 @@ def _document_pdf(title: str) -> bytes:
     """A real one-page archival PDF: a rendered page of Chinese text, as a scanner makes it."""
     import img2pdf
     from PIL import Image, ImageDraw, ImageFont
+
     image = Image.new("L", (1240, 1754), 255)
     draw = ImageDraw.Draw(image)
     draw.text((100, 120), title, font=ImageFont.truetype(FONT, 40), fill=0)
     for row in range(12):
-        draw.text((100, 260 + row * 60), f"第 {row + 1} 行  考生签名  考评员签名  日期", font=ImageFont.truetype(FONT, 28), fill=0)
+        draw.text(
+            (100, 260 + row * 60),
+            f"第 {row + 1} 行  考生签名  考评员签名  日期",
+            font=ImageFont.truetype(FONT, 28),
+            fill=0,
+        )
     buffer = io.BytesIO()
     image.save(buffer, "PNG")
     return img2pdf.convert([buffer.getvalue()])
@@ -72,18 +79,39 @@ def _catalog_row(meta: dict, config, documents: dict[str, str]):
 
     from pipeline.catalog.models import ArchiveItem
     from pipeline.core.domain import ArchivalCode
+
     code = ArchivalCode.parse(meta["archival_code"])
     category = config.categories[meta["category"]]
     digest = documents.get(meta["archival_code"])
     return ArchiveItem(
-        archival_code=meta["archival_code"], fonds=code.fonds, year=code.year, retention_code=code.retention,
-        category=code.category, item_number=code.item, title=meta["title"], responsible=config.station.name,
-        doc_date=meta["doc_date"], pages=1, restricted=meta["restricted"], secret=meta["secret"], encrypted=False,
-        files_sha256={"document.pdf": digest} if digest else {}, form=meta["form"], round_code=meta["round_code"],
-        candidate_id_number=meta["candidate_id_number"], candidate_name=meta["candidate_name"],
-        ticket_number=meta["ticket_number"], occupation=meta["occupation"], level=meta["level"],
-        retention_class=category.retention, source_sha256="0" * 64, source_name="scan.pdf", folder=code.folder,
-        text="" if meta["secret"] else meta["text"], filed_at=timezone.now())
+        archival_code=meta["archival_code"],
+        fonds=code.fonds,
+        year=code.year,
+        retention_code=code.retention,
+        category=code.category,
+        item_number=code.item,
+        title=meta["title"],
+        responsible=config.station.name,
+        doc_date=meta["doc_date"],
+        pages=1,
+        restricted=meta["restricted"],
+        secret=meta["secret"],
+        encrypted=False,
+        files_sha256={"document.pdf": digest} if digest else {},
+        form=meta["form"],
+        round_code=meta["round_code"],
+        candidate_id_number=meta["candidate_id_number"],
+        candidate_name=meta["candidate_name"],
+        ticket_number=meta["ticket_number"],
+        occupation=meta["occupation"],
+        level=meta["level"],
+        retention_class=category.retention,
+        source_sha256="0" * 64,
+        source_name="scan.pdf",
+        folder=code.folder,
+        text="" if meta["secret"] else meta["text"],
+        filed_at=timezone.now(),
+    )
 
 
 def build(root: Path, count: int, documents: int) -> None:
@@ -96,13 +124,22 @@ def build(root: Path, count: int, documents: int) -> None:
     from pipeline.core.config import get_config
     from pipeline.core.paths import data_paths
     from pipeline.search.indexer import IndexHome, analyse_all, metadata_path, teach_words
+
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     paths, config = data_paths(), get_config()
-    head = head_create_first(username="benchhead", password=PASSWORD, full_name="测试站长", id_number=_id("35020319700101001"))
+    head = head_create_first(
+        username="benchhead", password=PASSWORD, full_name="测试站长", id_number=_id("35020319700101001")
+    )
     for n, (name, roles) in enumerate(USERS.items(), 2):
-        user_add(actor=head, username=name, password=PASSWORD, roles=roles, full_name=f"测试{name}",
-                 id_number=_id(f"35020319800101{n:03d}"))
+        user_add(
+            actor=head,
+            username=name,
+            password=PASSWORD,
+            roles=roles,
+            full_name=f"测试{name}",
+            id_number=_id(f"35020319800101{n:03d}"),
+        )
     metas = list(generate(count))
     for meta in metas:
         access = config.categories[meta["category"]].access
@@ -118,16 +155,18 @@ def build(root: Path, count: int, documents: int) -> None:
     for meta in metas:
         path = metadata_path(paths.archive, meta["archival_code"])
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({**meta, "text": "" if meta["secret"] else meta["text"]}, ensure_ascii=False),
-                        encoding="utf-8")
+        path.write_text(
+            json.dumps({**meta, "text": "" if meta["secret"] else meta["text"]}, ensure_ascii=False), encoding="utf-8"
+        )
     print(f"  metadata written {time.perf_counter() - started:.0f} s", flush=True)
     for start in range(0, len(metas), 5000):
-        ArchiveItem.objects.bulk_create([_catalog_row(m, config, digests) for m in metas[start:start + 5000]])
+        ArchiveItem.objects.bulk_create([_catalog_row(m, config, digests) for m in metas[start : start + 5000]])
     print(f"  catalog filled {time.perf_counter() - started:.0f} s", flush=True)
     teach_words(metas, OCCUPATIONS)
     IndexHome(paths.index, config.search.backend).rebuild(analyse_all(metas, procs=2), procs=1)
-    (root / "ready.json").write_text(json.dumps({"count": count, "documents": sorted(digests),
-                                                 "build_s": round(time.perf_counter() - started, 1)}))
+    (root / "ready.json").write_text(
+        json.dumps({"count": count, "documents": sorted(digests), "build_s": round(time.perf_counter() - started, 1)})
+    )
     print(f"  index built; corpus ready in {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -135,6 +174,7 @@ def server_time(queries: list[str]) -> tuple[list[float], bytes]:
     """Milliseconds per search page in this process (test client, signed in), after a warm-up pass."""
     from django.contrib.auth.models import User
     from django.test import Client
+
     client = Client(SERVER_NAME="127.0.0.1")
     client.force_login(User.objects.get(username="clerk"))
 
@@ -143,6 +183,7 @@ def server_time(queries: list[str]) -> tuple[list[float], bytes]:
         if response.status_code != 200:
             raise SystemExit(f"search page for {query!r}: HTTP {response.status_code}")
         return response
+
     for query in queries:
         get(query)
     times, page = [], b""
@@ -158,10 +199,15 @@ def server_time(queries: list[str]) -> tuple[list[float], bytes]:
 def transferred(page: bytes) -> dict:
     """Bytes of one search page (HTML) and of the static files it loads on a first visit."""
     from django.contrib.staticfiles import finders
+
     assets = re.findall(rb'(?:href|src)="/static/([^"]+)"', page)
     sizes = {a.decode(): Path(finders.find(a.decode())).stat().st_size for a in assets}
-    return {"html": len(page), "html_gzip": len(gzip.compress(page)), "assets": sizes,
-            "first_visit": len(page) + sum(sizes.values())}
+    return {
+        "html": len(page),
+        "html_gzip": len(gzip.compress(page)),
+        "assets": sizes,
+        "first_visit": len(page) + sum(sizes.values()),
+    }
 
 
 class Session:
@@ -195,17 +241,20 @@ def load(base: str, sessions: int, duration: float, queries: list[str], codes: l
 
     def run(number: int, client: Session) -> None:
         rng = random.Random(number)
-        kinds, weights = zip(*MIX)
-        try:                       # untimed: the workers load the search engine on their first search
+        kinds, weights = zip(*MIX, strict=False)
+        try:  # untimed: the workers load the search engine on their first search
             client.get("/search/?" + urllib.parse.urlencode({"q": rng.choice(queries)}))
         finally:
             warm.wait()
         while time.monotonic() < deadline[0]:
             kind = rng.choices(kinds, weights)[0]
             code = urllib.parse.quote(rng.choice(codes))
-            path = {"search": "/search/?" + urllib.parse.urlencode({"q": rng.choice(queries)}),
-                    "record": f"/items/{code}/", "thumbnail": f"/items/{code}/pages/1.png",
-                    "status": "/inbox/status/"}[kind]
+            path = {
+                "search": "/search/?" + urllib.parse.urlencode({"q": rng.choice(queries)}),
+                "record": f"/items/{code}/",
+                "thumbnail": f"/items/{code}/pages/1.png",
+                "status": "/inbox/status/",
+            }[kind]
             started = time.perf_counter()
             try:
                 status, _ = client.get(path)
@@ -236,27 +285,51 @@ def _free_port() -> int:
 
 def _server_command(port: int, workers: int) -> list[str]:
     """`station serve` when this tree has it; else the same gunicorn it runs (said so in the output)."""
-    station = [sys.executable, "-m", "pipeline", "serve", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers)]
+    station = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
     probe = subprocess.run([sys.executable, "-m", "pipeline", "serve", "--help"], cwd=ROOT, capture_output=True)
     if probe.returncode == 0:
         return station
     print("  (no `station serve` in this tree: gunicorn started directly, sync workers)")
-    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-            "django.core.wsgi:get_wsgi_application()"]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "django.core.wsgi:get_wsgi_application()",
+    ]
 
 
 def serve(port: int, workers: int, log: Path) -> subprocess.Popen:
     """`station serve` (gunicorn) on loopback; waits until it answers."""
-    server = subprocess.Popen(_server_command(port, workers), cwd=ROOT, env=os.environ.copy(), stdout=log.open("wb"),
-                              stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        _server_command(port, workers),
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     for _ in range(240):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5).read()
             return server
         except OSError:
             if server.poll() is not None:
-                raise SystemExit(f"the server exited with {server.returncode}; see {log}")
+                raise SystemExit(f"the server exited with {server.returncode}; see {log}") from None
             time.sleep(0.5)
     os.killpg(server.pid, 15)
     raise SystemExit(f"the server did not answer within 2 minutes; see {log}")
@@ -265,13 +338,17 @@ def serve(port: int, workers: int, log: Path) -> subprocess.Popen:
 def report_load(label: str, outcome: dict) -> None:
     total = sum(len(v) for v in outcome["results"].values())
     every = [t for v in outcome["results"].values() for t in v]
-    print(f"{label}: {total} requests in {outcome['seconds']:.1f} s = {total / outcome['seconds']:.1f} req/s, "
-          f"p50 {statistics.median(every):.0f} ms, p95 {percentile(every, 0.95):.0f} ms, "
-          f"errors {len(outcome['errors'])}")
+    print(
+        f"{label}: {total} requests in {outcome['seconds']:.1f} s = {total / outcome['seconds']:.1f} req/s, "
+        f"p50 {statistics.median(every):.0f} ms, p95 {percentile(every, 0.95):.0f} ms, "
+        f"errors {len(outcome['errors'])}"
+    )
     for kind, times in outcome["results"].items():
         if times:
-            print(f"  {kind:9s} {len(times):6d} requests  p50 {statistics.median(times):7.1f} ms  "
-                  f"p95 {percentile(times, 0.95):7.1f} ms")
+            print(
+                f"  {kind:9s} {len(times):6d} requests  p50 {statistics.median(times):7.1f} ms  "
+                f"p95 {percentile(times, 0.95):7.1f} ms"
+            )
     for problem in sorted(set(outcome["errors"]))[:10]:
         print(f"  error: {problem} (×{outcome['errors'].count(problem)})")
 
@@ -288,14 +365,18 @@ def main() -> None:
     root = args.root.resolve()
     os.environ["STATION_DATA"] = str(root / "data")
     os.environ["DJANGO_SETTINGS_MODULE"] = "pipeline.site.settings"
-    print(f"# {' '.join(sys.argv)}  |  {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
-          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}")
+    print(
+        f"# {' '.join(sys.argv)}  |  {platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
     ready = root / "ready.json"
     if not ready.is_file() or json.loads(ready.read_text())["count"] != args.count:
         import shutil
+
         shutil.rmtree(root, ignore_errors=True)
         (root / "data").mkdir(parents=True)
         from pipeline.site.django_setup import setup
+
         setup()
         print(f"building the {args.count:,}-record corpus in {root} (once)", flush=True)
         build(root, args.count, args.documents)
@@ -303,18 +384,24 @@ def main() -> None:
         from django.core.management import call_command
 
         from pipeline.site.django_setup import setup
+
         setup()
-        call_command("migrate", verbosity=0)      # a corpus built before a new migration
+        call_command("migrate", verbosity=0)  # a corpus built before a new migration
     from bench.search import build_queries
     from bench.search_corpus import generate
+
     queries = build_queries(list(generate(args.count)))
     codes = json.loads(ready.read_text())["documents"]
     times, page = server_time(queries)
-    print(f"search page, server time ({len(queries)} queries, in process, signed in as 考务人员): "
-          f"p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, max {max(times):.0f} ms")
+    print(
+        f"search page, server time ({len(queries)} queries, in process, signed in as 考务人员): "
+        f"p50 {statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, max {max(times):.0f} ms"
+    )
     sizes = transferred(page)
-    print(f"search page transferred: HTML {sizes['html']:,} B ({sizes['html_gzip']:,} B gzipped); first visit with "
-          f"CSS/JS {sizes['first_visit']:,} B ({', '.join(f'{k} {v:,}' for k, v in sizes['assets'].items())})")
+    print(
+        f"search page transferred: HTML {sizes['html']:,} B ({sizes['html_gzip']:,} B gzipped); first visit with "
+        f"CSS/JS {sizes['first_visit']:,} B ({', '.join(f'{k} {v:,}' for k, v in sizes['assets'].items())})"
+    )
     port = _free_port()
     server = serve(port, args.workers, root / "serve.log")
     try:

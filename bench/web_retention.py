@@ -37,6 +37,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def _id(first17: str) -> str:
     from pipeline.core.domain import id_check_digit
+
     return first17 + id_check_digit(first17)
 
 
@@ -46,18 +47,38 @@ def _row(meta: dict, config):
     from pipeline.archive.retention import due_date
     from pipeline.catalog.models import ArchiveItem
     from pipeline.core.domain import ArchivalCode
+
     code = ArchivalCode.parse(meta["archival_code"])
     cls = config.retention[config.categories[meta["category"]].retention]
     doc_date = dt.date.fromisoformat(meta["doc_date"])
     start, due = due_date(cls, doc_date, doc_date)
     return ArchiveItem(
-        archival_code=meta["archival_code"], fonds=code.fonds, year=code.year, retention_code=code.retention,
-        category=code.category, item_number=code.item, title=meta["title"], responsible=config.station.name,
-        doc_date=doc_date, pages=1, files_sha256={"document.pdf": f"{hash(meta['archival_code']) & (2**64 - 1):064x}"},
-        form=meta["form"], round_code=meta["round_code"], candidate_id_number=meta["candidate_id_number"],
-        candidate_name=meta["candidate_name"], occupation=meta["occupation"], level=meta["level"],
-        retention_class=cls.key, clock_start=start, due_date=due, source_sha256="0" * 64, source_name="scan.pdf",
-        folder=code.folder, text="", filed_at=timezone.now())
+        archival_code=meta["archival_code"],
+        fonds=code.fonds,
+        year=code.year,
+        retention_code=code.retention,
+        category=code.category,
+        item_number=code.item,
+        title=meta["title"],
+        responsible=config.station.name,
+        doc_date=doc_date,
+        pages=1,
+        files_sha256={"document.pdf": f"{hash(meta['archival_code']) & (2**64 - 1):064x}"},
+        form=meta["form"],
+        round_code=meta["round_code"],
+        candidate_id_number=meta["candidate_id_number"],
+        candidate_name=meta["candidate_name"],
+        occupation=meta["occupation"],
+        level=meta["level"],
+        retention_class=cls.key,
+        clock_start=start,
+        due_date=due,
+        source_sha256="0" * 64,
+        source_name="scan.pdf",
+        folder=code.folder,
+        text="",
+        filed_at=timezone.now(),
+    )
 
 
 def build(root: Path, count: int, holds: int, loans: int, register_year: int) -> None:
@@ -69,45 +90,85 @@ def build(root: Path, count: int, holds: int, loans: int, register_year: int) ->
     from pipeline.catalog.models import ArchiveItem, DestructionBatch, DestructionEntry, Hold, Loan
     from pipeline.catalog.people import head_create_first, user_add
     from pipeline.core.config import get_config
+
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     config = get_config()
-    head = head_create_first(username="benchhead", password=PASSWORD, full_name="测试站长",
-                             id_number=_id("35020319700101001"))
-    user_add(actor=head, username="archivist", password=PASSWORD, roles=["archivist"], full_name="测试档案员",
-             id_number=_id("35020319800101002"))
+    head = head_create_first(
+        username="benchhead", password=PASSWORD, full_name="测试站长", id_number=_id("35020319700101001")
+    )
+    user_add(
+        actor=head,
+        username="archivist",
+        password=PASSWORD,
+        roles=["archivist"],
+        full_name="测试档案员",
+        id_number=_id("35020319800101002"),
+    )
     metas = list(generate(count))
     for start in range(0, len(metas), 5000):
-        ArchiveItem.objects.bulk_create([_row(m, config) for m in metas[start:start + 5000]])
+        ArchiveItem.objects.bulk_create([_row(m, config) for m in metas[start : start + 5000]])
     rng, now, as_of = random.Random(7), timezone.now(), dt.date.fromisoformat(AS_OF)
     due = list(ArchiveItem.objects.filter(due_date__lte=as_of).values_list("id", "archival_code", "round_code"))
     rounds = sorted({r for _, _, r in due if r})
     Hold.objects.bulk_create(
-        [Hold(scope="round", value=r, reason="上级检查", placed_by="benchhead", placed_at=now)
-         for r in rng.sample(rounds, min(len(rounds), holds // 4))]
-        + [Hold(scope="item", value=c, reason="劳动争议待查", placed_by="benchhead", placed_at=now)
-           for _, c, _ in rng.sample(due, min(len(due), holds - holds // 4))])
-    Loan.objects.bulk_create([Loan(item_id=i, borrower="王五", purpose="复核", requested_by="archivist",
-                                   requested_at=now, state="lent", lent_at=now, due_back=as_of)
-                              for i, _, _ in rng.sample(due, min(len(due), loans))])
-    batch = DestructionBatch.objects.create(code=f"XH{register_year}-B", proposed_by="archivist", proposed_at=now,
-                                            as_of=as_of)
-    papers = ArchiveItem.objects.filter(category="SJ", year=register_year, due_date__lte=as_of).values_list("id", flat=True)
+        [
+            Hold(scope="round", value=r, reason="上级检查", placed_by="benchhead", placed_at=now)
+            for r in rng.sample(rounds, min(len(rounds), holds // 4))
+        ]
+        + [
+            Hold(scope="item", value=c, reason="劳动争议待查", placed_by="benchhead", placed_at=now)
+            for _, c, _ in rng.sample(due, min(len(due), holds - holds // 4))
+        ]
+    )
+    Loan.objects.bulk_create(
+        [
+            Loan(
+                item_id=i,
+                borrower="王五",
+                purpose="复核",
+                requested_by="archivist",
+                requested_at=now,
+                state="lent",
+                lent_at=now,
+                due_back=as_of,
+            )
+            for i, _, _ in rng.sample(due, min(len(due), loans))
+        ]
+    )
+    batch = DestructionBatch.objects.create(
+        code=f"XH{register_year}-B", proposed_by="archivist", proposed_at=now, as_of=as_of
+    )
+    papers = ArchiveItem.objects.filter(category="SJ", year=register_year, due_date__lte=as_of).values_list(
+        "id", flat=True
+    )
     DestructionEntry.objects.bulk_create([DestructionEntry(batch=batch, item_id=i) for i in papers])
-    (root / "ready.json").write_text(json.dumps({"count": count, "due": len(due), "register": batch.code,
-                                                 "register_rows": len(papers),
-                                                 "build_s": round(time.perf_counter() - started, 1)}))
-    print(f"  catalog ready in {time.perf_counter() - started:.0f} s: {len(due)} due, register {len(papers)} rows",
-          flush=True)
+    (root / "ready.json").write_text(
+        json.dumps(
+            {
+                "count": count,
+                "due": len(due),
+                "register": batch.code,
+                "register_rows": len(papers),
+                "build_s": round(time.perf_counter() - started, 1),
+            }
+        )
+    )
+    print(
+        f"  catalog ready in {time.perf_counter() - started:.0f} s: {len(due)} due, register {len(papers)} rows",
+        flush=True,
+    )
 
 
 def timed(client, url: str, repeats: int) -> list[float]:
     """Milliseconds per GET of url (after one warm-up), failing loudly on anything but 200."""
+
     def get():
         response = client.get(url)
         if response.status_code != 200:
             raise SystemExit(f"{url}: HTTP {response.status_code}")
         return response
+
     get()
     times = []
     for _ in range(repeats):
@@ -131,26 +192,33 @@ def main() -> None:
     fresh = not ready.exists() or json.loads(ready.read_text())["count"] != args.count
     if fresh and root.exists():
         import shutil
+
         shutil.rmtree(root)
     root.mkdir(parents=True, exist_ok=True)
     os.environ["STATION_DATA"] = str(root)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pipeline.site.settings")
     import django
+
     django.setup()
     if fresh:
         build(root, args.count, args.holds, args.loans, args.register_year)
     info = json.loads(ready.read_text())
     from django.contrib.auth.models import User
     from django.test import Client
+
     client = Client(SERVER_NAME="127.0.0.1")
     client.force_login(User.objects.get(username="benchhead"))
-    pages = {"due list, page 1": f"/destruction/due/?as_of={AS_OF}",
-             "due list, page 50": f"/destruction/due/?as_of={AS_OF}&page=50",
-             "due list, blocked only": f"/destruction/due/?as_of={AS_OF}&show=blocked",
-             "due list, free only": f"/destruction/due/?as_of={AS_OF}&show=free",
-             f"register page ({info['register_rows']} rows)": f"/destruction/{info['register']}/"}
-    print(f"{platform.python_version()} · {os.cpu_count()} CPUs · catalog {info['count']} items, {info['due']} due "
-          f"on {AS_OF} · SQLite · {args.repeats} requests each after a warm-up")
+    pages = {
+        "due list, page 1": f"/destruction/due/?as_of={AS_OF}",
+        "due list, page 50": f"/destruction/due/?as_of={AS_OF}&page=50",
+        "due list, blocked only": f"/destruction/due/?as_of={AS_OF}&show=blocked",
+        "due list, free only": f"/destruction/due/?as_of={AS_OF}&show=free",
+        f"register page ({info['register_rows']} rows)": f"/destruction/{info['register']}/",
+    }
+    print(
+        f"{platform.python_version()} · {os.cpu_count()} CPUs · catalog {info['count']} items, {info['due']} due "
+        f"on {AS_OF} · SQLite · {args.repeats} requests each after a warm-up"
+    )
     for label, url in pages.items():
         times = timed(client, url, args.repeats)
         print(f"  {label:32s} p50 {statistics.median(times):7.1f} ms   p95 {percentile(times, 0.95):7.1f} ms")

@@ -70,7 +70,7 @@ def write_score_sheet(round_code: str, path: Path, seed: int = SEED) -> int:
         prior = prior_result(candidate, config) if candidate.is_retake else None
         sheet.append(score_row(rng, candidate, marks, prior))
         count += 1
-    for column, width in zip("ABCDEFG", (16, 10, 21, 10, 10, 12, 6)):
+    for column, width in zip("ABCDEFG", (16, 10, 21, 10, 10, 12, 6), strict=False):
         sheet.column_dimensions[column].width = width
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-
 CODE = re.compile(r"\b[A-Z]{2,8}-[0-9A-Z]{8}\b")       # an instance code (QR label, file name)
 
 

@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 
 from pipeline.catalog.models import ArchiveItem, AuditEntry
-from tests.people import login_env, make_users
 from pipeline.cli.main import main
 from pipeline.core.errors import ExitCode
+from tests.people import login_env, make_users
 
 pytestmark = pytest.mark.django_db
 

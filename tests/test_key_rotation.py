@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core.errors import StationError
 from pipeline.archive.keys import key_load
-from pipeline.core.paths import REPO_ROOT
 from pipeline.archive.sealed import item_key_ids, item_plain
+from pipeline.core.errors import StationError
+from pipeline.core.paths import REPO_ROOT
 from tests.ingest.test_crash import _env, _kill_group
 
 PY = sys.executable

@@ -9,8 +9,8 @@ import re
 import pytest
 
 from pipeline.cli.main import main
-from pipeline.ingest.quarantine import quarantine_file
 from pipeline.core.labels import local_time, role_key
+from pipeline.ingest.quarantine import quarantine_file
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_role_names_accepted_in_chinese_or_by_key():
 
 
 def test_every_ingest_stage_has_a_chinese_label_for_the_stuck_job_line():
-    from pipeline.ingest.flow import STAGES
     from pipeline.core.labels import STAGE_ZH, stage_label
+    from pipeline.ingest.flow import STAGES
     assert {name for name, _ in STAGES} == set(STAGE_ZH)
     assert stage_label("classify") == "分类"

@@ -21,8 +21,8 @@ from pipeline.catalog.models import ArchiveItem, AuditEntry, Candidate
 from pipeline.cli.main import main
 from pipeline.core.domain import id_check_digit, mask_id
 from pipeline.core.privacy import MaskingFormatter, mask_personal, mask_phone
-from tests.people import login_env, make_users
 from tests.ingest.test_flow import drop, stack_bytes, text_page
+from tests.people import login_env, make_users
 from tests.roster.conftest import HEADERS, example_dir, jpeg_bytes, make_example, person, write_xlsx  # noqa: F401 (fixture)
 
 PASSWORD = "correct horse battery"

@@ -12,19 +12,19 @@ import shutil
 import pytest
 from django.utils import timezone
 
+from pipeline.archive.keys import MAGIC, KeyMissing, key_load
+from pipeline.archive.sealed import TEXT, item_plain
+from pipeline.archive.store import DOCUMENT, item_verify, metadata_read
+from pipeline.archive.verify import verify_all
 from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance, IngestJob, Round
 from pipeline.cli.main import main
 from pipeline.core.config import get_config
 from pipeline.core.domain import new_instance_code
 from pipeline.core.errors import ExitCode
-from pipeline.ingest.flow import ingest_once
-from pipeline.archive.keys import MAGIC, KeyMissing, key_load
 from pipeline.core.paths import config_dir
-from pipeline.archive.sealed import TEXT, item_plain
-from pipeline.archive.store import DOCUMENT, item_verify, metadata_read
-from pipeline.archive.verify import verify_all
-from tests.people import login_env, make_users
+from pipeline.ingest.flow import ingest_once
 from tests.ingest.test_flow import drop, fast_config, form_pages, stack_bytes
+from tests.people import login_env, make_users
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct-horse-1"
@@ -33,8 +33,16 @@ PHRASE = "三相异步电动机正反转控制线路"
 
 @pytest.fixture
 def people(monkeypatch):
-    made = make_users({"head": ["station_head"], "clerk": ["exam_affairs"], "archivist": ["archivist"],
-                       "keeper": ["paper_custodian"], "examiner": ["examiner"]}, password=PASSWORD)
+    made = make_users(
+        {
+            "head": ["station_head"],
+            "clerk": ["exam_affairs"],
+            "archivist": ["archivist"],
+            "keeper": ["paper_custodian"],
+            "examiner": ["examiner"],
+        },
+        password=PASSWORD,
+    )
     login_env(monkeypatch, made, password=PASSWORD)
 
 
@@ -56,10 +64,17 @@ def make_round(code: str = "2026-06") -> Round:
 def make_paper(round_: Round, serial: int) -> FormInstance:
     """A practical-task answer sheet (category SJ) generated for one candidate, with its task words."""
     return FormInstance.objects.create(
-        code=new_instance_code(), form="practical-score", round=round_, subject=f"T{serial:03d}",
-        title=f"{round_.code} 电工四级 实操答卷 第{serial}号", pages=1, retention_class="exam-papers",
-        category="SJ", doc_date=dt.date(2026, 6, 6),
-        data={"task": f"{PHRASE}安装与调试", "workstation": f"工位{serial:02d}"})
+        code=new_instance_code(),
+        form="practical-score",
+        round=round_,
+        subject=f"T{serial:03d}",
+        title=f"{round_.code} 电工四级 实操答卷 第{serial}号",
+        pages=1,
+        retention_class="exam-papers",
+        category="SJ",
+        doc_date=dt.date(2026, 6, 6),
+        data={"task": f"{PHRASE}安装与调试", "workstation": f"工位{serial:02d}"},
+    )
 
 
 def file_papers(data_root, tmp_path, count: int = 2) -> list[ArchiveItem]:
@@ -77,7 +92,8 @@ def search_json(*args: str, capsys) -> dict:
 
 
 def test_secret_paper_is_ciphertext_on_disk_decrypts_only_with_its_key_and_verifies_without_it(
-        data_root, tmp_path, key_file, people, monkeypatch):
+    data_root, tmp_path, key_file, people, monkeypatch
+):
     items = file_papers(data_root, tmp_path)
     assert [i.category for i in items] == ["SJ", "SJ"] and all(i.secret and i.encrypted for i in items)
     for item in items:
@@ -97,16 +113,17 @@ def test_secret_paper_is_ciphertext_on_disk_decrypts_only_with_its_key_and_verif
             item_plain(folder, [key_load(other)])
         other.unlink()
     job = IngestJob.objects.get()
-    assert PHRASE not in json.dumps(job.plan, ensure_ascii=False)          # not in clear in the database either
+    assert PHRASE not in json.dumps(job.plan, ensure_ascii=False)  # not in clear in the database either
     kept = data_root.root / job.released_path
-    assert kept.name.endswith(".enc") and kept.read_bytes().startswith(MAGIC)   # nor in processed/
+    assert kept.name.endswith(".enc") and kept.read_bytes().startswith(MAGIC)  # nor in processed/
     monkeypatch.delenv("STATION_KEY_FILE")
-    assert verify_all(data_root).ok                                         # verify needs no key
+    assert verify_all(data_root).ok  # verify needs no key
     assert main(["verify"]) == 0
 
 
 def test_only_custodian_and_head_open_a_secret_paper_and_every_opening_is_audited(
-        data_root, tmp_path, key_file, people, capsys):
+    data_root, tmp_path, key_file, people, capsys
+):
     code = file_papers(data_root, tmp_path, count=1)[0].archival_code
     out = tmp_path / "opened"
     for user in (None, "clerk", "archivist", "examiner"):
@@ -119,22 +136,30 @@ def test_only_custodian_and_head_open_a_secret_paper_and_every_opening_is_audite
     for user in ("keeper", "head"):
         assert main(["show", code, "--user", user, "--json"]) == 0
         card = json.loads(capsys.readouterr().out)
-        assert card["secret"] and card["document"] == ""                  # no path to ciphertext handed out
+        assert card["secret"] and card["document"] == ""  # no path to ciphertext handed out
         assert main(["extract", code, "--out", str(out / user), "--user", user]) == 0
         assert (out / user / f"{code}.pdf").read_bytes().startswith(b"%PDF")
         capsys.readouterr()
     assert main(["extract", code, "--out", str(data_root.root / "tmp"), "--user", "keeper"]) == ExitCode.BAD_INPUT
     actions = [(e.actor, e.action) for e in AuditEntry.objects.filter(target=code).order_by("seq")]
-    refused = [("(anonymous)", "item.view_refused")] + [(u, "item.view_refused") for u in ("clerk", "archivist", "examiner")
-                                                       for _ in ("show", "extract")]
-    assert sorted(actions[1:8]) == sorted(refused)           # every refusal is in the audit log too
-    assert actions[8:] == [("keeper", "item.view_secret"), ("keeper", "item.view_secret"), ("keeper", "item.extract"),
-                           ("head", "item.view_secret"), ("head", "item.view_secret"), ("head", "item.extract"),
-                           ("keeper", "item.view_secret")]     # the refused extract into the data root
+    refused = [("(anonymous)", "item.view_refused")] + [
+        (u, "item.view_refused") for u in ("clerk", "archivist", "examiner") for _ in ("show", "extract")
+    ]
+    assert sorted(actions[1:8]) == sorted(refused)  # every refusal is in the audit log too
+    assert actions[8:] == [
+        ("keeper", "item.view_secret"),
+        ("keeper", "item.view_secret"),
+        ("keeper", "item.extract"),
+        ("head", "item.view_secret"),
+        ("head", "item.view_secret"),
+        ("head", "item.extract"),
+        ("keeper", "item.view_secret"),
+    ]  # the refused extract into the data root
 
 
 def test_release_makes_papers_restricted_records_whose_words_only_permitted_users_find(
-        data_root, tmp_path, key_file, people, capsys):
+    data_root, tmp_path, key_file, people, capsys
+):
     items = file_papers(data_root, tmp_path)
     codes = sorted(i.archival_code for i in items)
     # secret: no text indexed at all, for anyone
@@ -167,15 +192,18 @@ def test_release_makes_papers_restricted_records_whose_words_only_permitted_user
 
 
 def test_hidden_mode_leaves_restricted_items_out_of_an_ordinary_search(
-        data_root, tmp_path, key_file, people, capsys, monkeypatch):
+    data_root, tmp_path, key_file, people, capsys, monkeypatch
+):
     file_papers(data_root, tmp_path, count=1)
     assert main(["release", "2026-06", "--user", "head"]) == 0
     capsys.readouterr()
     folder = tmp_path / "config"
     shutil.copytree(config_dir(), folder)
     station = folder / "station.toml"
-    station.write_text(station.read_text(encoding="utf-8").replace(
-        '[search]\n', '[search]\nrestricted_hits = "hidden"\n'), encoding="utf-8")
+    station.write_text(
+        station.read_text(encoding="utf-8").replace("[search]\n", '[search]\nrestricted_hits = "hidden"\n'),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("STATION_CONFIG", str(folder))
     get_config.cache_clear()
     try:
@@ -199,7 +227,8 @@ def test_a_secret_paper_without_a_key_is_quarantined_with_the_reason_and_kept(da
 
 
 def test_a_key_file_readable_by_others_or_inside_the_data_root_stops_every_command(
-        data_root, tmp_path, key_file, capsys, monkeypatch):
+    data_root, tmp_path, key_file, capsys, monkeypatch
+):
     os.chmod(key_file, 0o644)
     assert main(["status"]) == ExitCode.CONFIG
     err = capsys.readouterr().err.replace("\n", "")

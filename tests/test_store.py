@@ -4,9 +4,9 @@ import os
 
 import pytest
 
+from pipeline.archive.store import ArchivedOriginals, item_verify, item_write, iter_item_folders, manifest_read
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import Conflict
-from pipeline.archive.store import ArchivedOriginals, item_verify, item_write, iter_item_folders, manifest_read
 
 
 def _code(n):

@@ -29,7 +29,7 @@ def entry_hash(*, seq: int, at: str, actor: str, action: str, target: str, detai
 
 
 def _stamp(moment) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def audit_append(*, actor: str, action: str, target: str = "", detail: dict | None = None) -> AuditEntry:

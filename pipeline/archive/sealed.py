@@ -16,13 +16,22 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from pipeline.core.errors import IntegrityProblem
 from pipeline.archive.keys import ArchiveKey, blob_key_id, decrypt, encrypt
-from pipeline.archive.store import (DOCUMENT, MANIFEST, METADATA, _make_read_only, _write_bytes, fsync_dir,
-                            make_writable, manifest_lines, metadata_read)
+from pipeline.archive.store import (
+    DOCUMENT,
+    MANIFEST,
+    METADATA,
+    _make_read_only,
+    _write_bytes,
+    fsync_dir,
+    make_writable,
+    manifest_lines,
+    metadata_read,
+)
+from pipeline.core.errors import IntegrityProblem
 
 TEXT = "text.txt"          # a secret item's searchable text, sealed until release
 _RENAME_EXCHANGE = 2

@@ -13,13 +13,13 @@ import os
 import shutil
 import stat
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
+from pipeline.archive.keys import ArchiveKey, encrypt
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import Conflict, StationError
-from pipeline.archive.keys import ArchiveKey, encrypt
 from pipeline.core.paths import DataPaths
 
 MANIFEST = "manifest-sha256.txt"

@@ -10,19 +10,26 @@ from __future__ import annotations
 import json
 import os
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from pipeline.archive.audit import audit_anchor_check, audit_anchor_parse, audit_head, audit_verify
+from pipeline.archive.store import (
+    METADATA,
+    file_identity,
+    item_verify,
+    iter_item_folders,
+    manifest_read,
+    metadata_read,
+    write_json_atomic,
+)
 from pipeline.catalog.models import ArchiveItem, AuditEntry, Tombstone
 from pipeline.catalog.people import accounts_check
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import BadInput
 from pipeline.core.paths import DataPaths
-from pipeline.archive.store import (METADATA, file_identity, item_verify, iter_item_folders, manifest_read, metadata_read,
-                            write_json_atomic)
 
 Progress = Callable[[int, int, str], None]
 TOMBSTONES = ".tombstones"

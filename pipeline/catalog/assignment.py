@@ -11,14 +11,24 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from pipeline.exams.assign import planner as assign
 from pipeline.archive.audit import audit_append
-from pipeline.catalog.models import (ArchiveItem, Candidate, FormInstance, Recusal, Room, Round, Score,
-                                     SeatAssignment, Staff, StaffDuty)
+from pipeline.catalog.models import (
+    ArchiveItem,
+    Candidate,
+    FormInstance,
+    Recusal,
+    Room,
+    Round,
+    Score,
+    SeatAssignment,
+    Staff,
+    StaffDuty,
+)
 from pipeline.catalog.services import SYSTEM_ACTOR
 from pipeline.catalog.supersede import forms_affected, forms_supersede
 from pipeline.core.config import StationConfig, get_config
 from pipeline.core.errors import BadInput, Conflict
+from pipeline.exams.assign import planner as assign
 from pipeline.forms.registry import FORMS
 
 # Forms printed from the seating plan: once one exists the plan is locked (re-planning needs --replan)

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.db import transaction
 
 from pipeline.archive.audit import audit_append
+from pipeline.archive.store import sha256_file
 from pipeline.catalog.importing import ImportReport, Progress, _reject, _save_candidates, _stage_photos
 from pipeline.catalog.models import Candidate, Round
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
@@ -24,9 +25,15 @@ from pipeline.core.config import StationConfig, get_config
 from pipeline.core.domain import LEVEL_SHORT, mask_id
 from pipeline.core.errors import BadInput, Conflict, NotFound
 from pipeline.core.paths import data_paths
-from pipeline.exams.candidates import CANDIDATE_COLUMNS, CandidateRecord, _candidate, assign_tickets, parse_candidates, round_digits
+from pipeline.exams.candidates import (
+    CANDIDATE_COLUMNS,
+    CandidateRecord,
+    _candidate,
+    assign_tickets,
+    parse_candidates,
+    round_digits,
+)
 from pipeline.exams.sheets import Row, normalise_id, read_tables
-from pipeline.archive.store import sha256_file
 
 FIELDS_ZH = {"name": "姓名", "gender": "性别", "birth_date": "出生日期", "phone": "联系电话", "occupation": "工种",
              "level": "等级", "class_name": "班级", "employer": "工作单位", "education": "文化程度",

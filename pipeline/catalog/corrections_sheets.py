@@ -11,8 +11,14 @@ from django.db import transaction
 
 from pipeline.archive.audit import audit_append
 from pipeline.catalog.corrections import Change, CorrectionReport
-from pipeline.catalog.corrections_staff import (_printed, _staff_values, room_changes, room_write, staff_changes,
-                                                staff_supersede)
+from pipeline.catalog.corrections_staff import (
+    _printed,
+    _staff_values,
+    room_changes,
+    room_write,
+    staff_changes,
+    staff_supersede,
+)
 from pipeline.catalog.importing import ROLE_LABELS, ImportReport, _reject, rooms_import, staff_import
 from pipeline.catalog.models import Room, Staff
 from pipeline.catalog.services import SYSTEM_ACTOR

@@ -10,13 +10,13 @@ import logging
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from pipeline.archive.store import write_json_atomic
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, IngestJob, Loan, Role, Round
 from pipeline.catalog.people import same_person
 from pipeline.catalog.selectors import outstanding_by_round
 from pipeline.catalog.services import user_roles
 from pipeline.core.paths import DataPaths
 from pipeline.core.privacy import mask_personal
-from pipeline.archive.store import write_json_atomic
 
 log = logging.getLogger("pipeline.catalog.dashboard")
 VERIFY_LAST = "verify-last.json"
@@ -25,7 +25,7 @@ DUE_WINDOW_DAYS = 90
 
 def inbox_summary(*, paths: DataPaths) -> dict:
     """Files queued, review items waiting, files quarantined, jobs stuck, filed today."""
-    from pipeline.ingest.jobs import ingest_status   # here: the ingest package loads the file watcher
+    from pipeline.ingest.jobs import ingest_status  # here: the ingest package loads the file watcher
     status = ingest_status(paths=paths)
     return {"queued": status["queued"], "in_inbox": status["in_inbox"], "in_progress": status["in_progress"],
             "waiting_review": status["waiting_review"], "quarantined": status["quarantined"],

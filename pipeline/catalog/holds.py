@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from django.contrib.auth.models import User
 from django.db import transaction

@@ -11,24 +11,24 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from django.db import transaction
 
 from pipeline.archive.audit import audit_append
+from pipeline.archive.store import sha256_file
 from pipeline.catalog.models import Candidate, Recusal, Role, Room, Round, Staff, Workstation
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.core.config import StationConfig, get_config
 from pipeline.core.domain import LEVEL_SHORT
 from pipeline.core.errors import Conflict
 from pipeline.core.paths import UnsafePath, data_paths, safe_join
-from pipeline.exams.photos import PhotoJob, normalise_all
 from pipeline.exams.candidates import CandidateRecord, assign_tickets, parse_candidates, round_digits
+from pipeline.exams.photos import PhotoJob, normalise_all
 from pipeline.exams.sheets import ImportRejected, Parsed, Problem, read_tables
 from pipeline.exams.staff import RECUSAL_SHEET, RecusalRecord, parse_rooms, parse_staff
-from pipeline.archive.store import sha256_file
 
 Progress = Callable[[int, int], None]
 KIND_ZH = {"candidates": "考生", "staff": "工作人员", "rooms": "考场"}

@@ -6,18 +6,18 @@ import contextlib
 from pathlib import Path
 
 from pipeline.archive.audit import audit_append
+from pipeline.archive.keys import key_require
+from pipeline.archive.sealed import document_plain
+from pipeline.archive.store import DOCUMENT
 from pipeline.catalog.holds import holds_for
 from pipeline.catalog.models import ArchiveItem, AuditEntry, Role
-from pipeline.catalog.sealing import secret_authorise
 from pipeline.catalog.people import user_roles_checked
+from pipeline.catalog.sealing import secret_authorise
 from pipeline.core.config import get_config
 from pipeline.core.domain import ArchivalCode, mask_id
 from pipeline.core.errors import NotFound, Refused
-from pipeline.archive.keys import key_require
 from pipeline.core.paths import DataPaths
 from pipeline.core.privacy import mask_personal
-from pipeline.archive.sealed import document_plain
-from pipeline.archive.store import DOCUMENT
 
 RESTRICTED_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.PAPER_CUSTODIAN.value})
 FULL_ID_ROLES = frozenset({Role.STATION_HEAD.value, Role.ARCHIVIST.value, Role.EXAM_AFFAIRS.value})

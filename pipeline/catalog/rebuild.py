@@ -9,24 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from pipeline.archive.audit import audit_append
-from pipeline.catalog.people import require_station_head
-from pipeline.catalog.models import (ArchiveItem, DestructionBatch, FormInstance, NumberSeries, Round, Tombstone,
-                                     Witness)
-from pipeline.core.config import StationConfig
-from pipeline.core.domain import ArchivalCode
-from pipeline.core.paths import DataPaths
 from pipeline.archive.retention import due_date
 from pipeline.archive.store import archived_hashes, iter_item_folders, metadata_read
 from pipeline.archive.verify import read_tombstones
+from pipeline.catalog.models import ArchiveItem, DestructionBatch, FormInstance, NumberSeries, Round, Tombstone, Witness
+from pipeline.catalog.people import require_station_head
+from pipeline.core.config import StationConfig
+from pipeline.core.domain import ArchivalCode
+from pipeline.core.paths import DataPaths
 
 Progress = Callable[[int, int, str], None]
 

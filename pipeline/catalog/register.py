@@ -21,9 +21,9 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from pipeline.archive.audit import audit_append
+from pipeline.archive.retention import ItemState, blockers, elapsed_zh
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, DestructionEntry, Hold, Loan
 from pipeline.core.config import StationConfig
-from pipeline.archive.retention import ItemState, blockers, elapsed_zh
 
 OPEN_LOAN_STATES = (Loan.State.REQUESTED, Loan.State.APPROVED, Loan.State.LENT)
 SIGNED_STATES = (DestructionBatch.State.APPROVED, DestructionBatch.State.WITNESSED)
@@ -182,7 +182,7 @@ def register_rows(batch: DestructionBatch, config: StationConfig) -> list[dict]:
     items = [_Item(**{name: e[f"item__{name}"] for name in ITEM_FIELDS}) for e in entries]
     states = item_states(items, config)
     return [_register_row(number, item, entry, config.retention.get(item.retention_class), states[item.id], as_of)
-            for number, (item, entry) in enumerate(zip(items, entries), 1)]
+            for number, (item, entry) in enumerate(zip(items, entries, strict=False), 1)]
 
 
 def _register_row(number: int, item: _Item, entry: dict, cls, state: ItemState, as_of: dt.date) -> dict:

@@ -10,8 +10,8 @@ from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, FormInstance, Round, Score
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.core.errors import BadInput, Conflict
-from pipeline.forms.registry import FORMS
 from pipeline.core.paths import data_paths
+from pipeline.forms.registry import FORMS
 
 
 def _filed(round_: Round) -> list[str]:

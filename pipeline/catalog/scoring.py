@@ -17,9 +17,21 @@ from pipeline.catalog.services import SYSTEM_ACTOR
 from pipeline.core.config import StationConfig, get_config
 from pipeline.core.domain import mask_id
 from pipeline.core.errors import BadInput, Refused
-from pipeline.exams.results import (OUTCOME_ZH, CandidateRef, GroupStats, PriorResult, Problem, ResultRecord,
-                              ScoreRow, outcome, pass_marks, part_passed, read_sheet, statistics,
-                              validate_sheet)
+from pipeline.exams.results import (
+    OUTCOME_ZH,
+    CandidateRef,
+    GroupStats,
+    PriorResult,
+    Problem,
+    ResultRecord,
+    ScoreRow,
+    outcome,
+    part_passed,
+    pass_marks,
+    read_sheet,
+    statistics,
+    validate_sheet,
+)
 
 
 @dataclass

@@ -7,21 +7,21 @@ log. The folder work (decrypt, re-encrypt) is in pipeline.archive.sealed: atomic
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
 from pipeline.archive.audit import audit_append
+from pipeline.archive.keys import blob_key_id, decrypt, encrypt, is_encrypted, key_load, key_require
+from pipeline.archive.sealed import document_plain, item_reencrypt, item_unseal
+from pipeline.archive.store import archived_hashes, iter_item_folders, metadata_read, write_file_atomic
 from pipeline.catalog.models import ArchiveItem, Role
 from pipeline.catalog.people import require_station_head, user_roles_checked
 from pipeline.catalog.services import round_get
 from pipeline.core.errors import BadInput, Conflict, Refused
-from pipeline.archive.keys import blob_key_id, decrypt, encrypt, is_encrypted, key_load, key_require
 from pipeline.core.paths import DataPaths
-from pipeline.archive.sealed import document_plain, item_reencrypt, item_unseal
-from pipeline.archive.store import archived_hashes, iter_item_folders, metadata_read, write_file_atomic
 
 SECRET_ROLES = frozenset({Role.STATION_HEAD.value, Role.PAPER_CUSTODIAN.value})
 Progress = Callable[[int, int, str], None]
@@ -73,7 +73,7 @@ def round_release(*, round_code: str, user, paths: DataPaths, progress: Progress
     items = list(ArchiveItem.objects.filter(round_code=round_code, secret=True, status=ArchiveItem.Status.FILED)
                  .order_by("archival_code"))
     keys = [key_require(f"解密批次 {round_code} 的试卷")] if items else []
-    from pipeline import search# jieba and the index backends: loaded by the commands that use them (start-up)
+    from pipeline import search  # jieba and the index backends: loaded by the commands that use them (start-up)
 
     released = {"by": user.username, "at": timezone.now().isoformat(timespec="seconds"), "round": round_code}
     for number, item in enumerate(items, 1):

@@ -38,7 +38,7 @@ def instance_coverage(*, instance: FormInstance) -> tuple[list[str], list[int]]:
 
 
 def _filed_forms() -> list[str]:
-    from pipeline.forms.registry import FORMS   # pure data; imported here to keep catalog imports light
+    from pipeline.forms.registry import FORMS  # pure data; imported here to keep catalog imports light
     return [key for key, spec in FORMS.items() if spec.filed]
 
 

@@ -9,8 +9,8 @@ reprinted and filed as a corrected copy. `superseded_by` stays empty: the reprin
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 from django.utils import timezone
 

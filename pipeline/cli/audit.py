@@ -9,14 +9,14 @@ import typer
 from rich.table import Table
 
 from pipeline.archive.audit import audit_anchor_make, audit_list
+from pipeline.archive.store import write_file_atomic
+from pipeline.archive.verify import anchor_file_check, audit_check
 from pipeline.cli.common import JsonOption, console, emit
 from pipeline.core.config import get_config
 from pipeline.core.errors import BadInput, IntegrityProblem
-from pipeline.core.paths import data_paths
 from pipeline.core.labels import local_time
+from pipeline.core.paths import data_paths
 from pipeline.core.privacy import mask_data, mask_personal
-from pipeline.archive.store import write_file_atomic
-from pipeline.archive.verify import anchor_file_check, audit_check
 
 app = typer.Typer(help="审计日志 / audit log", no_args_is_help=True)
 

@@ -9,8 +9,9 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -102,7 +103,7 @@ def render_reprints(reprints: list[dict]) -> None:
     by_form: dict[tuple[str, str], list[dict]] = {}
     for r in reprints:
         by_form.setdefault((r["form"], r["status"]), []).append(r)
-    for (form, status), rows in by_form.items():
+    for (_form, status), rows in by_form.items():
         if len(rows) > 3:      # e.g. every admission ticket of a re-planned round: one line, one command
             command = re.sub(r" --subject \S+$", "", rows[0]["command"])
             arrow = f"  → {command}" if command and status != "void" else ""

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from pipeline.catalog.services import round_get
 from pipeline.cli.common import JsonOption, console, emit, err_console
-from pipeline.core.labels import retention_label
 from pipeline.core.errors import BadInput
+from pipeline.core.labels import retention_label
 from pipeline.forms.registry import FORMS
 
 if TYPE_CHECKING:

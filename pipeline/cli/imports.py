@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -68,7 +69,7 @@ def candidates(file: Path = FileArgument,
     with Progress(TextColumn("规范化照片"), BarColumn(), MofNCompleteColumn(), console=err_console,
                   transient=True, disable=as_json or not err_console.is_terminal) as bar:
         task = bar.add_task("photos", total=None)
-        from pipeline.catalog.importing import candidates_import   # sheet readers and photo tools: start-up
+        from pipeline.catalog.importing import candidates_import  # sheet readers and photo tools: start-up
 
         report = _run(lambda: candidates_import(path=file, round_code=round_code, skip_invalid=skip_invalid,
                                                 progress=lambda done, total: bar.update(task, completed=done,

@@ -7,9 +7,8 @@ import queue
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -19,11 +18,11 @@ from pipeline.catalog.selectors import outstanding_by_round
 from pipeline.cli.common import JsonOption, acting_user, console, emit
 from pipeline.core.config import get_config
 from pipeline.core.errors import NeedsAttention, StationError
-from pipeline.ingest.jobs import ingest_status
-from pipeline.ingest.inbox import quarantine_retry_for
-from pipeline.ingest.quarantine import quarantine_list
 from pipeline.core.labels import stage_label
 from pipeline.core.paths import DataPaths, data_paths
+from pipeline.ingest.inbox import quarantine_retry_for
+from pipeline.ingest.jobs import ingest_status
+from pipeline.ingest.quarantine import quarantine_list
 
 quarantine_app = typer.Typer(help="隔离区：无法归档的文件及原因 / quarantined files", no_args_is_help=True)
 review_app = typer.Typer(help="待人工处理项 / items waiting for a person", no_args_is_help=True)
@@ -194,7 +193,7 @@ def quarantine_list_(as_json: bool = JsonOption) -> None:
         if not data:
             console.print("隔离区为空。")
             return
-        from pipeline.core.labels import local_time   # codes stay in --json; staff see the reason and local time
+        from pipeline.core.labels import local_time  # codes stay in --json; staff see the reason and local time
         table = Table("文件", "原因", "隔离时间", title="隔离区")
         for row in data:
             table.add_row(row["name"], row["message"], local_time(row.get("time")))

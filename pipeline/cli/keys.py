@@ -7,10 +7,10 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
+from pipeline.archive.keys import KEY_FILE_ENV, key_new
 from pipeline.catalog.items import item_get, item_view
 from pipeline.catalog.sealing import item_extract, keys_rotate, round_release
 from pipeline.cli.common import JsonOption, UserOption, acting_user, console, emit, err_console
-from pipeline.archive.keys import KEY_FILE_ENV, key_new
 from pipeline.core.paths import data_paths
 
 app = typer.Typer(help="档案密钥：生成、轮换（保密档案 AES-256-GCM 加密）", no_args_is_help=True)

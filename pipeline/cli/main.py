@@ -14,11 +14,11 @@ django_setup.setup()    # every command but --help needs the catalog; the log go
 
 from django.db import DatabaseError  # noqa: E402
 
+from pipeline.archive.keys import key_check_start  # noqa: E402
 from pipeline.cli import zh_help  # noqa: E402
 from pipeline.cli.common import err_console  # noqa: E402
 from pipeline.cli.lazy import lazy_group  # noqa: E402
 from pipeline.core.errors import ExitCode, NotInitialised, StationError  # noqa: E402
-from pipeline.archive.keys import key_check_start  # noqa: E402
 from pipeline.core.paths import data_paths  # noqa: E402
 
 log = logging.getLogger("pipeline.cli")

@@ -278,8 +278,8 @@ def list_batches(as_json: bool = JsonOption) -> None:
 @destruction_app.command("show")
 def show(batch: str, as_json: bool = JsonOption) -> None:
     """显示一份销毁清册的全部条目。"""
-    from pipeline.catalog.listings import batch_row
     from pipeline.catalog.destruction import batch_get
+    from pipeline.catalog.listings import batch_row
     from pipeline.forms.destruction import register_data
     found = batch_get(batch)
     data = {**batch_row(found), "rows": register_data(found).context["rows"]}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import typer
 from rich.progress import Progress
 
+from pipeline.archive.verify import VerifyReport, verify_all
 from pipeline.catalog.dashboard import verify_record
 from pipeline.catalog.rebuild import catalog_rebuild
 from pipeline.cli.common import JsonOption, UserOption, acting_user, console, emit
 from pipeline.core.config import get_config
 from pipeline.core.errors import IntegrityProblem
 from pipeline.core.paths import data_paths
-from pipeline.archive.verify import VerifyReport, verify_all
 
 KIND_ZH = {"changed": "内容被改动", "missing": "文件丢失", "unexpected": "多出文件", "no_manifest": "缺校验清单",
            "stray": "档案库中的游离文件", "gap": "件号缺号", "repeat": "档号重复", "misplaced": "位置与档号不符",

@@ -6,7 +6,7 @@ A wrong value stops with a message naming the file, the key and what is allowed.
 from __future__ import annotations
 
 import tomllib
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, get_args, get_origin
@@ -21,7 +21,7 @@ from pipeline.core.paths import config_dir, is_plain_folder_name
 FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-class Clock(str, Enum):
+class Clock(StrEnum):
     """Where a retention period starts."""
 
     DOCUMENT_DATE = "document-date"
@@ -90,7 +90,7 @@ class RetentionClass(BaseModel):
     note: str = ""
 
     @model_validator(mode="after")
-    def _period_agrees(self) -> "RetentionClass":
+    def _period_agrees(self) -> RetentionClass:
         if self.permanent and (self.years != 0 or self.code != "Y"):
             raise ValueError("permanent = true needs years = 0 and code = \"Y\"")
         if not self.permanent and (self.years < 1 or self.code != f"D{self.years}"):
@@ -135,7 +135,7 @@ class TextRule(BaseModel):
     all: tuple[str, ...] = ()
 
     @model_validator(mode="after")
-    def _has_words(self) -> "TextRule":
+    def _has_words(self) -> TextRule:
         if not self.any and not self.all:
             raise ValueError("a rule needs words in `any` or `all`")
         return self

@@ -43,7 +43,7 @@ def natural_key(text: str) -> tuple:
 
 def id_check_digit(first17: str) -> str:
     """The GB 11643-1999 check character for the first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=False))
     return _ID_CHECK[total % 11]
 
 
@@ -67,7 +67,7 @@ class IdNumber:
         return mask_id(self.value)
 
     @classmethod
-    def parse(cls, text: str) -> "IdNumber":
+    def parse(cls, text: str) -> IdNumber:
         """Validate text; raise ValueError with a Chinese reason naming what is wrong."""
         value = normalise_id(text)
         if not _ID_RE.match(value):
@@ -134,7 +134,7 @@ class ArchivalCode:
         return f"{self.fonds}/{self.year}/{self.retention}/{self.category}/{self}"
 
     @classmethod
-    def parse(cls, text: str) -> "ArchivalCode":
+    def parse(cls, text: str) -> ArchivalCode:
         match = _CODE_RE.match(text.strip())
         if not match:
             raise ValueError(f"“{text}”不是有效的档号（格式：全宗号-WS·年度-保管期限-类别-件号）")
@@ -142,7 +142,7 @@ class ArchivalCode:
                    int(match["item"]), match["kind"])
 
     @classmethod
-    def parse_typed(cls, text: str) -> "ArchivalCode":
+    def parse_typed(cls, text: str) -> ArchivalCode:
         """A 档号 as staff type it: full-width, lower case, spaces, "-" or "." for "·" (ValueError if not one)."""
         value = unicodedata.normalize("NFKC", text or "").translate(_TYPED_DASHES).translate(_TYPED_DOTS)
         match = _TYPED_RE.match(re.sub(r"\s+", "", value).upper())
@@ -177,7 +177,7 @@ class QrPayload:
         return f"{QR_PREFIX}:{self.station}:{self.instance}:{self.page}/{self.pages}"
 
     @classmethod
-    def decode(cls, text: str) -> "QrPayload | None":
+    def decode(cls, text: str) -> QrPayload | None:
         """The payload in text, or None if it is not one of ours (foreign QR codes are ignored).
 
         Page 0/0 means "printed from an editable DOCX, page unknown" (CONTRACTS §2).

@@ -58,7 +58,7 @@ def local_time(value: str | dt.datetime | None, timezone: str | None = None, fmt
         return "—"
     moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     if timezone is None:
         from pipeline.core.config import get_config
         timezone = get_config().station.timezone

@@ -13,12 +13,12 @@ import os
 import sys
 import threading
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 

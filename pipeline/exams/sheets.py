@@ -12,14 +12,14 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 from pipeline.core.config import Occupation
 from pipeline.core.domain import IdNumber, mask_id, normalise_id, parse_level
-from pipeline.core.privacy import mask_personal, mask_phone
 from pipeline.core.errors import BadInput
+from pipeline.core.privacy import mask_personal, mask_phone
 
 HEADER_SCAN_ROWS = 10
 NAME_MAX = 20
@@ -30,7 +30,7 @@ class ImportRejected(BadInput):
 
     code = "import_rejected"
 
-    def __init__(self, message_zh: str, detail: str, *, problems: list["Problem"]) -> None:
+    def __init__(self, message_zh: str, detail: str, *, problems: list[Problem]) -> None:
         super().__init__(message_zh, detail, problems=[p.text for p in problems])
         self.rows = [p.as_dict() for p in problems]
 
@@ -78,7 +78,7 @@ def _read_csv(path: Path) -> list[Table]:
 
 
 def _read_xlsx(path: Path) -> list[Table]:
-    from openpyxl import load_workbook   # heavy import, only needed for .xlsx
+    from openpyxl import load_workbook  # heavy import, only needed for .xlsx
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)

@@ -7,12 +7,25 @@ adds the columns and row rules of the 工作人员 (with its 回避关系 sheet)
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Iterable, Mapping, Sequence
 
 from pipeline.core.config import Occupation
 from pipeline.core.domain import IdNumber, normalise_id
-from pipeline.exams.sheets import Column, Parsed, Problem, Row, Table, check_id, check_name, check_phone, masked_reason, normalise_name, parse_table, split_list
+from pipeline.exams.sheets import (
+    Column,
+    Parsed,
+    Problem,
+    Row,
+    Table,
+    check_id,
+    check_name,
+    check_phone,
+    masked_reason,
+    normalise_name,
+    parse_table,
+    split_list,
+)
 
 # ---------------------------------------------------------------- staff and recusals
 

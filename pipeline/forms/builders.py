@@ -8,12 +8,12 @@ iterate BUILDERS, never a hard-coded list. A builder is called as
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from pipeline.core.errors import BadInput
 from pipeline.core.paths import UnsafePath, data_paths, safe_join
-
 from pipeline.forms.registry import FORMS
 
 # Longest text a single table cell may hold before the form is refused (it still wraps below this).

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from pipeline.archive.retention import elapsed_zh
 from pipeline.catalog.models import DestructionBatch, DestructionEntry, FormInstance
 from pipeline.core.config import get_config
 from pipeline.core.errors import Conflict, NotFound
@@ -18,7 +19,6 @@ from pipeline.forms.anchor import audit_anchor_context
 from pipeline.forms.builders import InstanceData, register, zh_date
 from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_generate
-from pipeline.archive.retention import elapsed_zh
 
 
 def person_names(usernames: list[str], *, with_username: bool = True) -> dict[str, str]:
@@ -60,7 +60,7 @@ def signers(batch: DestructionBatch) -> list[dict]:
     people = [(batch.proposed_by, batch.proposed_at), (batch.approved_by, batch.approved_at), *witnesses]
     names = person_names([user for user, _ in people])
     return [{"role": role, "name": names.get(user, ""), "date": zh_date(_day(at)) if user else zh_date(None)}
-            for role, (user, at) in zip(FORMS["destruction-register"].signatures, people)]
+            for role, (user, at) in zip(FORMS["destruction-register"].signatures, people, strict=False)]
 
 
 EXECUTED_SUFFIX = ":executed"

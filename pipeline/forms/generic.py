@@ -11,8 +11,17 @@ from pipeline.catalog.models import Candidate, Role, Round, SeatAssignment, Staf
 from pipeline.core.config import get_config
 from pipeline.core.domain import LEVEL_NAMES, LEVEL_SHORT
 from pipeline.core.errors import NotFound
-from pipeline.forms.builders import (MAX_NAME, FormDataError, InstanceData, limit, photo_file, register,
-                                     require, round_date, zh_date)
+from pipeline.forms.builders import (
+    MAX_NAME,
+    FormDataError,
+    InstanceData,
+    limit,
+    photo_file,
+    register,
+    require,
+    round_date,
+    zh_date,
+)
 
 # 第二十四条 理论考试考场须知 (printed verbatim on every admission ticket)
 EXAM_RULES = (
@@ -144,7 +153,7 @@ def build_schedule(round_: Round, subject: str | None = None, **opts) -> list[In
 
 def schedule_sittings(round_: Round) -> list[dict]:
     """Per room × sitting of the stored plan: times, occupation and level, candidates (empty before assign)."""
-    from pipeline.forms.rooms import room_sittings   # rooms.py builds on this module's helpers
+    from pipeline.forms.rooms import room_sittings  # rooms.py builds on this module's helpers
     return [{"room": f["room"], "location": f["location"], "kind": f["kind"], "sitting": f["sitting"],
              "starts": f["starts"], "ends": f["ends"], "occupation": f["occupation"], "levels": f["levels"],
              "count": f["expected"]} for f in room_sittings(round_)]

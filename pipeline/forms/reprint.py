@@ -11,9 +11,21 @@ from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import Round
 from pipeline.catalog.selectors import forms_outstanding
 from pipeline.core.config import get_config
-from pipeline.forms.service import (PRINT_DIR, Batch, Generated, Progress, Rendering, _chunks, _stem,
-                                    _write_merged, default_workers, forms_build, planning_order, spec_get,
-                                    start_pool)
+from pipeline.forms.service import (
+    PRINT_DIR,
+    Batch,
+    Generated,
+    Progress,
+    Rendering,
+    _chunks,
+    _stem,
+    _write_merged,
+    default_workers,
+    forms_build,
+    planning_order,
+    spec_get,
+    start_pool,
+)
 
 ROUND_BUILT = ("candidate", "round", "room-sitting", "handover", "staff")   # rebuilt from the round alone
 

@@ -17,9 +17,9 @@ from pipeline.catalog.scoring import prior_result, result_rows, round_statistics
 from pipeline.core.config import StationConfig, get_config
 from pipeline.core.domain import LEVEL_SHORT
 from pipeline.core.errors import BadInput, ConfigError, Conflict
+from pipeline.exams.results import GroupStats, format_rate, part_passed, pass_marks
 from pipeline.forms.builders import InstanceData, limit, register, round_date, zh_date
 from pipeline.forms.registry import FORMS
-from pipeline.exams.results import GroupStats, format_rate, pass_marks, part_passed
 
 CHART_FONT = "Noto Sans CJK SC"
 CHART_COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7030a0", "#bf9000", "#2e75b6")

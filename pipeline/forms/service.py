@@ -11,9 +11,9 @@ import os
 import pkgutil
 import re
 import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from django.db import transaction
 
@@ -27,9 +27,8 @@ from pipeline.core.errors import BadInput, Conflict, NotFound
 from pipeline.forms.builders import BUILDERS, InstanceData
 from pipeline.forms.registry import FORMS, FormSpec, tier1
 from pipeline.render.docx import render_docx
+from pipeline.render.html import ChunkJob, WrittenPdf, instance_retention, merge_pdf_files, render_chunk_files, warm_up
 from pipeline.render.impose import impose
-from pipeline.render.html import (ChunkJob, WrittenPdf, instance_retention, merge_pdf_files,
-                                  render_chunk_files, warm_up)
 
 Progress = Callable[[int, int, str], None]   # (done instances, total instances, message)
 CHUNK = 40            # instances per WeasyPrint document: one font subset each, bounded memory
@@ -196,7 +195,7 @@ def _plan(forms: list[str], round_: Round | None, subject: str | None, formats: 
             skipped[form] = exc.message_zh
             continue
         spec = spec_get(form)
-        items = list(zip(allocate_codes(len(instances)), instances))
+        items = list(zip(allocate_codes(len(instances)), instances, strict=False))
         folder = out / spec.key
         folder.mkdir(parents=True, exist_ok=True)
         targets = [folder / f"{_stem(config, code, data)}.pdf" for code, data in items]

@@ -18,18 +18,24 @@ from django.utils import timezone
 
 from pipeline import search
 from pipeline.archive.audit import audit_append
+from pipeline.archive.keys import decrypt, encrypt, key_require
+from pipeline.archive.sealed import TEXT
+from pipeline.archive.store import (
+    ArchivedOriginals,
+    archived_hashes,
+    fsync_dir,
+    item_folder,
+    item_write,
+    metadata_read,
+    write_file_atomic,
+)
 from pipeline.catalog.models import ArchiveItem, FormInstance, IngestJob
 from pipeline.core.domain import ArchivalCode
+from pipeline.core.paths import DataPaths
 from pipeline.ingest import jobs
 from pipeline.ingest.normalise import original_extract
 from pipeline.ingest.pages import sniff_format
 from pipeline.ingest.quarantine import free_name, quarantine_file, short_name
-from pipeline.archive.keys import decrypt, encrypt, key_require
-from pipeline.core.paths import DataPaths
-from pipeline.archive.sealed import TEXT
-from pipeline.archive.store import (ArchivedOriginals, archived_hashes, fsync_dir, item_folder, item_write,
-                                    metadata_read, write_file_atomic)
-
 
 log = logging.getLogger("pipeline.ingest.flow")
 State = IngestJob.State

@@ -18,11 +18,11 @@ from pathlib import Path
 from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, FormInstance
 from pipeline.core.errors import StationError
+from pipeline.core.paths import DataPaths
 from pipeline.forms.registry import FORMS
 from pipeline.ingest.normalise import original_extract
 from pipeline.ingest.pages import sniff_format
 from pipeline.ingest.quarantine import quarantine_file
-from pipeline.core.paths import DataPaths
 
 log = logging.getLogger(__name__)
 

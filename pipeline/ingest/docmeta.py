@@ -9,12 +9,16 @@ import re
 
 _ZH_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "O": 0, "o": 0, "○": 0, "Ｏ": 0}
 _ZH_YEAR = "〇○零OoＯ一二三四五六七八九"
-_DATE_RE = re.compile(rf"(?P<y>\d{{4}}|[{_ZH_YEAR}]{{4}})\s*年\s*(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月"
-                      rf"\s*(?P<d>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*日")
+_DATE_RE = re.compile(
+    rf"(?P<y>\d{{4}}|[{_ZH_YEAR}]{{4}})\s*年\s*(?P<m>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*月"
+    rf"\s*(?P<d>\d{{1,2}}|[一二三四五六七八九十]{{1,3}})\s*日"
+)
 # a heading: 关于…的通知/通报/决定/意见/函/批复/报告/请示/办法/规定/方案/纪要/公告…
-_HEADING_END = re.compile(r"(通知|通报|决定|意见|函|批复|报告|请示|办法|规定|方案|纪要|公告|通告|细则|计划|总结"
-                          r"|任务书|合同|协议|情况说明)$")
-_SENTENCE_END = tuple("。；，、：;,:")    # how a line of running text ends (checked before _NOISE strips it)
+_HEADING_END = re.compile(
+    r"(通知|通报|决定|意见|函|批复|报告|请示|办法|规定|方案|纪要|公告|通告|细则|计划|总结"
+    r"|任务书|合同|协议|情况说明)$"
+)
+_SENTENCE_END = tuple("。；，、：;,:")  # how a line of running text ends (checked before _NOISE strips it)
 _NOISE = re.compile(r"[\s|_~`'\"“”‘’·.。,，:：;；\-—]+")
 
 
@@ -49,14 +53,14 @@ def heading(text: str) -> str | None:
     pairs = [pair for pair in pairs if pair[0]][:12]
     lines = [line for line, _ in pairs]
     for end, (line, raw) in enumerate(pairs):
-        if _HEADING_END.search(line) and not raw.endswith(_SENTENCE_END):   # not a sentence ending in 通知；
+        if _HEADING_END.search(line) and not raw.endswith(_SENTENCE_END):  # not a sentence ending in 通知；
             start = end
             # a heading broken over two or three lines: join the lines before it that begin with 关于
             for back in range(end, max(-1, end - 3), -1):
                 if lines[back].startswith("关于"):
                     start = back
                     break
-            title = "".join(lines[start:end + 1])
+            title = "".join(lines[start : end + 1])
             if 4 <= len(title) <= 120:
                 return title
     return None
@@ -64,8 +68,10 @@ def heading(text: str) -> str | None:
 
 # ---------------------------------------------------------------- where words stand: rules on title lines
 
-TITLE_LINES = 12            # a document's header and title stand in the first lines of its first page
-_CLAUSE_START = re.compile(r"^(（[一二三四五六七八九十]+）|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+、|\d+[.、．]|第[一二三四五六七八九十百\d]+[章条节])")
+TITLE_LINES = 12  # a document's header and title stand in the first lines of its first page
+_CLAUSE_START = re.compile(
+    r"^(（[一二三四五六七八九十]+）|\([一二三四五六七八九十\d]+\)|[一二三四五六七八九十]+、|\d+[.、．]|第[一二三四五六七八九十百\d]+[章条节])"
+)
 
 
 def title_lines(text: str) -> list[str]:
@@ -79,13 +85,17 @@ def title_lines(text: str) -> list[str]:
     raw = [line.strip() for line in page.splitlines() if _NOISE.sub("", line)]
     if not raw:
         return []
-    body = sorted(len(line) for line in raw)[int(0.8 * (len(raw) - 1))]   # a typical full line
+    body = sorted(len(line) for line in raw)[int(0.8 * (len(raw) - 1))]  # a typical full line
     found = []
     for number, line in enumerate(raw[:TITLE_LINES]):
         previous = raw[number - 1] if number else ""
         carried = previous and len(previous) >= 0.85 * body and not previous.endswith(_SENTENCE_END)
-        if len(line) <= max(16, 0.7 * body) and not line.endswith(_SENTENCE_END) \
-                and not _CLAUSE_START.match(line) and not carried:
+        if (
+            len(line) <= max(16, 0.7 * body)
+            and not line.endswith(_SENTENCE_END)
+            and not _CLAUSE_START.match(line)
+            and not carried
+        ):
             found.append(_NOISE.sub("", line))
     title = heading(page)
     return found + [title] if title and title not in found else found
@@ -107,10 +117,14 @@ def unclassified_reason(in_title: list, in_body: list) -> tuple[str, str]:
     """Why the rules did not classify a document: (Chinese for staff, English detail)."""
     if len({rule.category for rule in in_title}) > 1:
         names = "”“".join(rule.title for rule in in_title)
-        return (f"标题同时符合“{names}”几条分类规则，无法确定类别，未自动归档。",
-                f"title lines match rules of several categories: {[rule.title for rule in in_title]}")
+        return (
+            f"标题同时符合“{names}”几条分类规则，无法确定类别，未自动归档。",
+            f"title lines match rules of several categories: {[rule.title for rule in in_title]}",
+        )
     if in_body:
         names = "”“".join(rule.title for rule in in_body)
-        return (f"正文中提到“{names}”的词语，但标题不是这类文件，未自动归类。",
-                f"rule words only in the body, not in the title lines: {[rule.title for rule in in_body]}")
+        return (
+            f"正文中提到“{names}”的词语，但标题不是这类文件，未自动归类。",
+            f"rule words only in the body, not in the title lines: {[rule.title for rule in in_body]}",
+        )
     return "也无法从文字判断类别。", "no rule matched the OCR text"

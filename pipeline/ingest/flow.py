@@ -18,32 +18,39 @@ import logging
 import os
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from django.db import transaction
 from django.utils import timezone
 
 from pipeline.archive.audit import audit_append
+from pipeline.archive.numbering import item_number_allocate
+from pipeline.archive.store import ArchivedOriginals
 from pipeline.catalog.models import FormInstance, IngestJob, ReviewItem
 from pipeline.core.config import StationConfig
 from pipeline.core.errors import BadInput, StationError
-from pipeline.ingest import jobs
-from pipeline.ingest.work import Work
-from pipeline.ingest.archiving import (catalog_item, entry_write, index_codes, job_quarantine,
-                                       job_release, original_dir, original_pages, originals_of)
-from pipeline.ingest import docmeta
-from pipeline.ingest.plans import form_plan, ocr_text, pages_label, plain_plan, problem_zh, review_plan
+from pipeline.core.paths import DataPaths
+from pipeline.ingest import docmeta, jobs
+from pipeline.ingest.archiving import (
+    catalog_item,
+    entry_write,
+    index_codes,
+    job_quarantine,
+    job_release,
+    original_dir,
+    original_pages,
+    originals_of,
+)
 from pipeline.ingest.decide import group_set_aside, not_archived, reprint_conflict
+from pipeline.ingest.guards import page_count, pdfa_review, until_deadline
 from pipeline.ingest.identify import Group, GroupingResult, group_pages, page_infos
 from pipeline.ingest.lane import OCR_WAIT, OcrDeferred, job_park, job_unpark, jobs_ocr_waiting
 from pipeline.ingest.normalise import Conversion, archival_pdf
-from pipeline.ingest.guards import page_count, pdfa_review, until_deadline
 from pipeline.ingest.pages import iter_pages
+from pipeline.ingest.plans import form_plan, ocr_text, pages_label, plain_plan, problem_zh, review_plan
 from pipeline.ingest.watch import SYSTEM_CLOCK, Clock, StableTracker, category_hint, inbox_files, settled
-from pipeline.archive.numbering import item_number_allocate
-from pipeline.archive.store import ArchivedOriginals
-from pipeline.core.paths import DataPaths
+from pipeline.ingest.work import Work
 
 log = logging.getLogger("pipeline.ingest.flow")
 

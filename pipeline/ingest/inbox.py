@@ -11,18 +11,18 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from django.contrib.auth.models import User
 
+from pipeline.archive.store import fsync_dir
 from pipeline.catalog.models import Role
 from pipeline.catalog.people import role_require
 from pipeline.core.config import StationConfig
 from pipeline.core.errors import BadInput, Refused
-from pipeline.ingest.quarantine import quarantine_list, quarantine_retry
 from pipeline.core.paths import DataPaths, safe_join
-from pipeline.archive.store import fsync_dir
+from pipeline.ingest.quarantine import quarantine_list, quarantine_retry
 
 log = logging.getLogger("pipeline.ingest.inbox")
 UPLOAD_ROLES = (Role.ARCHIVIST, Role.STATION_HEAD, Role.OFFICE_HEAD, Role.EXAM_AFFAIRS, Role.SCORE_CLERK,
@@ -110,7 +110,7 @@ def quarantine_retry_for(*, paths: DataPaths, config: StationConfig, name: str, 
 def review_file_by(*, user: User, item_id: int, category: str, title: str, paths: DataPaths,
                    config: StationConfig, responsible: str = "", doc_number: str = "") -> str:
     """review_file for a signed-in user holding a review role; the 档号."""
-    from pipeline.ingest.review import review_file   # here: it loads the filing flow
+    from pipeline.ingest.review import review_file  # here: it loads the filing flow
     inbox_require(user=user, roles=REVIEW_ROLES, action_zh="归档待处理项")
     return review_file(item_id=item_id, category=category.strip().upper(), title=title.strip(), paths=paths,
                        config=config, actor=user.username, responsible=responsible.strip(),

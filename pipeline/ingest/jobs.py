@@ -24,11 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from pipeline.archive.audit import audit_append
+from pipeline.archive.store import fsync_dir, sha256_file, write_json_atomic
 from pipeline.catalog.models import ArchiveItem, AuditEntry, IngestJob, ReviewItem
+from pipeline.core.paths import DataPaths
 from pipeline.ingest.quarantine import free_name, quarantine_list
 from pipeline.ingest.watch import inbox_files, inbox_ignored
-from pipeline.core.paths import DataPaths
-from pipeline.archive.store import fsync_dir, sha256_file, write_json_atomic
 
 log = logging.getLogger("pipeline.ingest.jobs")
 
@@ -47,7 +47,7 @@ class DirLock:
         self.fd = fd
 
     @classmethod
-    def acquire(cls, folder: Path) -> "DirLock | None":
+    def acquire(cls, folder: Path) -> DirLock | None:
         """The lock, or None when another process holds it (or the folder is gone)."""
         try:
             fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -282,7 +282,7 @@ def processed_folder(paths: DataPaths, moment: dt.datetime) -> Path:
 
 def ingest_status(*, paths: DataPaths, today: dt.date | None = None) -> dict:
     """What staff want to know about the inbox: queued, filed, waiting (review, OCR lane), set aside, duplicates."""
-    from pipeline.ingest.lane import ocr_lane_status     # lane.py builds on this module
+    from pipeline.ingest.lane import ocr_lane_status  # lane.py builds on this module
     from_inbox = [p for p in inbox_files(paths.inbox)] if paths.inbox.is_dir() else []
     ignored = inbox_ignored(paths.inbox) if paths.inbox.is_dir() else []
     stuck = jobs_stuck()
@@ -293,7 +293,7 @@ def ingest_status(*, paths: DataPaths, today: dt.date | None = None) -> dict:
     items = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED)
     waiting = ReviewItem.objects.filter(state__in=(ReviewItem.State.WAITING, ReviewItem.State.RESERVED))
     quarantined = quarantine_list(paths)
-    oldest = [dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc) for p in from_inbox]
+    oldest = [dt.datetime.fromtimestamp(p.stat().st_mtime, dt.UTC) for p in from_inbox]
     oldest += [job.created_at for job in active.order_by("created_at")[:1]]
     oldest += [item.created_at for item in waiting.order_by("created_at")[:1]]
     return {"queued": len(from_inbox) + active.count(), "in_inbox": len(from_inbox), "in_progress": active.count(),

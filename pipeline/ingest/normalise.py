@@ -398,7 +398,7 @@ def graft_text_layer(pdf: pikepdf.Pdf, text_pdf: pikepdf.Pdf) -> None:
         raise ArchivalPdfError("OCR 文字层的页数与扫描件不一致，无法合并。请重新执行 OCR。",
                                f"text layer has {len(text_pdf.pages)} pages, document {len(pdf.pages)}",
                                code="text_layer_mismatch")
-    for page, text_page in zip(pdf.pages, text_pdf.pages):
+    for page, text_page in zip(pdf.pages, text_pdf.pages, strict=False):
         if _has_own_text(page):
             continue                 # born digital: its text is there already (OCR skipped it)
         form = _text_only_form(pdf, text_pdf, text_page)

@@ -83,7 +83,7 @@ def recognise(image: Image.Image) -> list[dict]:
         return []
     words = result.word_results or [()] * len(result.txts)
     lines = [{"text": text, "box": _rect(box), "chars": _runs(chars)}
-             for text, box, chars in zip(result.txts, result.boxes, words) if text.strip()]
+             for text, box, chars in zip(result.txts, result.boxes, words, strict=False) if text.strip()]
     return reading_order(lines)
 
 

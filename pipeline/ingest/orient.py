@@ -57,6 +57,6 @@ def upright(image: Image.Image, turn: int) -> Image.Image:
 
 def pages_turn(pdf: pikepdf.Pdf, turns: list[int]) -> None:
     """Turn each page of pdf clockwise by its turn, losslessly: /Rotate only, content untouched."""
-    for page, turn in zip(pdf.pages, turns):
+    for page, turn in zip(pdf.pages, turns, strict=False):
         if turn % 360:
             page.obj.Rotate = (int(page.obj.get("/Rotate", 0)) + turn) % 360

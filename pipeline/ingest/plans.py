@@ -8,17 +8,16 @@ import logging
 
 from django.utils import timezone
 
+from pipeline.archive.retention import due_date
 from pipeline.catalog.models import Candidate, FormInstance
 from pipeline.catalog.selectors import instance_coverage
 from pipeline.ingest import docmeta
-from pipeline.ingest.identify import Group, Problem
-from pipeline.ingest.normalise import plain_pdf
-from pipeline.ingest.guards import embedded_text, page_runs
-from pipeline.ingest.lane import OcrDeferred
-from pipeline.ingest.ocr import OcrFailed, ocr_pdf
-from pipeline.archive.retention import due_date
-
 from pipeline.ingest.archiving import entry_seal
+from pipeline.ingest.guards import embedded_text, page_runs
+from pipeline.ingest.identify import Group, Problem
+from pipeline.ingest.lane import OcrDeferred
+from pipeline.ingest.normalise import plain_pdf
+from pipeline.ingest.ocr import OcrFailed, ocr_pdf
 from pipeline.ingest.work import Work
 
 log = logging.getLogger("pipeline.ingest.flow")

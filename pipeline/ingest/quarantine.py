@@ -12,10 +12,10 @@ import json
 import os
 from pathlib import Path
 
+from pipeline.archive.store import fsync_dir, write_json_atomic
 from pipeline.core.errors import NotFound
 from pipeline.core.paths import DataPaths, safe_join
 from pipeline.core.privacy import mask_personal, mask_personal_all
-from pipeline.archive.store import fsync_dir, write_json_atomic
 
 REASON_SUFFIX = ".reason.json"
 
@@ -55,7 +55,7 @@ def quarantine_file(*, paths: DataPaths, source: Path, sha256: str, error: dict,
               "message": mask_personal(error.get("message", "")), "detail": mask_personal(error.get("detail", "")),
               "problems": mask_personal_all(error.get("problems", [])), "sha256": sha256,
               "category_hint": category_hint,
-              "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+              "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     write_json_atomic(paths.quarantine / (name + REASON_SUFFIX), reason)
     if source.exists():
         os.rename(source, target)

@@ -15,16 +15,24 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from pipeline.archive.numbering import item_number_allocate
+from pipeline.archive.retention import due_date
 from pipeline.catalog.models import FormInstance, IngestJob, ReviewItem
 from pipeline.core.config import StationConfig
 from pipeline.core.errors import BadInput, Conflict, NotFound
-from pipeline.ingest import jobs
-from pipeline.ingest.flow import REVIEW_OPEN
-from pipeline.ingest.archiving import catalog_item, entry_seal, entry_write, index_codes, job_release, original_dir, originals_of
-from pipeline.ingest.review_pages import review_page_images
-from pipeline.archive.numbering import item_number_allocate
 from pipeline.core.paths import DataPaths
-from pipeline.archive.retention import due_date
+from pipeline.ingest import jobs
+from pipeline.ingest.archiving import (
+    catalog_item,
+    entry_seal,
+    entry_write,
+    index_codes,
+    job_release,
+    original_dir,
+    originals_of,
+)
+from pipeline.ingest.flow import REVIEW_OPEN
+from pipeline.ingest.review_pages import review_page_images
 
 
 def review_list(*, paths: DataPaths | None = None) -> list[dict]:

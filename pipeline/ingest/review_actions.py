@@ -23,21 +23,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from pipeline.archive.audit import audit_append
+from pipeline.archive.numbering import item_number_allocate
+from pipeline.archive.store import fsync_dir, item_write, write_json_atomic
 from pipeline.catalog.models import ArchiveItem, Candidate, FormInstance, IngestJob, ReviewItem
 from pipeline.core.config import StationConfig
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import BadInput, Conflict, NotFound
+from pipeline.core.paths import DataPaths
 from pipeline.forms.registry import FORMS
 from pipeline.ingest import jobs
-from pipeline.ingest.flow import REVIEW_OPEN
 from pipeline.ingest.archiving import catalog_item, index_codes, job_release, original_dir, originals_of
-from pipeline.ingest.plans import flatten
+from pipeline.ingest.flow import REVIEW_OPEN
 from pipeline.ingest.normalise import archival_pdf
+from pipeline.ingest.plans import flatten
 from pipeline.ingest.review import _plan, review_get
 from pipeline.ingest.review_pages import DISCARDED, discarded_pdf, review_page_images, review_pdf
-from pipeline.archive.numbering import item_number_allocate
-from pipeline.core.paths import DataPaths
-from pipeline.archive.store import fsync_dir, item_write, write_json_atomic
 
 
 def review_show(*, item_id: int, out: Path, paths: DataPaths) -> list[Path]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 import io
 import math
 import random
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import img2pdf
 import numpy as np
@@ -226,7 +226,7 @@ def scan_pages(sheets: list[tuple[str, int, Image.Image]], options: ScanOptions,
         backs = [ScanPage(page.source, page.number, jpeg_bytes(blank_back(options.dpi, rng, noise=options.noise),
                                                               options.dpi, options.jpeg_quality), blank=True)
                  for page in scanned]
-        scanned = [side for pair in zip(scanned, backs) for side in pair]
+        scanned = [side for pair in zip(scanned, backs, strict=False) for side in pair]
     return scanned
 
 
@@ -243,11 +243,11 @@ def write_output(pages: list[ScanPage], out_dir: Path, stem: str, fmt: str) -> l
         return [target]
     if fmt == "jpeg":
         paths = [out_dir / f"{stem}-{n:03d}.jpg" for n in range(1, len(pages) + 1)]
-        for path, page in zip(paths, pages):
+        for path, page in zip(paths, pages, strict=False):
             path.write_bytes(page.data)
         return paths
     paths = [out_dir / f"{stem}-{n:03d}.png" for n in range(1, len(pages) + 1)]
-    for path, image in zip(paths, images):
+    for path, image in zip(paths, images, strict=False):
         image.save(path, dpi=image.info.get("dpi", (200, 200)))
     return paths
 

@@ -15,9 +15,9 @@ from docxtpl import DocxTemplate, InlineImage
 from pipeline.core.config import StationConfig, get_config
 from pipeline.core.domain import QrPayload
 from pipeline.core.errors import BadInput
+from pipeline.core.paths import TEMPLATES_DIR
 from pipeline.forms.builders import InstanceData
 from pipeline.forms.registry import FormSpec
-from pipeline.core.paths import TEMPLATES_DIR
 from pipeline.render.html import instance_retention, retention_text
 from pipeline.render.qr import qr_png
 from pipeline.render.svgpng import svg_png

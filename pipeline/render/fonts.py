@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
 
 import pikepdf
 
@@ -37,7 +37,7 @@ def _harfbuzz():
     """uharfbuzz when it has the subset-plan API this module needs (old → new glyph map), else None
     (logged once): fonts are then left as WeasyPrint embedded them."""
     try:
-        import uharfbuzz as hb    # a wheel with its own HarfBuzz: no dependence on the system's symbols
+        import uharfbuzz as hb  # a wheel with its own HarfBuzz: no dependence on the system's symbols
 
         for name in ("Blob", "Face", "SubsetInput", "SubsetPlan", "SubsetFlags"):
             getattr(hb, name)

@@ -13,11 +13,11 @@ import hashlib
 import io
 import json
 import logging
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import jinja2
 import pikepdf
@@ -28,9 +28,9 @@ from weasyprint.text.fonts import FontConfiguration
 from pipeline.core.config import StationConfig, get_config
 from pipeline.core.domain import QrPayload
 from pipeline.core.errors import BadInput, StationError
+from pipeline.core.paths import TEMPLATES_DIR
 from pipeline.forms.builders import InstanceData
 from pipeline.forms.registry import FormSpec
-from pipeline.core.paths import TEMPLATES_DIR
 from pipeline.render import fast
 from pipeline.render.fonts import FontCache, compact_fonts, retag_duplicates
 from pipeline.render.stamp import stamp_pages
@@ -156,7 +156,7 @@ def page_ranges(pages: Sequence, codes: Sequence[str]) -> list[tuple[int, int]]:
                                code="render_anchor_missing")
         starts.append(first[code])
     ends = starts[1:] + [len(pages)]
-    return list(zip(starts, ends))
+    return list(zip(starts, ends, strict=False))
 
 
 @contextmanager
@@ -197,7 +197,7 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
                                                  batch=1 if spec.page_numbers else FULL_BATCH)
     station = config.station.code
     payloads = []
-    for code, (start, end) in zip(codes, ranges):
+    for code, (start, end) in zip(codes, ranges, strict=False):
         payloads += [QrPayload(station, code, i + 1, end - start) for i in range(end - start)]
     stamp_pages(whole, payloads)
     compact_safely(whole)      # once for all pages: the parts then copy small fonts, not ~650 KB each
@@ -296,7 +296,7 @@ def _layout_reusing(spec: FormSpec, items: Sequence[tuple[str, InstanceData]],
     rest = [i for i in range(len(items)) if i not in fast]
     full_pdf, full_ranges = _layout_full_batched(
         [_plain(marked[i]) or render_fragment(config, spec, *items[i]) for i in rest], [codes[i] for i in rest])
-    full_at = dict(zip(rest, full_ranges))
+    full_at = dict(zip(rest, full_ranges, strict=False))
     whole, ranges, underlays = pikepdf.new(), [], {}
     for index in range(len(items)):
         start = len(whole.pages)
@@ -321,9 +321,9 @@ def _reused_pages(marked: Sequence[str], codes: Sequence[str]) -> tuple[dict, pi
     skeleton = _render(document_html(g.skeleton_html for g in groups))
     starts = page_ranges(skeleton.pages, [codes[g.members[0]] for g in groups])
     measured = [reuse.measure_hosts(skeleton.pages[start]._page_box, len(g.hosts)) if end - start == 1
-                else None for g, (start, end) in zip(groups, starts)]
+                else None for g, (start, end) in zip(groups, starts, strict=False)]
     contents = {member: [reuse.host_html(g, marked[member], slots[member], h) for h in g.hosts]
-                for g, hosts in zip(groups, measured) if hosts for member in g.members}
+                for g, hosts in zip(groups, measured, strict=False) if hosts for member in g.members}
     page_size = (skeleton.pages[0].width, skeleton.pages[0].height)
     direct_pdf, direct = _redraw_directly(groups, measured, contents, skeleton, page_size)
     values_pdf, values = _values_document(groups, measured, contents, codes, skip=direct)
@@ -334,7 +334,7 @@ def _reused_pages(marked: Sequence[str], codes: Sequence[str]) -> tuple[dict, pi
     for pdf, where in ((direct_pdf, direct), (values_pdf, values)):
         if where and list(pdf.pages[0].mediabox) != list(skeleton_pdf.pages[0].mediabox):
             continue             # a page size the values pages did not copy: those members in full
-        for g, (start, _) in zip(groups, starts):
+        for g, (start, _) in zip(groups, starts, strict=False):
             fast.update((m, (start, pdf, where[m])) for m in g.members if m in where and m not in fast)
     return fast, skeleton_pdf
 
@@ -346,13 +346,13 @@ def _redraw_directly(groups: Sequence[reuse.Group], measured: Sequence, contents
     if retext is None:           # the direct redraw did not import: every group uses the values document
         return None, {}
     pages, where, images = [], {}, retext.image_loader(skeleton.url_fetcher)
-    for g, hosts in zip(groups, measured):
+    for g, hosts in zip(groups, measured, strict=False):
         plans = [retext.plan_host(h.left, h.width, h.children) for h in hosts or ()]
         if not plans or any(plan is None for plan in plans):
             continue
         first = _drawn(plans, contents[g.members[0]], images)
         if first is None or not all(reuse.same_positions(retext.positions(drawn), host.texts)
-                                    for drawn, host in zip(first, hosts)):
+                                    for drawn, host in zip(first, hosts, strict=False)):
             continue
         for member in g.members:
             drawn = first if member == g.members[0] else _drawn(plans, contents[member], images)
@@ -380,7 +380,7 @@ def _values_document(groups: Sequence[reuse.Group], measured: Sequence, contents
     """(values document PDF, member → its page) for the members not in skip. A group's first member is
     always laid out too: its page must match the skeleton exactly, or the group is refused."""
     order = []
-    for number, (g, hosts) in enumerate(zip(groups, measured)):
+    for number, (g, hosts) in enumerate(zip(groups, measured, strict=False)):
         wanted = [m for m in g.members if m not in skip] if hosts else []
         if wanted:
             order += [(number, g, hosts, m) for m in dict.fromkeys([g.members[0], *wanted])]
@@ -393,7 +393,7 @@ def _values_document(groups: Sequence[reuse.Group], measured: Sequence, contents
     if len(values.pages) != len(sections):
         return None, {}
     where, refused = {}, set()
-    for page_number, (page, (number, g, hosts, member)) in enumerate(zip(values.pages, order)):
+    for page_number, (page, (number, g, hosts, member)) in enumerate(zip(values.pages, order, strict=False)):
         exact = member == g.members[0]            # first of its group: proves the style copy
         if number in refused:
             continue
@@ -426,7 +426,7 @@ def render_pdf_batch(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], 
     whole, ranges = layout_chunk(spec, items, config=config or get_config())
     cache = FontCache()
     return [RenderedPdf(code, instance_pdf(whole, start, end, cache), end - start)
-            for (code, _), (start, end) in zip(items, ranges)]
+            for (code, _), (start, end) in zip(items, ranges, strict=False)]
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def impose(source: Path, target: Path, columns: int, rows: int) -> int:
         for start in range(0, len(pages), columns * rows):
             sheet = out.add_blank_page(page_size=A4)
             placed = []
-            for page, (x, y) in zip(pages[start:start + columns * rows], origins):
+            for page, (x, y) in zip(pages[start:start + columns * rows], origins, strict=False):
                 sheet.add_overlay(page, pikepdf.Rectangle(x, y, x + width, y + height))
                 placed.append((x, y))
             sheet.contents_add(pikepdf.Stream(out, cut_marks(placed, width, height, gap)))

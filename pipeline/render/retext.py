@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from math import inf
 from types import SimpleNamespace
-from typing import Callable, Sequence
 
 from weasyprint import DEFAULT_OPTIONS
 from weasyprint.document import Document
@@ -75,7 +75,7 @@ def plan_host(left: float, width: float, children: Sequence[boxes.Box]) -> Plan 
     if any(m is None for m in metrics):
         return None
     return Plan(left=left, width=width, align=align,
-                runs=tuple((inline, text, m[2]) for (inline, text), m in zip(runs, metrics)))
+                runs=tuple((inline, text, m[2]) for (inline, text), m in zip(runs, metrics, strict=False)))
 
 
 def _metrics(word: str, style, width: float):
@@ -134,7 +134,7 @@ def redraw(plan: Plan, inner_html: str, load_image: Callable) -> list[boxes.Box]
     if words is None or len(words) != len(plan.runs):
         return None
     laid = []
-    for (inline, skeleton, (height, baseline)), word in zip(plan.runs, words):
+    for (inline, skeleton, (height, baseline)), word in zip(plan.runs, words, strict=False):
         found = _metrics(word, skeleton.style, plan.width)
         if found is None or abs(found[2][0] - height) > _TOLERANCE or abs(found[2][1] - baseline) > _TOLERANCE:
             return None                  # another line height (a fallback font): not the same place

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Sequence
 
 import pikepdf
 from weasyprint.formatting_structure import boxes
@@ -186,7 +186,7 @@ def _skeleton(marked: Sequence[str], slots: dict[int, list[Slot]], members: list
         return None
     # the skeleton: markers dropped, each host start tag given data-reuse-host="n"
     text, at = [], 0
-    for n, (start, inner, _, _) in enumerate(outer):
+    for n, (_start, inner, _, _) in enumerate(outer):
         tag_end = inner - 1
         text.append(fragment[at:tag_end])
         text.append(f' data-reuse-host="{n}"')
@@ -202,7 +202,7 @@ def host_html(group: Group, marked: str, slots: Sequence[Slot], host: tuple[int,
     values before it."""
     def moved(offset: int) -> int:
         return offset + sum(len(mine.value) - len(first.value)
-                            for first, mine in zip(group.slots, slots) if first.end <= offset)
+                            for first, mine in zip(group.slots, slots, strict=False) if first.end <= offset)
     return marked[moved(host[1]):moved(host[2])].replace(OPEN, "").replace(CLOSE, "")
 
 
@@ -268,7 +268,7 @@ def same_positions(mine: Sequence[tuple[float, float, str]], theirs: Sequence[tu
     """True when two lists of (x, y, text) agree to 1/100 px."""
     return len(mine) == len(theirs) and all(
         a[2] == b[2] and abs(a[0] - b[0]) <= _TOLERANCE and abs(a[1] - b[1]) <= _TOLERANCE
-        for a, b in zip(mine, theirs))
+        for a, b in zip(mine, theirs, strict=False))
 
 
 def _texts(box) -> list[tuple[float, float, str]]:

@@ -39,19 +39,31 @@ def text_width(text: str, size: float) -> float:
     return sum(size if ord(ch) >= 0x2E80 else size * 0.6 for ch in str(text))
 
 
-def _text(x: float, y: float, text: object, *, size: float = 12, anchor: str = "middle", fill: str = "#212529",
-          weight: str = "normal") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" font-weight="{weight}" text-anchor="{anchor}" '
-            f'fill="{fill}" font-family="{FONT}">{escape(str(text))}</text>')
+def _text(
+    x: float,
+    y: float,
+    text: object,
+    *,
+    size: float = 12,
+    anchor: str = "middle",
+    fill: str = "#212529",
+    weight: str = "normal",
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" font-weight="{weight}" text-anchor="{anchor}" '
+        f'fill="{fill}" font-family="{FONT}">{escape(str(text))}</text>'
+    )
 
 
 def _open(title: str, desc: str, width: int, height: int) -> list[str]:
     ident = f"c{zlib.crc32(f'{title}|{width}|{height}'.encode()):08x}"
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" aria-labelledby="{ident}t {ident}d">',
-            f'<title id="{ident}t">{escape(title)}</title><desc id="{ident}d">{escape(desc)}</desc>',
-            f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-            _text(width / 2, 20, title, size=14, weight="bold")]
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" aria-labelledby="{ident}t {ident}d">',
+        f'<title id="{ident}t">{escape(title)}</title><desc id="{ident}d">{escape(desc)}</desc>',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+        _text(width / 2, 20, title, size=14, weight="bold"),
+    ]
 
 
 def _legend(series: list[Series], x: float, y: float) -> list[str]:
@@ -64,16 +76,25 @@ def _legend(series: list[Series], x: float, y: float) -> list[str]:
 
 
 def _describe(labels: list[str], series: list[Series]) -> str:
-    return "；".join(f"{label}：" + "，".join(f"{name} {values[i]}" for name, values in series)
-                    for i, label in enumerate(labels))
+    return "；".join(
+        f"{label}：" + "，".join(f"{name} {values[i]}" for name, values in series) for i, label in enumerate(labels)
+    )
 
 
 def _empty(parts: list[str], width: int, height: int, empty: str) -> str:
     return "".join(parts + [_text(width / 2, height / 2, empty, size=14, fill="#6c757d"), "</svg>"])
 
 
-def stacked_bars(*, title: str, labels: list[str], series: list[Series], width: int = 640, height: int = 300,
-                 empty: str = "暂无数据", unit: str = "件") -> str:
+def stacked_bars(
+    *,
+    title: str,
+    labels: list[str],
+    series: list[Series],
+    width: int = 640,
+    height: int = 300,
+    empty: str = "暂无数据",
+    unit: str = "件",
+) -> str:
     """Vertical bars, one per label, stacked by series; each bar's total printed above it."""
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
     parts = _open(title, _describe(labels, series), width, height)
@@ -90,8 +111,10 @@ def stacked_bars(*, title: str, labels: list[str], series: list[Series], width: 
         for index, (name, values) in enumerate(series):
             h = (bottom - top) * values[i] / top_value
             if values[i]:
-                parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                             f'fill="{colour(index)}"><title>{escape(f"{label} {name}：{values[i]}{unit}")}</title></rect>')
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                    f'fill="{colour(index)}"><title>{escape(f"{label} {name}：{values[i]}{unit}")}</title></rect>'
+                )
             base -= h
         parts.append(_text(x + bar / 2, base - 4, totals[i], size=11))
         parts.append(_text(x + bar / 2, bottom + 16, label, size=11))
@@ -100,7 +123,7 @@ def stacked_bars(*, title: str, labels: list[str], series: list[Series], width: 
 
 def _y_axis(left: float, right: float, top: float, bottom: float, top_value: int, unit: str) -> list[str]:
     parts = [f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#495057"/>']
-    steps = top_value if top_value < 5 else 5        # whole numbers on the axis: tops are 1, 2 or 5 × 10^k
+    steps = top_value if top_value < 5 else 5  # whole numbers on the axis: tops are 1, 2 or 5 × 10^k
     for step in range(steps + 1):
         value = top_value * step / steps
         y = bottom - (bottom - top) * step / steps
@@ -112,8 +135,16 @@ def _y_axis(left: float, right: float, top: float, bottom: float, top_value: int
     return parts
 
 
-def hbars(*, title: str, labels: list[str], series: list[Series], width: int = 640, row: int = 28,
-          empty: str = "暂无数据", unit: str = "份") -> str:
+def hbars(
+    *,
+    title: str,
+    labels: list[str],
+    series: list[Series],
+    width: int = 640,
+    row: int = 28,
+    empty: str = "暂无数据",
+    unit: str = "份",
+) -> str:
     """Horizontal bars, one row per label, stacked by series, each segment's value printed on or beside it."""
     height = 72 + row * max(1, len(labels)) + 10
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
@@ -130,11 +161,20 @@ def hbars(*, title: str, labels: list[str], series: list[Series], width: int = 6
         for index, (name, values) in enumerate(series):
             w = values[i] * scale
             if values[i]:
-                parts.append(f'<rect x="{x:.1f}" y="{y + 4:.1f}" width="{w:.1f}" height="{row - 8}" '
-                             f'fill="{colour(index)}"><title>{escape(f"{label} {name}：{values[i]}{unit}")}</title></rect>')
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y + 4:.1f}" width="{w:.1f}" height="{row - 8}" '
+                    f'fill="{colour(index)}"><title>{escape(f"{label} {name}：{values[i]}{unit}")}</title></rect>'
+                )
                 if w >= text_width(values[i], 11) + 6:
-                    parts.append(_text(x + w / 2, y + row / 2 + 4, values[i], size=11,
-                                       fill="#ffffff" if index % len(PALETTE) in (0, 2, 5, 7) else "#212529"))
+                    parts.append(
+                        _text(
+                            x + w / 2,
+                            y + row / 2 + 4,
+                            values[i],
+                            size=11,
+                            fill="#ffffff" if index % len(PALETTE) in (0, 2, 5, 7) else "#212529",
+                        )
+                    )
             x += w
         parts.append(_text(x + 6, y + row / 2 + 4, f"{totals[i]}", size=11, anchor="start"))
     return "".join(parts + ["</svg>"])

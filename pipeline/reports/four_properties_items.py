@@ -17,15 +17,25 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 
-from pipeline.ingest.normalise import pdfa_findings
 from pipeline.archive.keys import ArchiveKey, decrypt, is_encrypted
 from pipeline.archive.store import DOCUMENT, METADATA
+from pipeline.ingest.normalise import pdfa_findings
 
 # DA/T 46 / DA/T 22 metadata the station keeps for every item (metadata.json keys)
-REQUIRED_FIELDS = {"archival_code": "档号", "fonds": "全宗号", "year": "年度", "retention_code": "保管期限",
-                   "category": "类别", "item_number": "件号", "title": "题名", "responsible": "责任者",
-                   "doc_date": "日期", "pages": "页数", "retention_class": "保管期限类别"}
-RENDER_SCALE = 0.25          # 18 dpi: enough to prove every page decodes and draws, cheap on 2 cores
+REQUIRED_FIELDS = {
+    "archival_code": "档号",
+    "fonds": "全宗号",
+    "year": "年度",
+    "retention_code": "保管期限",
+    "category": "类别",
+    "item_number": "件号",
+    "title": "题名",
+    "responsible": "责任者",
+    "doc_date": "日期",
+    "pages": "页数",
+    "retention_class": "保管期限类别",
+}
+RENDER_SCALE = 0.25  # 18 dpi: enough to prove every page decodes and draws, cheap on 2 cores
 
 
 @dataclass
@@ -44,9 +54,9 @@ class ItemResult:
 
     code: str
     findings: list[ItemFinding] = field(default_factory=list)
-    checked: set[str] = field(default_factory=set)      # check keys that applied to this item
-    pdf_path: Path | None = None                        # a readable PDF for Preflight (a temp copy if encrypted)
-    skipped_zh: str = ""                                # why the PDF checks did not run (no key)
+    checked: set[str] = field(default_factory=set)  # check keys that applied to this item
+    pdf_path: Path | None = None  # a readable PDF for Preflight (a temp copy if encrypted)
+    skipped_zh: str = ""  # why the PDF checks did not run (no key)
 
     def add(self, check: str, kind: str, message_zh: str, where: str = "") -> None:
         self.findings.append(ItemFinding(check, kind, where or self.code, message_zh))
@@ -57,8 +67,12 @@ def metadata_fields_check(result: ItemResult, meta: dict) -> None:
     result.checked.add("metadata_fields")
     for key, label in REQUIRED_FIELDS.items():
         if meta.get(key) in (None, "", []):
-            result.add("metadata_fields", "metadata_field_missing",
-                       f"{result.code}：元数据缺少必备项“{label}”（{key}）", f"{result.code}/{METADATA}#{key}")
+            result.add(
+                "metadata_fields",
+                "metadata_field_missing",
+                f"{result.code}：元数据缺少必备项“{label}”（{key}）",
+                f"{result.code}/{METADATA}#{key}",
+            )
 
 
 def _date(text: object) -> dt.date | None:
@@ -75,8 +89,11 @@ def metadata_dates_check(result: ItemResult, meta: dict) -> None:
         result.add("metadata_file", "date_invalid", f"{result.code}：元数据中的日期“{meta.get('doc_date')}”无效")
         return
     if str(meta.get("year")) != str(day.year):
-        result.add("metadata_file", "date_year_mismatch",
-                   f"{result.code}：元数据年度为 {meta.get('year')}，但文件日期为 {day.isoformat()}")
+        result.add(
+            "metadata_file",
+            "date_year_mismatch",
+            f"{result.code}：元数据年度为 {meta.get('year')}，但文件日期为 {day.isoformat()}",
+        )
     if due and due < day:
         result.add("metadata_file", "due_before_date", f"{result.code}：到期日 {due} 早于文件日期 {day}")
 
@@ -85,7 +102,7 @@ def _plain_pdf(folder: Path, meta: dict, result: ItemResult, key: ArchiveKey | N
     """document.pdf, or for an encrypted item its plaintext in scratch (None without a key)."""
     path = folder / DOCUMENT
     if not path.is_file():
-        return None                                     # fixity names the missing file
+        return None  # fixity names the missing file
     blob = path.read_bytes()
     if not meta.get("encrypted"):
         return path
@@ -94,13 +111,19 @@ def _plain_pdf(folder: Path, meta: dict, result: ItemResult, key: ArchiveKey | N
         return None
     try:
         plain = decrypt([key], blob, DOCUMENT, where=f"{result.code}/{DOCUMENT}")
-    except Exception as exc:          # noqa: BLE001 — any failure to decrypt is this item's finding
-        result.add("pdf_renders", "decrypt_failed", f"{result.code}：document.pdf 无法用当前密钥解密（{type(exc).__name__}）")
+    except Exception as exc:  # noqa: BLE001 — any failure to decrypt is this item's finding
+        result.add(
+            "pdf_renders", "decrypt_failed", f"{result.code}：document.pdf 无法用当前密钥解密（{type(exc).__name__}）"
+        )
         return None
     expected = (meta.get("files_sha256") or {}).get(DOCUMENT)
     if expected and hashlib.sha256(plain).hexdigest() != expected:
-        result.add("metadata_file", "document_hash_mismatch",
-                   f"{result.code}：document.pdf 解密后的哈希与元数据记录的不同", f"{result.code}/{DOCUMENT}")
+        result.add(
+            "metadata_file",
+            "document_hash_mismatch",
+            f"{result.code}：document.pdf 解密后的哈希与元数据记录的不同",
+            f"{result.code}/{DOCUMENT}",
+        )
     target = scratch / f"{hashlib.sha256(result.code.encode()).hexdigest()[:16]}.pdf"
     target.write_bytes(plain)
     return target
@@ -140,7 +163,7 @@ def _fonts_not_embedded(path: Path) -> list[str]:
         for page in pdf.pages:
             for font in _fonts_of(page.obj.get("/Resources"), depth=0):
                 if font.get("/Subtype") == pikepdf.Name.Type3:
-                    continue            # glyphs drawn by the font's own procedures: nothing to embed
+                    continue  # glyphs drawn by the font's own procedures: nothing to embed
                 descendant = font.get("/DescendantFonts", [font])[0] if "/DescendantFonts" in font else font
                 descriptor = descendant.get("/FontDescriptor")
                 if descriptor is None or not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
@@ -173,14 +196,19 @@ def pdf_checks(result: ItemResult, folder: Path, meta: dict, key: ArchiveKey | N
         return
     result.pdf_path = path
     if str(pages) != str(meta.get("pages")):
-        result.add("metadata_file", "page_count_mismatch",
-                   f"{result.code}：元数据记录 {meta.get('pages')} 页，document.pdf 实有 {pages} 页")
+        result.add(
+            "metadata_file",
+            "page_count_mismatch",
+            f"{result.code}：元数据记录 {meta.get('pages')} 页，document.pdf 实有 {pages} 页",
+        )
     try:
         problems = pdfa_findings(path)
     except (pikepdf.PdfError, OSError, ValueError) as exc:
         problems = [f"{type(exc).__name__}: {exc}"]
     for problem in problems:
-        result.add("pdfa_pikepdf", "pdfa_invalid", f"{result.code}：document.pdf 不是合格的 PDF/A-2b（{problem[:200]}）")
+        result.add(
+            "pdfa_pikepdf", "pdfa_invalid", f"{result.code}：document.pdf 不是合格的 PDF/A-2b（{problem[:200]}）"
+        )
     try:
         unembedded = _fonts_not_embedded(path)
     except (pikepdf.PdfError, OSError) as exc:
@@ -190,20 +218,27 @@ def pdf_checks(result: ItemResult, folder: Path, meta: dict, key: ArchiveKey | N
     if ocr_ran(meta) and not meta.get("secret"):
         result.checked.add("text_layer")
         if not _text_present(path):
-            result.add("text_layer", "text_layer_missing", f"{result.code}：经 OCR 识别的档案，document.pdf 却没有文字层")
+            result.add(
+                "text_layer", "text_layer_missing", f"{result.code}：经 OCR 识别的档案，document.pdf 却没有文字层"
+            )
 
 
 def security_checks(result: ItemResult, folder: Path, meta: dict, secret: bool) -> None:
     """安全性 on one item: a secret item is ciphertext on disk; no file or folder is open to other users."""
     result.checked.add("permissions")
-    open_to_all = [(path.relative_to(folder).as_posix() or ".", path.stat().st_mode & 0o777)
-                   for path in [folder, *sorted(folder.rglob("*"))]
-                   if path.stat().st_mode & (stat.S_IROTH | stat.S_IWOTH)]
+    open_to_all = [
+        (path.relative_to(folder).as_posix() or ".", path.stat().st_mode & 0o777)
+        for path in [folder, *sorted(folder.rglob("*"))]
+        if path.stat().st_mode & (stat.S_IROTH | stat.S_IWOTH)
+    ]
     if open_to_all:
         rel, mode = open_to_all[0]
-        result.add("permissions", "world_readable",
-                   f"{result.code}：{len(open_to_all)} 个文件或文件夹对本机所有用户可读（如 {rel}，权限 {oct(mode)}）",
-                   f"{result.code}/{rel}")
+        result.add(
+            "permissions",
+            "world_readable",
+            f"{result.code}：{len(open_to_all)} 个文件或文件夹对本机所有用户可读（如 {rel}，权限 {oct(mode)}）",
+            f"{result.code}/{rel}",
+        )
     if not (secret or meta.get("secret")):
         return
     result.checked.add("secret_encrypted")
@@ -213,8 +248,7 @@ def security_checks(result: ItemResult, folder: Path, meta: dict, secret: bool) 
         result.add("secret_encrypted", "secret_not_encrypted", f"{result.code}：保密档案的 document.pdf 未加密存放")
 
 
-def item_inspect(folder: Path, *, code: str, key: ArchiveKey | None, scratch: Path,
-                 secret: bool = False) -> ItemResult:
+def item_inspect(folder: Path, *, code: str, key: ArchiveKey | None, scratch: Path, secret: bool = False) -> ItemResult:
     """Every per-item check of one folder (metadata.json unreadable: named, nothing else checked)."""
     result = ItemResult(code=code)
     try:
@@ -228,4 +262,3 @@ def item_inspect(folder: Path, *, code: str, key: ArchiveKey | None, scratch: Pa
     pdf_checks(result, folder, meta, key, scratch)
     security_checks(result, folder, meta, secret)
     return result
-

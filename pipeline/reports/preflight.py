@@ -19,10 +19,17 @@ from pathlib import Path
 JAVA_DIR = Path("/usr/share/java")
 # preflight needs pdfbox, fontbox, xmpbox, commons-logging, and on Java ≥ 11 javax.activation (libactivation-java)
 # and JAXB's DatatypeConverter (libjaxb-api-java), both gone from the JDK
-JARS = ("preflight.jar", "pdfbox2.jar", "fontbox2.jar", "xmpbox.jar", "commons-logging.jar",
-        "javax.activation.jar", "jaxb-api.jar")
+JARS = (
+    "preflight.jar",
+    "pdfbox2.jar",
+    "fontbox2.jar",
+    "xmpbox.jar",
+    "commons-logging.jar",
+    "javax.activation.jar",
+    "jaxb-api.jar",
+)
 MAIN = "org.apache.pdfbox.preflight.Validator_A1b"
-TIMEOUT_PER_FILE = 20          # seconds; a whole batch gets this times its size, plus start-up
+TIMEOUT_PER_FILE = 20  # seconds; a whole batch gets this times its size, plus start-up
 
 # Rules of PDF/A-1 (ISO 19005-1) that PDF/A-2 (ISO 19005-2) no longer has: Preflight's code, a match
 # on its message (None: every message of that code), and the name given in the report.
@@ -36,22 +43,33 @@ PART1_ONLY: tuple[tuple[str, str | None, str, str], ...] = (
     # ISO 19005-1 6.3.5 requires a CIDSet for every subset CID font; ISO 19005-2 6.2.11.4.2 only checks one if present
     ("3.1.11", "CIDSet entry is missing", "cidset", "子集 CID 字体缺 CIDSet（PDF/A-1 必须有；PDF/A-2 不要求）"),
 )
-RULES_SET_ASIDE_ZH = ("交叉引用流与对象流", "pdfaid:part=1", "透明", "JPEG 2000", "可选内容（图层）", "CID 字体的 CIDSet")
+RULES_SET_ASIDE_ZH = (
+    "交叉引用流与对象流",
+    "pdfaid:part=1",
+    "透明",
+    "JPEG 2000",
+    "可选内容（图层）",
+    "CID 字体的 CIDSet",
+)
 
-PROVEN_ZH = ("由两个互相独立的实现分别检查：pikepdf（qpdf）按 PDF/A-2b 检查文件结构、XMP 元数据与标识、输出意图（ICC）、"
-             "加密与文件标识；Apache PDFBox Preflight 2.0 按 PDF/A-1b 的全部规则检查语法、字体嵌入、颜色空间、"
-             "元数据一致性、注释与动作，只把 PDF/A-2 已取消的 PDF/A-1 专有规则按名称排除。")
-NOT_PROVEN_ZH = ("未证明：PDF/A-2 新增或放宽部分的规则（透明混合颜色空间、JPEG 2000 编码限制、可选内容配置、嵌入文件须为 PDF/A、"
-                 "XMP 扩展模式的完整校验）未经任何验证器检查；两者都不是经认证的 PDF/A 验证器（veraPDF 无法从软件源安装）。"
-                 "因此结论是“经两个独立工具检查未发现不符合 PDF/A-2b 之处”，不是符合性认证。")
+PROVEN_ZH = (
+    "由两个互相独立的实现分别检查：pikepdf（qpdf）按 PDF/A-2b 检查文件结构、XMP 元数据与标识、输出意图（ICC）、"
+    "加密与文件标识；Apache PDFBox Preflight 2.0 按 PDF/A-1b 的全部规则检查语法、字体嵌入、颜色空间、"
+    "元数据一致性、注释与动作，只把 PDF/A-2 已取消的 PDF/A-1 专有规则按名称排除。"
+)
+NOT_PROVEN_ZH = (
+    "未证明：PDF/A-2 新增或放宽部分的规则（透明混合颜色空间、JPEG 2000 编码限制、可选内容配置、嵌入文件须为 PDF/A、"
+    "XMP 扩展模式的完整校验）未经任何验证器检查；两者都不是经认证的 PDF/A 验证器（veraPDF 无法从软件源安装）。"
+    "因此结论是“经两个独立工具检查未发现不符合 PDF/A-2b 之处”，不是符合性认证。"
+)
 
 
 @dataclass
 class PreflightResult:
     """Preflight's verdict on one file once the part-1-only rules are set aside."""
 
-    errors: list[tuple[str, str]] = field(default_factory=list)       # (code, details) that count
-    set_aside: list[str] = field(default_factory=list)               # names of part-1-only rules met
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (code, details) that count
+    set_aside: list[str] = field(default_factory=list)  # names of part-1-only rules met
 
     @property
     def ok(self) -> bool:
@@ -110,11 +128,14 @@ def preflight_check(files: list[Path]) -> list[PreflightResult] | None:
             links.append(link)
         listing = folder / "files.txt"
         listing.write_text("\n".join(str(link) for link in links) + "\n", encoding="utf-8")
-        subprocess.run(["java", "-Djava.awt.headless=true", "-cp", cp, MAIN, "xml", "group", str(listing)],
-                       capture_output=True, timeout=30 + TIMEOUT_PER_FILE * len(files), check=False)
+        subprocess.run(
+            ["java", "-Djava.awt.headless=true", "-cp", cp, MAIN, "xml", "group", str(listing)],
+            capture_output=True,
+            timeout=30 + TIMEOUT_PER_FILE * len(files),
+            check=False,
+        )
         report = folder / "files.txt.preflight.xml"
         results = parse_results(report.read_text(encoding="utf-8")) if report.is_file() else []
     if len(results) != len(files):
-        return [PreflightResult(errors=[("no_report", "Preflight gave no verdict for this batch")])
-                for _ in files]
+        return [PreflightResult(errors=[("no_report", "Preflight gave no verdict for this batch")]) for _ in files]
     return results

@@ -24,7 +24,7 @@ from pipeline.catalog.models import ArchiveItem, FormInstance, Loan, Round, Tomb
 from pipeline.core.config import get_config
 from pipeline.forms.registry import FORMS
 
-RETENTION_ORDER = ("Y", "D30", "D10", "D3")       # longest first, as the 档号 codes rank
+RETENTION_ORDER = ("Y", "D30", "D10", "D3")  # longest first, as the 档号 codes rank
 NO_PURPOSE = "（未填写）"
 
 
@@ -77,11 +77,11 @@ class Count:
 class LoanStats:
     """Loans lent in the year."""
 
-    visits: int = 0                 # 人次
-    items: int = 0                  # 件次
-    copies: int = 0                 # of which with 复印
-    refused: int = 0                # requests refused in the year
-    by_purpose: list[dict] = field(default_factory=list)   # {purpose, visits, items}
+    visits: int = 0  # 人次
+    items: int = 0  # 件次
+    copies: int = 0  # of which with 复印
+    refused: int = 0  # requests refused in the year
+    by_purpose: list[dict] = field(default_factory=list)  # {purpose, visits, items}
 
 
 @dataclass
@@ -93,10 +93,10 @@ class YearlyStats:
     received: Count
     removed: Count
     closing: Count
-    holdings: list[dict]            # {year, retention, category, items, pages}, 年末
-    flow: list[dict]                # {category, retention, received_items/pages, removed_items/pages}
+    holdings: list[dict]  # {year, retention, category, items, pages}, 年末
+    flow: list[dict]  # {category, retention, received_items/pages, removed_items/pages}
     loans: LoanStats
-    forms: list[dict]               # {round, form, generated, filed, outstanding, superseded}
+    forms: list[dict]  # {round, form, generated, filed, outstanding, superseded}
 
 
 def year_window(year: int, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -149,16 +149,25 @@ def flow_in(facts: list[ItemFact], start: dt.datetime, end: dt.datetime) -> dict
 def loans_in(facts: list[LoanFact], start: dt.datetime, end: dt.datetime, zone: ZoneInfo) -> LoanStats:
     """人次, 件次, copies and purposes of the loans lent in [start, end)."""
     lent = [f for f in facts if _within(f.lent_at, start, end)]
+
     def visit(fact: LoanFact) -> tuple[str, dt.date]:
         return fact.borrower.strip(), fact.lent_at.astimezone(zone).date()
+
     purposes: dict[str, list[LoanFact]] = defaultdict(list)
     for fact in lent:
         purposes[fact.purpose.strip() or NO_PURPOSE].append(fact)
-    by_purpose = [{"purpose": purpose, "visits": len({visit(f) for f in group}), "items": len(group)}
-                  for purpose, group in purposes.items()]
+    by_purpose = [
+        {"purpose": purpose, "visits": len({visit(f) for f in group}), "items": len(group)}
+        for purpose, group in purposes.items()
+    ]
     by_purpose.sort(key=lambda row: (-row["items"], row["purpose"]))
-    return LoanStats(visits=len({visit(f) for f in lent}), items=len(lent), copies=sum(f.copy for f in lent),
-                     refused=sum(f.refused for f in facts), by_purpose=by_purpose)
+    return LoanStats(
+        visits=len({visit(f) for f in lent}),
+        items=len(lent),
+        copies=sum(f.copy for f in lent),
+        refused=sum(f.refused for f in facts),
+        by_purpose=by_purpose,
+    )
 
 
 def forms_by_round(facts: list[FormFact], rounds: list[str]) -> list[dict]:
@@ -167,34 +176,61 @@ def forms_by_round(facts: list[FormFact], rounds: list[str]) -> list[dict]:
     order = list(FORMS)
     rows = []
     for code in rounds:
-        forms = sorted({f.form for f in facts if f.round_code == code}, key=lambda k: order.index(k) if k in order else 99)
+        forms = sorted(
+            {f.form for f in facts if f.round_code == code}, key=lambda k: order.index(k) if k in order else 99
+        )
         for form in forms:
             superseded = counts[(code, form, FormInstance.Status.SUPERSEDED)]
             filed = counts[(code, form, FormInstance.Status.FILED)]
             generated = sum(counts[(code, form, s)] for s in FormInstance.Status.values) - superseded
-            rows.append({"round": code, "form": form, "generated": generated, "filed": filed,
-                         "outstanding": generated - filed, "superseded": superseded})
+            rows.append(
+                {
+                    "round": code,
+                    "form": form,
+                    "generated": generated,
+                    "filed": filed,
+                    "outstanding": generated - filed,
+                    "superseded": superseded,
+                }
+            )
     return rows
 
 
-def statistics_of(*, year: int, items: list[ItemFact], loans: list[LoanFact], forms: list[FormFact],
-                  rounds: list[str], zone: ZoneInfo) -> YearlyStats:
+def statistics_of(
+    *, year: int, items: list[ItemFact], loans: list[LoanFact], forms: list[FormFact], rounds: list[str], zone: ZoneInfo
+) -> YearlyStats:
     """The year's statistics from plain facts (no database)."""
     start, end = year_window(year, zone)
     closing = holdings_at(items, end)
     flow = flow_in(items, start, end)
     return YearlyStats(
-        year=year, opening=total(holdings_at(items, start).values()),
-        received=total(pair[0] for pair in flow.values()), removed=total(pair[1] for pair in flow.values()),
+        year=year,
+        opening=total(holdings_at(items, start).values()),
+        received=total(pair[0] for pair in flow.values()),
+        removed=total(pair[1] for pair in flow.values()),
         closing=total(closing.values()),
-        holdings=[{"year": k[0], "retention": k[1], "category": k[2], "items": c.items, "pages": c.pages}
-                  for k, c in closing.items()],
-        flow=[{"category": k[0], "retention": k[1], "received_items": r.items, "received_pages": r.pages,
-               "removed_items": d.items, "removed_pages": d.pages} for k, (r, d) in flow.items()],
-        loans=loans_in(loans, start, end, zone), forms=forms_by_round(forms, rounds))
+        holdings=[
+            {"year": k[0], "retention": k[1], "category": k[2], "items": c.items, "pages": c.pages}
+            for k, c in closing.items()
+        ],
+        flow=[
+            {
+                "category": k[0],
+                "retention": k[1],
+                "received_items": r.items,
+                "received_pages": r.pages,
+                "removed_items": d.items,
+                "removed_pages": d.pages,
+            }
+            for k, (r, d) in flow.items()
+        ],
+        loans=loans_in(loans, start, end, zone),
+        forms=forms_by_round(forms, rounds),
+    )
 
 
 # ---------------------------------------------------------------- the selector (reads the catalog)
+
 
 def _round_moment(round_: Round) -> dt.datetime:
     return round_.theory_at or round_.practical_at or round_.created_at
@@ -212,28 +248,63 @@ def yearly_statistics(*, year: int) -> YearlyStats:
     zone = ZoneInfo(get_config().station.timezone)
     _, end = year_window(year, zone)
     destroyed = dict(Tombstone.objects.values_list("archival_code", "destroyed_at"))
-    items = [ItemFact(year=i.year, retention=i.retention_code, category=i.category, pages=i.pages,
-                      filed_at=i.filed_at, destroyed_at=destroyed.get(i.archival_code))
-             for i in ArchiveItem.objects.filter(filed_at__lt=end).only(
-                 "archival_code", "year", "retention_code", "category", "pages", "filed_at")]
-    loans = [LoanFact(borrower=loan.borrower, purpose=loan.purpose, copy=loan.copy_requested, lent_at=loan.lent_at,
-                      refused=loan.state == Loan.State.REFUSED and loan.approved_at is not None
-                      and year_window(year, zone)[0] <= loan.approved_at < end)
-             for loan in Loan.objects.filter(requested_at__lt=end)]
+    items = [
+        ItemFact(
+            year=i.year,
+            retention=i.retention_code,
+            category=i.category,
+            pages=i.pages,
+            filed_at=i.filed_at,
+            destroyed_at=destroyed.get(i.archival_code),
+        )
+        for i in ArchiveItem.objects.filter(filed_at__lt=end).only(
+            "archival_code", "year", "retention_code", "category", "pages", "filed_at"
+        )
+    ]
+    loans = [
+        LoanFact(
+            borrower=loan.borrower,
+            purpose=loan.purpose,
+            copy=loan.copy_requested,
+            lent_at=loan.lent_at,
+            refused=loan.state == Loan.State.REFUSED
+            and loan.approved_at is not None
+            and year_window(year, zone)[0] <= loan.approved_at < end,
+        )
+        for loan in Loan.objects.filter(requested_at__lt=end)
+    ]
     rounds = rounds_of_year(year, zone)
     filed_forms = {key for key, spec in FORMS.items() if spec.filed}
-    forms = [FormFact(round_code=code, form=form, status=status) for code, form, status in
-             FormInstance.objects.filter(round__in=rounds, form__in=filed_forms).values_list("round__code", "form", "status")]
+    forms = [
+        FormFact(round_code=code, form=form, status=status)
+        for code, form, status in FormInstance.objects.filter(round__in=rounds, form__in=filed_forms).values_list(
+            "round__code", "form", "status"
+        )
+    ]
     return statistics_of(year=year, items=items, loans=loans, forms=forms, rounds=[r.code for r in rounds], zone=zone)
 
 
 def stats_dict(stats: YearlyStats) -> dict:
     """The statistics as plain JSON-ready data (the --json output and the xlsx source)."""
+
     def count(c: Count) -> dict:
         return {"items": c.items, "pages": c.pages}
+
     loans = stats.loans
-    return {"year": stats.year, "opening": count(stats.opening), "received": count(stats.received),
-            "removed": count(stats.removed), "closing": count(stats.closing), "holdings": stats.holdings,
-            "flow": stats.flow, "loans": {"visits": loans.visits, "items": loans.items, "copies": loans.copies,
-                                          "refused": loans.refused, "by_purpose": loans.by_purpose},
-            "forms": stats.forms}
+    return {
+        "year": stats.year,
+        "opening": count(stats.opening),
+        "received": count(stats.received),
+        "removed": count(stats.removed),
+        "closing": count(stats.closing),
+        "holdings": stats.holdings,
+        "flow": stats.flow,
+        "loans": {
+            "visits": loans.visits,
+            "items": loans.items,
+            "copies": loans.copies,
+            "refused": loans.refused,
+            "by_purpose": loans.by_purpose,
+        },
+        "forms": stats.forms,
+    }

@@ -39,25 +39,35 @@ def fit_label(text: str, width: float, size: float = 9) -> str:
 
 
 def _text(x: float, y: float, text: str, *, size: float = 9, anchor: str = "middle", fill: str = "#000") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}" '
-            f'font-family="{FONT}">{escape(str(text))}</text>')
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}" '
+        f'font-family="{FONT}">{escape(str(text))}</text>'
+    )
 
 
 def _legend(series: list[tuple[str, list[int]]], right: float, top: float) -> list[str]:
     parts, x = [], right
     for index, (name, _) in reversed(list(enumerate(series))):
         x -= 12 * len(name) + 18
-        parts.append(f'<rect x="{x:.1f}" y="{top - 8:.1f}" width="9" height="9" fill="{COLOURS[index % len(COLOURS)]}"/>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{top - 8:.1f}" width="9" height="9" fill="{COLOURS[index % len(COLOURS)]}"/>'
+        )
         parts.append(_text(x + 12, top, name, anchor="start"))
     return parts
 
 
-def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list[int]]], width: int = 520,
-              height: int = 230, empty: str = "本年无数据") -> str:
+def bar_chart(
+    *,
+    title: str,
+    labels: list[str],
+    series: list[tuple[str, list[int]]],
+    width: int = 520,
+    height: int = 230,
+    empty: str = "本年无数据",
+) -> str:
     """A grouped bar chart as an SVG document: one group per label, one bar per series, values on top."""
     left, right, top, bottom = 44, width - 10, 40, height - 34
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}">')
+    head = f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
     parts = [head, _text(width / 2, 16, title, size=12)]
     parts += _legend(series, right, 32) if len(series) > 1 else []
     peak = max((v for _, values in series for v in values), default=0)
@@ -80,8 +90,10 @@ def bar_chart(*, title: str, labels: list[str], series: list[tuple[str, list[int
             h = value * scale
             x = x0 + s * bar
             if value:
-                parts.append(f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{bar * 0.92:.1f}" height="{h:.1f}" '
-                             f'fill="{COLOURS[s % len(COLOURS)]}"/>')
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{bottom - h:.1f}" width="{bar * 0.92:.1f}" height="{h:.1f}" '
+                    f'fill="{COLOURS[s % len(COLOURS)]}"/>'
+                )
             parts.append(_text(x + bar * 0.46, bottom - h - 3, str(value), size=8))
         parts.append(_text(left + (g + 0.5) * group, bottom + 14, fit_label(label, group * 0.95), size=9))
     parts.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#000" stroke-width="0.8"/>')

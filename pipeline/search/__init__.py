@@ -10,15 +10,22 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from pipeline.core.config import get_config
 from pipeline.core.domain import mask_id
 from pipeline.core.errors import BadInput
 from pipeline.core.paths import data_paths
 from pipeline.search import analyzer
-from pipeline.search.indexer import (IndexHome, IndexUnusable, analyse_all, index_lock, metadata_path,
-                                     read_archive, teach_words)
+from pipeline.search.indexer import (
+    IndexHome,
+    IndexUnusable,
+    analyse_all,
+    index_lock,
+    metadata_path,
+    read_archive,
+    teach_words,
+)
 from pipeline.search.query import Exact, Ident, Phrase, QOr, QTerm, Word, access_plan, parse, plan
 from pipeline.search.schema import Hit, Progress, RawHit, SearchFilters, SearchResult
 from pipeline.search.snippets import make_snippet, mask_ids

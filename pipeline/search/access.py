@@ -4,8 +4,8 @@ audit of every such view."""
 from __future__ import annotations
 
 from pipeline.archive.audit import audit_append
-from pipeline.catalog.models import Candidate, Role, Staff
 from pipeline.catalog.items import RESTRICTED_ROLES
+from pipeline.catalog.models import Candidate, Role, Staff
 from pipeline.catalog.people import user_roles_checked
 from pipeline.core.errors import Refused
 from pipeline.search import search

@@ -42,7 +42,7 @@ def results_export_xlsx(*, result: dict, path: Path) -> Path:
     sheet.append([label for label, _ in COLUMNS])
     for number, hit in enumerate(result["hits"], 1):
         sheet.append([number, *(_cell(hit, key) for _, key in COLUMNS[1:])])
-    for column, width in zip("ABCDEFGHIJK", (6, 28, 40, 12, 8, 18, 12, 8, 12, 22, 60)):
+    for column, width in zip("ABCDEFGHIJK", (6, 28, 40, 12, 8, 18, 12, 8, 12, 22, 60), strict=False):
         sheet.column_dimensions[column].width = width
     try:
         book.save(path)

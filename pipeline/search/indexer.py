@@ -15,9 +15,9 @@ import logging
 import multiprocessing
 import shutil
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import IntegrityProblem
@@ -185,7 +185,7 @@ class IndexHome:
 
     def _write_marker(self, folder: Path, count: int, build_id: str | None) -> None:
         body = {"schema": SCHEMA_VERSION, "backend": self.backend_name, "build_id": build_id, "documents": count,
-                "built": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
         tmp = folder / (MARKER + ".tmp")
         tmp.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
         tmp.replace(folder / MARKER)

@@ -7,8 +7,9 @@ from archive/ without the catalog.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 
 from pipeline.core.domain import normalise_id
 from pipeline.search.analyzer import Analysed, analyse, normalise
@@ -110,7 +111,7 @@ class SearchFilters:
     status: str | None = None
     round_code: str | None = None
 
-    def merged(self, other: "SearchFilters") -> "SearchFilters":
+    def merged(self, other: SearchFilters) -> SearchFilters:
         """These filters with other's set values filled in where these have none."""
         values = {name: getattr(self, name) if getattr(self, name) is not None else getattr(other, name)
                   for name in self.__dataclass_fields__}

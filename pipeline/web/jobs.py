@@ -15,19 +15,20 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from django.db import close_old_connections, connections
 from django.utils import timezone
 
+from pipeline.archive.store import write_file_atomic
 from pipeline.core.errors import NotFound, Refused, StationError
 from pipeline.core.paths import DataPaths, data_paths
-from pipeline.archive.store import write_file_atomic
 
 log = logging.getLogger("pipeline.web")
 JobFn = Callable[[Callable[[int, int, str], None]], dict]
-MIN_WRITE_SECONDS = 0.25          # progress written at most this often (and always at the end)
+MIN_WRITE_SECONDS = 0.25  # progress written at most this often (and always at the end)
 
 
 def _folder(paths: DataPaths) -> Path:
@@ -49,13 +50,20 @@ def job_read(*, job_id: str, user=None, paths: DataPaths | None = None) -> dict:
     try:
         record = json.loads((_folder(paths) / f"{job_id}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise NotFound(f"没有编号为 {job_id[:8]} 的后台任务（可能已被清理）。", f"no job {job_id}",
-                       code="job_not_found") from None
+        raise NotFound(
+            f"没有编号为 {job_id[:8]} 的后台任务（可能已被清理）。", f"no job {job_id}", code="job_not_found"
+        ) from None
     if user is not None and record["user"] != user.username:
-        raise Refused("这是另一位用户启动的后台任务，您不能查看。", f"job {job_id} belongs to {record['user']}",
-                      code="job_not_yours")
+        raise Refused(
+            "这是另一位用户启动的后台任务，您不能查看。",
+            f"job {job_id} belongs to {record['user']}",
+            code="job_not_yours",
+        )
     if record["state"] == "running" and not _alive(record):
-        record["state"], record["error"] = "interrupted", "任务所在的服务进程已停止（如服务重启），任务未完成，请重新开始。"
+        record["state"], record["error"] = (
+            "interrupted",
+            "任务所在的服务进程已停止（如服务重启），任务未完成，请重新开始。",
+        )
     return record
 
 
@@ -75,9 +83,21 @@ _RUNNING: set[str] = set()
 def job_start(*, kind: str, title: str, user, work: JobFn, paths: DataPaths | None = None) -> str:
     """Start work(progress) in a thread; return the job's id at once. work returns a dict of results."""
     paths = paths or data_paths()
-    record = {"id": uuid.uuid4().hex, "kind": kind, "title": title, "user": user.username, "state": "running",
-              "done": 0, "total": 0, "note": "正在开始……", "started": timezone.now().isoformat(), "finished": None,
-              "result": {}, "error": "", "pid": os.getpid()}
+    record = {
+        "id": uuid.uuid4().hex,
+        "kind": kind,
+        "title": title,
+        "user": user.username,
+        "state": "running",
+        "done": 0,
+        "total": 0,
+        "note": "正在开始……",
+        "started": timezone.now().isoformat(),
+        "finished": None,
+        "result": {},
+        "error": "",
+        "pid": os.getpid(),
+    }
     _write(paths, record)
     _RUNNING.add(record["id"])
     thread = threading.Thread(target=_run, args=(paths, record, work), name=f"job-{kind}", daemon=True)
@@ -103,7 +123,9 @@ def _run(paths: DataPaths, record: dict, work: JobFn) -> None:
         record.update(state="failed", error=exc.message_zh, problems=exc.problems)
     except Exception:  # noqa: BLE001 — a background job never takes the server down; the log has the trace
         log.exception("job %s (%s) failed", record["id"], record["kind"])
-        record.update(state="failed", error=f"内部错误（任务 {record['id'][:8]}），详情见 var/station.log，请报告管理员。")
+        record.update(
+            state="failed", error=f"内部错误（任务 {record['id'][:8]}），详情见 var/station.log，请报告管理员。"
+        )
     finally:
         record["finished"] = timezone.now().isoformat()
         _write(paths, record)

@@ -7,10 +7,10 @@ import io
 import threading
 from pathlib import Path
 
+from pipeline.archive.store import DOCUMENT, write_file_atomic
 from pipeline.catalog.models import ArchiveItem
 from pipeline.core.errors import NotFound
 from pipeline.core.paths import DataPaths
-from pipeline.archive.store import DOCUMENT, write_file_atomic
 
 WIDTH = 240                      # pixels: a column of thumbnails beside the PDF frame
 _render_lock = threading.Lock()  # pdfium is not thread-safe: one render at a time per process

@@ -10,10 +10,25 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pipeline.exams.assign.planner import (CHIEF, EXAM_AFFAIRS, EXAMINER, INVIGILATOR, PRACTICAL, THEORY, CandidateIn,
-                             Plan, Problem, Ratio, RecusalIn, RoomIn, StaffIn, Timing, make_plan)
 from pipeline.core.domain import id_check_digit
 from pipeline.core.errors import BadInput, Conflict
+from pipeline.exams.assign.planner import (
+    CHIEF,
+    EXAM_AFFAIRS,
+    EXAMINER,
+    INVIGILATOR,
+    PRACTICAL,
+    THEORY,
+    CandidateIn,
+    Plan,
+    Problem,
+    Ratio,
+    RecusalIn,
+    RoomIn,
+    StaffIn,
+    Timing,
+    make_plan,
+)
 
 TIMING = Timing(dt.datetime(2026, 12, 5, 9), 90, dt.datetime(2026, 12, 6, 9), 120)
 

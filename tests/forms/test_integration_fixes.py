@@ -15,10 +15,9 @@ from PIL import Image
 from pypdf import PdfReader
 
 from pipeline.catalog.assignment import assignment_make
-from pipeline.catalog.models import Candidate, FormInstance, Round, Score, SeatAssignment
 from pipeline.catalog.destruction import destruction_approve, destruction_propose, destruction_witness
 from pipeline.catalog.loans import loan_approve, loan_lend, loan_request, loan_return
-from tests.people import make_users
+from pipeline.catalog.models import Candidate, FormInstance, Round, Score, SeatAssignment
 from pipeline.cli.main import main
 from pipeline.core.config import get_config
 from pipeline.core.domain import QrPayload, id_check_digit
@@ -27,6 +26,7 @@ from pipeline.forms.registry import FORMS
 from pipeline.forms.service import forms_build, forms_generate, forms_generate_many
 from tests.forms.scan import payloads, raster
 from tests.forms.test_room_forms import make_round
+from tests.people import make_users
 from tests.retention.conftest import make_item
 
 TZ = ZoneInfo("Asia/Shanghai")

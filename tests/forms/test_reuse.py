@@ -59,7 +59,7 @@ def _words(pdf: bytes) -> set[str]:
 def test_reused_pages_are_pixel_for_pixel_the_full_layout(varied_round, form):
     items, reused, full = _both(form, varied_round)
     assert len(items) >= 5 if form == "badge" else len(items) >= 10
-    for (code, data), mine, theirs in zip(items, reused, full, strict=True):
+    for (_code, data), mine, theirs in zip(items, reused, full, strict=True):
         assert PdfReader(io.BytesIO(mine)).pages.__len__() == PdfReader(io.BytesIO(theirs)).pages.__len__()
         a = numpy.asarray(raster(mine, dpi=100), dtype=int)
         b = numpy.asarray(raster(theirs, dpi=100), dtype=int)

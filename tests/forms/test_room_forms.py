@@ -13,14 +13,22 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.catalog.assignment import assignment_make
-from pipeline.catalog.models import (AuditEntry, Candidate, Recusal, Room, Round, SeatAssignment, Staff, StaffDuty,
-                                     Workstation)
+from pipeline.catalog.models import (
+    AuditEntry,
+    Candidate,
+    Recusal,
+    Room,
+    Round,
+    SeatAssignment,
+    Staff,
+    StaffDuty,
+    Workstation,
+)
 from pipeline.cli.main import main
 from pipeline.core.domain import id_check_digit, mask_id
 from pipeline.core.errors import Conflict
 from pipeline.forms.registry import FORMS
-from pipeline.forms.rooms import (build_paper_receipt, build_room_record, build_seating_plan,
-                                  build_staff_assignment)
+from pipeline.forms.rooms import build_paper_receipt, build_room_record, build_seating_plan, build_staff_assignment
 from pipeline.render.html import render_pdf_batch
 
 ZONE = ZoneInfo("Asia/Shanghai")

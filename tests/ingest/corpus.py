@@ -15,8 +15,8 @@ import struct
 import subprocess
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import img2pdf
 import pikepdf

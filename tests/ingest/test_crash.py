@@ -8,6 +8,7 @@ no 件号 is repeated or skipped in any series, and every archive item verifies 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -22,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core.paths import REPO_ROOT, config_dir
 from pipeline.archive.store import item_verify
+from pipeline.core.paths import REPO_ROOT, config_dir
 
 PY = sys.executable
 LEAN_WORKER = ("from pipeline.site import django_setup; django_setup.setup(); "
@@ -78,10 +79,8 @@ def _seed(root: Path, env: dict, stacks: int, per: int) -> tuple[list[tuple[str,
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.wait()
 
 

@@ -20,17 +20,25 @@ import pikepdf
 import pytest
 from django.utils import timezone
 
-from pipeline.catalog.models import (ArchiveItem, AuditEntry, Candidate, FormInstance, IngestJob, NumberSeries,
-                                     ReviewItem, Round)
+from pipeline.archive.keys import key_configured
+from pipeline.archive.sealed import item_plain
+from pipeline.archive.store import item_verify, metadata_read
+from pipeline.catalog.models import (
+    ArchiveItem,
+    AuditEntry,
+    Candidate,
+    FormInstance,
+    IngestJob,
+    NumberSeries,
+    ReviewItem,
+    Round,
+)
 from pipeline.cli.main import main
 from pipeline.core.config import IngestSettings, get_config
 from pipeline.core.domain import QrPayload, id_check_digit, new_instance_code
 from pipeline.ingest.flow import ingest_once, ingest_path
 from pipeline.ingest.scansim import jpeg_bytes, stack_pdf, synthetic_page
 from pipeline.ingest.watch import InboxWatcher
-from pipeline.archive.keys import key_configured
-from pipeline.archive.sealed import item_plain
-from pipeline.archive.store import item_verify, metadata_read
 from tests.ingest.clock import StepClock
 
 DPI = 200
@@ -114,7 +122,7 @@ class Watching:
         self.handed.append((time.monotonic(), path))
         self.ready.put(path)
 
-    def __enter__(self) -> "Watching":
+    def __enter__(self) -> Watching:
         self.watcher.start()
         return self
 

@@ -10,11 +10,17 @@ import pytest
 from PIL import Image
 
 from pipeline.core.domain import QrPayload
-from pipeline.ingest.identify import (Group, PageInfo, decode_page, group_pages, is_blank, page_infos,
-                                      parse_payload)
+from pipeline.ingest.identify import Group, PageInfo, decode_page, group_pages, is_blank, page_infos, parse_payload
 from pipeline.ingest.pages import PageImage, open_pages
-from pipeline.ingest.scansim import (blank_back, degrade, draw_signature, jpeg_bytes, mm_to_px,
-                                     signature_box, synthetic_page)
+from pipeline.ingest.scansim import (
+    blank_back,
+    degrade,
+    draw_signature,
+    jpeg_bytes,
+    mm_to_px,
+    signature_box,
+    synthetic_page,
+)
 
 ST = "DHJD"
 INK = 0.002
@@ -204,6 +210,6 @@ def test_a_scanned_stack_of_two_shuffled_forms_with_blank_backs_is_grouped(tmp_p
     assert result.problems == []
     by_code = {g.instance_code: g for g in result.groups}
     assert set(by_code) == {"AAAAAAAA", "BBBBBBBB"}
-    for code, group in by_code.items():
+    for _code, group in by_code.items():
         numbers = [infos[i].payloads[0].page for i in group.page_indices]
         assert numbers == list(range(1, group.pages_expected + 1))

@@ -9,17 +9,17 @@ import json
 import pytest
 import weasyprint
 
+from pipeline.archive.store import metadata_read
 from pipeline.catalog.models import ArchiveItem, ReviewItem
 from pipeline.catalog.rebuild import catalog_rebuild
-from tests.people import first_head
 from pipeline.cli.main import main
 from pipeline.core.config import get_config
 from pipeline.forms.catalogue import build_archive_catalogue
 from pipeline.ingest import docmeta
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.scansim import ScanOptions, simulate
-from pipeline.archive.store import metadata_read
 from tests.ingest.test_flow import fast_config
+from tests.people import first_head
 
 pytestmark = pytest.mark.django_db
 ISSUER = "厦门市职业技能鉴定指导中心"

@@ -7,11 +7,11 @@ import shutil
 
 import pytest
 
+from pipeline.archive.store import item_verify, sha256_file
 from pipeline.catalog.models import ArchiveItem, IngestJob, NumberSeries
 from pipeline.ingest import jobs
 from pipeline.ingest.flow import STAGES, jobs_resume
 from pipeline.ingest.work import Work
-from pipeline.archive.store import item_verify, sha256_file
 
 from .test_flow import fast_config, form_pages, make_registration, make_round, stack_bytes
 

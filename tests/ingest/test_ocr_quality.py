@@ -28,15 +28,20 @@ GOAL_CER = 0.03
 
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory):
-    """The first six pages of the bench's page set: notice, regulation, score table, sealed letter, form, upside down."""
+    """The first six pages of the bench's page set: notice, regulation, score table, sealed letter, form,
+    upside down."""
     folder = tmp_path_factory.mktemp("ocr-pages")
-    return {entry["kind"] + ("-upside-down" if entry["upside_down"] else ""): dict(entry, path=folder / entry["pdf"],
-            truth=(folder / entry["truth"]).read_text(encoding="utf-8")) for entry in write_page_set(folder, 6, 16)}
+    return {
+        entry["kind"] + ("-upside-down" if entry["upside_down"] else ""): dict(
+            entry, path=folder / entry["pdf"], truth=(folder / entry["truth"]).read_text(encoding="utf-8")
+        )
+        for entry in write_page_set(folder, 6, 16)
+    }
 
 
 def test_rapidocr_models_come_from_the_wheel_and_load_with_the_network_off(monkeypatch):
     recorded = {str(f) for f in importlib.metadata.files("rapidocr")}
-    for name in ocr_rapid.MODELS:                   # shipped in the wheel (its RECORD), not fetched later
+    for name in ocr_rapid.MODELS:  # shipped in the wheel (its RECORD), not fetched later
         assert f"rapidocr/models/{name}" in recorded
         assert (ocr_rapid.models_dir() / name).is_file()
 
@@ -60,7 +65,7 @@ def test_the_configured_engine_reads_unmarked_scans_within_3_percent(pages, tmp_
     truth, got = normalised(page["truth"]), normalised(text)
     assert edit_distance(got, truth) / len(truth) <= GOAL_CER, text
     assert [phrase for phrase in page["phrases"] if normalised(phrase) not in got] == []
-    if kind == "table":                      # every ID number of the score table, digit for digit
+    if kind == "table":  # every ID number of the score table, digit for digit
         ids = re.findall(r"\d{17}[\dX]", page["truth"])
         assert len(ids) == 22 and [number for number in ids if number not in got] == []
     assert pikepdf.pdfa.validate_written(out, "2b").passed
@@ -69,19 +74,23 @@ def test_the_configured_engine_reads_unmarked_scans_within_3_percent(pages, tmp_
 def _word_boxes(pdf) -> list[tuple[str, float, float, float, float]]:
     """(word, xMin, yMin, xMax, yMax) in points, from poppler's view of the text layer."""
     html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-    return [(m[5], *map(float, m.groups()[:4])) for m in re.finditer(
-        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
+    return [
+        (m[5], *map(float, m.groups()[:4]))
+        for m in re.finditer(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html
+        )
+    ]
 
 
 def text_layer_on_ink(pdf, heading: str = "关于做好") -> bool:
     """True when the invisible words of pdf's first page lie on printed ink (≥ 95 % of them) and the heading's
     words are in the top third of the page as shown (so the page reads upright)."""
     boxes = _word_boxes(pdf)
-    scan = pdfium.PdfDocument(str(pdf))[0].render(scale=1).to_pil().convert("L")    # 1 px = 1 pt, as shown
+    scan = pdfium.PdfDocument(str(pdf))[0].render(scale=1).to_pil().convert("L")  # 1 px = 1 pt, as shown
     ink = np.asarray(scan) < 128
-    inked = [w for w, x0, y0, x1, y1 in boxes if ink[int(y0):int(y1) + 1, int(x0):int(x1) + 1].mean() > 0.03]
-    words = [w for w, *_ in boxes]               # one word per character or several: find where the heading starts
-    tops = [boxes[i][2] for i in range(len(boxes)) if "".join(words[i:i + len(heading)]).startswith(heading)]
+    inked = [w for w, x0, y0, x1, y1 in boxes if ink[int(y0) : int(y1) + 1, int(x0) : int(x1) + 1].mean() > 0.03]
+    words = [w for w, *_ in boxes]  # one word per character or several: find where the heading starts
+    tops = [boxes[i][2] for i in range(len(boxes)) if "".join(words[i : i + len(heading)]).startswith(heading)]
     return bool(boxes) and len(inked) >= 0.95 * len(boxes) and bool(tops) and tops[0] < scan.height / 3
 
 
@@ -98,15 +107,17 @@ def test_the_engine_is_chosen_in_station_toml_and_an_unknown_one_is_refused(tmp_
     from pipeline.cli.main import main
     from pipeline.core.errors import ExitCode
 
-    assert load_config(REPO_ROOT / "config").ocr.engine == "rapidocr"            # as shipped
+    assert load_config(REPO_ROOT / "config").ocr.engine == "rapidocr"  # as shipped
     folder = tmp_path / "config"
     shutil.copytree(REPO_ROOT / "config", folder)
     station = folder / "station.toml"
-    station.write_text(station.read_text(encoding="utf-8").replace('engine = "rapidocr"', 'engine = "tesseract"'),
-                       encoding="utf-8")
+    station.write_text(
+        station.read_text(encoding="utf-8").replace('engine = "rapidocr"', 'engine = "tesseract"'), encoding="utf-8"
+    )
     assert load_config(folder).ocr.engine == "tesseract"
-    station.write_text(station.read_text(encoding="utf-8").replace('engine = "tesseract"', 'engine = "paddle"'),
-                       encoding="utf-8")
+    station.write_text(
+        station.read_text(encoding="utf-8").replace('engine = "tesseract"', 'engine = "paddle"'), encoding="utf-8"
+    )
     monkeypatch.setenv("STATION_CONFIG", str(folder))
     monkeypatch.setenv("STATION_DATA", str(tmp_path / "data"))
     assert main(["init"]) == ExitCode.CONFIG

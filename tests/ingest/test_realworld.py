@@ -160,7 +160,7 @@ def test_ocr_text_layer_grafts_onto_a_pillow_image_pdf(tmp_path):
                  text_layer_pdf=tmp_path / "ocr.pdf", conversion=conversion)
     assert conversion.route == "pikepdf"
     with pikepdf.open(tmp_path / "out.pdf") as pdf:
-        assert any(str(k).startswith("/OCR") for k in pdf.pages[0].resources.XObject.keys())
+        assert any(str(k).startswith("/OCR") for k in pdf.pages[0].resources.XObject)
 
 
 def test_a_gigapixel_image_inside_a_pdf_is_refused_before_it_is_decoded(tmp_path):

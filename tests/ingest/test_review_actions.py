@@ -15,12 +15,12 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from pipeline.archive.store import item_verify, metadata_read
 from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance, IngestJob, ReviewItem
 from pipeline.cli.main import main
 from pipeline.core.domain import QrPayload
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.scansim import degrade, jpeg_bytes, synthetic_page
-from pipeline.archive.store import item_verify, metadata_read
 from tests.ingest.test_flow import DPI, drop, fast_config, form_pages, make_registration, make_round, stack_bytes
 from tests.ingest.test_stack_groups import make_instance, scanned
 

@@ -9,7 +9,6 @@ must match the page as it was drawn.
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 
 import numpy as np

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from pipeline.core.config import IngestSettings, get_config
 from pipeline.ingest.watch import InboxWatcher, StableTracker, category_hint, inbox_files, is_ignored, settled
-
 from tests.ingest.clock import StepClock
 
 

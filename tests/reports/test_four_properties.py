@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 from docx import Document
 
+from pipeline.archive.store import MANIFEST, make_writable, manifest_lines
 from pipeline.catalog.models import ArchiveItem, AuditEntry, FormInstance, Loan
 from pipeline.cli.common import password_variable
 from pipeline.cli.main import main
@@ -26,7 +27,6 @@ from pipeline.ingest.normalise import pdfa_findings
 from pipeline.ingest.scansim import jpeg_bytes
 from pipeline.reports.four_properties import CHECKS, four_properties_inspect
 from pipeline.reports.preflight import classpath, parse_results
-from pipeline.archive.store import MANIFEST, make_writable, manifest_lines
 from tests.forms.scan import degrade, payloads, raster
 from tests.ingest.test_flow import drop, fast_config, form_pages, make_registration, make_round, stack_bytes
 from tests.people import PASSWORD, make_users
@@ -63,10 +63,11 @@ def found(report, check: str) -> set[tuple[str, str]]:
 
 
 def test_the_report_passes_on_a_filed_archive_and_files_itself_as_a_permanent_record(
-        data_root, tmp_path, capsys, monkeypatch, settings):
+    data_root, tmp_path, capsys, monkeypatch, settings
+):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     items = filed_archive(data_root, tmp_path)
-    for item in items:            # pikepdf's validator on every archival file this test produced
+    for item in items:  # pikepdf's validator on every archival file this test produced
         assert pdfa_findings(folder_of(data_root, item) / "document.pdf") == []
     make_users({"arch": ["archivist"]})
     monkeypatch.setenv(password_variable("arch"), PASSWORD)
@@ -77,14 +78,21 @@ def test_the_report_passes_on_a_filed_archive_and_files_itself_as_a_permanent_re
     results = {row["key"]: row["result"] for row in data["checks"]}
     assert results == {check.key: results[check.key] for check in CHECKS}
     assert {key for key, result in results.items() if result != "通过"} == {
-        "forms_accounted", "text_layer", "access_records", "destruction_records", "secret_encrypted"}   # none here
+        "forms_accounted",
+        "text_layer",
+        "access_records",
+        "destruction_records",
+        "secret_encrypted",
+    }  # none here
     assert results["pdfa_preflight"] == "通过" and classpath() is not None
     assert data["preflight_set_aside"] == {"pdfaid_part": 3, "xref_streams": 3}
     assert "未证明" in data["pdfa_not_proven"] and "PDF/A-1" in data["pdfa_proven"]
     pdf_path, docx_path = map(Path, data["report"]["files"])
     word = Document(str(docx_path))
-    body = "\n".join([p.text for p in word.paragraphs]
-                     + [cell.text for table in word.tables for row in table.rows for cell in row.cells])
+    body = "\n".join(
+        [p.text for p in word.paragraphs]
+        + [cell.text for table in word.tables for row in table.rows for cell in row.cells]
+    )
     assert "电子档案四性检测报告" in body and "检测通过" in body
     pdf = pdf_path.read_bytes()
     instance = FormInstance.objects.get(code=data["report"]["instance"])
@@ -93,7 +101,7 @@ def test_the_report_passes_on_a_filed_archive_and_files_itself_as_a_permanent_re
         count = len(document.pages)
     rng = random.Random(3)
     scans = []
-    for page in range(count):       # every page carries its own QR, and the signed copy files itself
+    for page in range(count):  # every page carries its own QR, and the signed copy files itself
         image = degrade(raster(pdf, page, dpi=200), skew=rng.uniform(-1, 1), jpeg=70)
         assert [(p.instance, p.page, p.pages) for p in payloads(image)] == [(instance.code, page + 1, count)]
         scans.append(jpeg_bytes(image.convert("RGB"), 200))
@@ -113,8 +121,14 @@ def test_a_changed_file_is_named_under_authenticity(data_root, tmp_path, capsys)
     (folder / "document.pdf").write_bytes(bytes(data))
     report = four_properties_inspect(paths=data_root)
     assert found(report, "fixity") == {("changed", f"{items[1].folder}/document.pdf")}
-    assert {f.check for f in report.findings} <= {"fixity", "pdf_renders", "pdfa_pikepdf", "pdfa_preflight",
-                                                  "fonts_embedded", "metadata_file"}
+    assert {f.check for f in report.findings} <= {
+        "fixity",
+        "pdf_renders",
+        "pdfa_pikepdf",
+        "pdfa_preflight",
+        "fonts_embedded",
+        "metadata_file",
+    }
     finding = next(f for f in report.findings if f.kind == "changed")
     assert "内容与校验值不符" in finding.message_zh and "从备份恢复" in finding.action_zh
 
@@ -163,7 +177,7 @@ def test_a_file_that_is_not_pdfa_is_named_by_both_validators(data_root, tmp_path
 def test_a_world_readable_file_is_named_under_security(data_root, tmp_path):
     items = filed_archive(data_root, tmp_path)
     folder = folder_of(data_root, items[0])
-    for path in [folder, *folder.rglob("*")]:       # filed items are closed to other users of the machine
+    for path in [folder, *folder.rglob("*")]:  # filed items are closed to other users of the machine
         assert not path.stat().st_mode & 0o007
     target = folder / "document.pdf"
     target.chmod(target.stat().st_mode | 0o004)
@@ -192,35 +206,44 @@ def test_a_broken_audit_chain_is_named_under_security(data_root, tmp_path, capsy
 
 
 def test_preflight_sets_aside_only_the_part_1_rules_by_name():
-    xml = ("<preflights><preflight name='a'><errors>"
-           "<error><code>1.4</code><details>Trailer Syntax error, /XRef cross reference streams are not allowed</details></error>"
-           "<error><code>7.11.2</code><details>Error on MetaData, part must be 1</details></error>"
-           "<error><code>2.2.2</code><details>SMask in ExtGState</details></error>"
-           "<error><code>3.1.11</code><details>Invalid Font definition, F+Noto: The CIDSet entry is missing for the "
-           "Composite Subset</details></error>"
-           "<error><code>3.1.11</code><details>Font not embedded</details></error>"
-           "</errors></preflight></preflights>")
+    xml = (
+        "<preflights><preflight name='a'><errors>"
+        "<error><code>1.4</code><details>Trailer Syntax error, /XRef cross reference streams are not allowed</details></error>"  # noqa: E501 (PDFBox's own words)
+        "<error><code>7.11.2</code><details>Error on MetaData, part must be 1</details></error>"
+        "<error><code>2.2.2</code><details>SMask in ExtGState</details></error>"
+        "<error><code>3.1.11</code><details>Invalid Font definition, F+Noto: The CIDSet entry is missing for the "
+        "Composite Subset</details></error>"
+        "<error><code>3.1.11</code><details>Font not embedded</details></error>"
+        "</errors></preflight></preflights>"
+    )
     [result] = parse_results(xml)
     assert result.set_aside == ["xref_streams", "pdfaid_part", "transparency", "cidset"]
     assert result.errors == [("3.1.11", "Font not embedded")] and not result.ok
 
 
 def test_an_ocr_item_without_a_text_layer_is_named_and_year_limits_the_items(data_root):
-    old = make_item(data_root, category="KW", doc_date=dt.date(2019, 6, 1))       # unmarked, its text from OCR
+    old = make_item(data_root, category="KW", doc_date=dt.date(2019, 6, 1))  # unmarked, its text from OCR
     new = make_item(data_root, category="KW", doc_date=dt.date(2020, 6, 1))
     report = four_properties_inspect(paths=data_root, year=2019)
     assert report.items == 1
     assert found(report, "text_layer") == {("text_layer_missing", old.archival_code)}
     assert not any(new.archival_code in f.where for f in report.findings)
     assert found(four_properties_inspect(paths=data_root, year=2020), "text_layer") == {
-        ("text_layer_missing", new.archival_code)}
+        ("text_layer_missing", new.archival_code)
+    }
 
 
 def test_a_secret_item_in_clear_and_a_loan_without_its_records_are_named_under_security(data_root):
     paper = make_item(data_root, category="KW", doc_date=dt.date(2019, 6, 1))
-    ArchiveItem.objects.filter(id=paper.id).update(secret=True)       # a secret item that was filed in clear
-    Loan.objects.create(item=paper, borrower="张三", purpose="查阅", state=Loan.State.LENT, requested_by="clerk",
-                        requested_at=timezone.now())                   # lent, with no approver and no audit entries
+    ArchiveItem.objects.filter(id=paper.id).update(secret=True)  # a secret item that was filed in clear
+    Loan.objects.create(
+        item=paper,
+        borrower="张三",
+        purpose="查阅",
+        state=Loan.State.LENT,
+        requested_by="clerk",
+        requested_at=timezone.now(),
+    )  # lent, with no approver and no audit entries
     report = four_properties_inspect(paths=data_root)
     assert found(report, "secret_encrypted") == {("secret_not_encrypted", paper.archival_code)}
     loans = found(report, "access_records")

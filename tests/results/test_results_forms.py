@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from pipeline.catalog.models import Score
 from pipeline.catalog.scoring import results_import, round_statistics
-from pipeline.core.errors import BadInput, Conflict, ConfigError
+from pipeline.core.errors import BadInput, ConfigError, Conflict
 from pipeline.forms.builders import BUILDERS
 from pipeline.forms.registry import FORMS
 from pipeline.forms.results import pass_rate_chart

@@ -7,8 +7,17 @@ from decimal import Decimal
 import pytest
 
 from pipeline.core.config import Occupation
-from pipeline.exams.results import (CandidateRef, PassMarks, PriorResult, ResultRecord, Sheet, judge, parse_score,
-                              statistics, validate_sheet)
+from pipeline.exams.results import (
+    CandidateRef,
+    PassMarks,
+    PriorResult,
+    ResultRecord,
+    Sheet,
+    judge,
+    parse_score,
+    statistics,
+    validate_sheet,
+)
 
 OCCUPATIONS = (Occupation(name="电工", code="DG", levels=(4,), theory_pass=60, practical_pass=60),
                Occupation(name="焊工", code="HG", levels=(5,), theory_pass=60, practical_pass=70))

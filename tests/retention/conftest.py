@@ -12,12 +12,12 @@ from django.utils import timezone
 from PIL import Image
 
 from pipeline.archive.audit import audit_append
-from pipeline.catalog.models import ArchiveItem
-from pipeline.core.config import get_config
 from pipeline.archive.numbering import item_number_allocate
 from pipeline.archive.retention import due_date
 from pipeline.archive.store import archived_hashes, item_write
-from tests.people import PASSWORD, make_users
+from pipeline.catalog.models import ArchiveItem
+from pipeline.core.config import get_config
+from tests.people import make_users
 
 USERS = {"arch": ["archivist"], "arch2": ["archivist"], "head": ["station_head"], "head2": ["station_head"],
          "w1": ["witness"], "w2": ["witness"], "w3": ["witness"], "clerk": ["exam_affairs"],

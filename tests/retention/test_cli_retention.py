@@ -7,10 +7,10 @@ import json
 import pytest
 from pypdf import PdfReader
 
+from pipeline.archive.numbering import item_number_allocate
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, Loan, NumberSeries, Tombstone
 from pipeline.cli.main import main
 from pipeline.core.errors import ExitCode
-from pipeline.archive.numbering import item_number_allocate
 from tests.people import login_env
 from tests.retention.conftest import USERS, make_item
 

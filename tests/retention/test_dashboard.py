@@ -6,19 +6,27 @@ import datetime as dt
 import pytest
 from PIL import Image
 
-from pipeline.catalog.dashboard import (approvals_waiting, forms_not_returned, home_summary, inbox_activity,
-                                        inbox_summary,
-                                        items_falling_due, loans_overdue, verify_last, witness_waiting)
-from pipeline.catalog.listings import loans_list, retention_due
+from pipeline.archive.store import item_folder, make_writable
+from pipeline.catalog.dashboard import (
+    approvals_waiting,
+    forms_not_returned,
+    home_summary,
+    inbox_activity,
+    inbox_summary,
+    items_falling_due,
+    loans_overdue,
+    verify_last,
+    witness_waiting,
+)
 from pipeline.catalog.destruction import destruction_approve, destruction_propose, destruction_witness
 from pipeline.catalog.holds import hold_place
+from pipeline.catalog.listings import loans_list, retention_due
 from pipeline.catalog.loans import loan_approve, loan_lend, loan_request
 from pipeline.cli.main import main
 from pipeline.core.config import get_config
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import Refused
 from pipeline.ingest.inbox import inbox_upload
-from pipeline.archive.store import item_folder, make_writable
 from tests.retention.conftest import make_item
 
 pytestmark = pytest.mark.django_db

@@ -6,15 +6,21 @@ import json
 import pytest
 
 from pipeline.archive.audit import audit_verify
-from pipeline.catalog.models import ArchiveItem, AuditEntry, DestructionBatch, Tombstone
-from pipeline.catalog.destruction import destruction_approve, destruction_execute, destruction_propose, destruction_witness, tombstone_path
+from pipeline.archive.store import item_folder
+from pipeline.catalog.destruction import (
+    destruction_approve,
+    destruction_execute,
+    destruction_propose,
+    destruction_witness,
+    tombstone_path,
+)
 from pipeline.catalog.holds import hold_place, hold_release, retention_recompute
 from pipeline.catalog.loans import loan_approve, loan_lend, loan_request, loan_return
+from pipeline.catalog.models import ArchiveItem, AuditEntry, DestructionBatch, Tombstone
 from pipeline.catalog.people import user_grant
 from pipeline.core.config import get_config
-from pipeline.core.errors import Conflict, Refused
-from pipeline.archive.store import item_folder
 from pipeline.core.domain import ArchivalCode
+from pipeline.core.errors import Conflict, Refused
 from tests.retention.conftest import make_item
 
 pytestmark = pytest.mark.django_db

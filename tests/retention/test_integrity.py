@@ -13,6 +13,8 @@ import zxingcpp
 from pypdf import PdfReader
 
 from pipeline.archive.audit import GENESIS, _stamp, entry_hash
+from pipeline.archive.store import MANIFEST, item_folder, make_writable, manifest_lines, manifest_read, sha256_file
+from pipeline.archive.verify import verify_all
 from pipeline.catalog.models import ArchiveItem, AuditEntry
 from pipeline.cli.main import main
 from pipeline.core.config import get_config
@@ -20,8 +22,6 @@ from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import ExitCode
 from pipeline.forms.service import forms_generate
 from pipeline.ingest.flow import ingest_once
-from pipeline.archive.store import MANIFEST, item_folder, make_writable, manifest_lines, manifest_read, sha256_file
-from pipeline.archive.verify import verify_all
 from tests.forms.scan import raster
 from tests.ingest.test_flow import drop, fast_config, form_pages, make_registration, make_round, stack_bytes
 from tests.retention.conftest import make_item

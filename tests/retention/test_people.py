@@ -11,17 +11,22 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
+from pipeline.archive.store import item_folder
+from pipeline.archive.verify import verify_all
+from pipeline.catalog.destruction import (
+    destruction_approve,
+    destruction_execute,
+    destruction_propose,
+    destruction_witness,
+)
+from pipeline.catalog.holds import retention_check
+from pipeline.catalog.loans import loan_approve, loan_request
 from pipeline.catalog.models import ArchiveItem, AuditEntry, DestructionBatch, Staff
 from pipeline.catalog.people import head_create_first, require_station_head, user_add, user_grant
-from pipeline.catalog.destruction import destruction_approve, destruction_execute, destruction_propose, destruction_witness
-from pipeline.catalog.loans import loan_approve, loan_request
-from pipeline.catalog.holds import retention_check
 from pipeline.cli.main import main
 from pipeline.core.config import get_config
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import ExitCode, Refused
-from pipeline.archive.store import item_folder
-from pipeline.archive.verify import verify_all
 from tests.people import PASSWORD, login_env, make_users, person_id
 from tests.retention.conftest import USERS, make_item
 

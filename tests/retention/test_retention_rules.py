@@ -2,10 +2,11 @@
 
 import datetime as dt
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pipeline.core.config import get_config
 from pipeline.archive.retention import ItemState, add_years, blockers, due_date, elapsed_zh, rules_changes, rules_digest
+from pipeline.core.config import get_config
 
 CLASSES = get_config().retention
 dates = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2090, 12, 31))

@@ -8,12 +8,12 @@ import shutil
 import pytest
 
 from pipeline.archive.audit import audit_append
+from pipeline.archive.store import item_folder, make_writable
+from pipeline.archive.verify import verify_all
 from pipeline.catalog.models import ArchiveItem, AuditEntry
 from pipeline.cli.main import main
 from pipeline.core.domain import ArchivalCode
 from pipeline.core.errors import ExitCode
-from pipeline.archive.store import item_folder, make_writable
-from pipeline.archive.verify import verify_all
 from tests.retention.conftest import make_item
 
 pytestmark = pytest.mark.django_db

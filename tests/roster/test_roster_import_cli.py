@@ -164,9 +164,8 @@ def test_import_commands_are_documented():
 
 
 def test_staff_photo_column_puts_the_photo_on_the_badge(tmp_path, example_dir, data_root, capsys):
-    from openpyxl import load_workbook
-
     import pypdfium2
+    from openpyxl import load_workbook
 
     from pipeline.forms.service import forms_generate
 

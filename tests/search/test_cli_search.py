@@ -5,9 +5,9 @@ import json
 import pytest
 
 from pipeline.catalog.models import AuditEntry
-from tests.people import login_env, make_users
 from pipeline.cli.main import main
 from pipeline.core.errors import ExitCode
+from tests.people import login_env, make_users
 from tests.search.conftest import CORPUS, ZHANG_WEI_A, write_item
 
 pytestmark = pytest.mark.django_db

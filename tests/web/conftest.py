@@ -35,14 +35,22 @@ FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 
 # one account per role (each its own person); the head is made first, by init's service
 WEB_USERS: dict[str, list[str]] = {
-    "head": ["station_head"], "archivist": ["archivist"], "clerk": ["exam_affairs"], "examiner": ["examiner"],
-    "chief": ["chief_examiner"], "invigilator": ["invigilator"], "custodian": ["paper_custodian"],
-    "scorer": ["score_clerk"], "office": ["office_head"], "witness": ["witness"],
+    "head": ["station_head"],
+    "archivist": ["archivist"],
+    "clerk": ["exam_affairs"],
+    "examiner": ["examiner"],
+    "chief": ["chief_examiner"],
+    "invigilator": ["invigilator"],
+    "custodian": ["paper_custodian"],
+    "scorer": ["score_clerk"],
+    "office": ["office_head"],
+    "witness": ["witness"],
 }
 
 
 def _id(first17: str) -> str:
     from pipeline.core.domain import id_check_digit
+
     return first17 + id_check_digit(first17)
 
 
@@ -54,7 +62,7 @@ LI_NA_ID = _id("35020619920304002")
 class ItemSpec:
     """One item to file: what staff would find by name, ID number, filters."""
 
-    name: str                        # key in WebSite.items
+    name: str  # key in WebSite.items
     category: str
     title: str
     text: str
@@ -70,21 +78,61 @@ class ItemSpec:
 
 
 ITEMS = [
-    ItemSpec("zhangwei", "KW", "2024-05 电工四级 张伟 职业技能鉴定报名登记表",
-             f"职业技能鉴定报名登记表 姓名 张伟 身份证号 {ZHANG_WEI_ID} 报考职业 电工 等级 四级 工作单位 厦门电力安装公司",
-             dt.date(2024, 5, 10), "张伟", ZHANG_WEI_ID, "电工", 4, "registration", "2024-05", pages=2),
-    ItemSpec("lina", "KW", "2021-04 电工三级 李娜 职业技能鉴定报名登记表",
-             f"报名登记表 姓名 李娜 身份证号 {LI_NA_ID} 电工 三级 理论考试 实操考核",
-             dt.date(2021, 4, 8), "李娜", LI_NA_ID, "电工", 3, "registration", "2021-04"),
-    ItemSpec("notice", "FW", "关于做好2024年职业技能鉴定工作的通知",
-             "厦门市职业技能鉴定指导中心 关于做好2024年职业技能鉴定工作的通知 各鉴定站 请按要求组织汽车维修工鉴定",
-             dt.date(2024, 3, 1)),
-    ItemSpec("results", "CJ", "2024-05 电工四级 成绩汇总表",
-             "成绩汇总表 电工 四级 张伟 理论 86 实操 91 合格 保密成绩未公布", dt.date(2024, 6, 1),
-             occupation="电工", level=4, form="results", round_code="2024-05"),
-    ItemSpec("paper", "SJ", "2024-05 电工四级 理论试卷",
-             "电工四级理论试卷 第一题 选择题", dt.date(2024, 5, 20), occupation="电工", level=4,
-             round_code="2024-05"),
+    ItemSpec(
+        "zhangwei",
+        "KW",
+        "2024-05 电工四级 张伟 职业技能鉴定报名登记表",
+        f"职业技能鉴定报名登记表 姓名 张伟 身份证号 {ZHANG_WEI_ID} 报考职业 电工 等级 四级 工作单位 厦门电力安装公司",
+        dt.date(2024, 5, 10),
+        "张伟",
+        ZHANG_WEI_ID,
+        "电工",
+        4,
+        "registration",
+        "2024-05",
+        pages=2,
+    ),
+    ItemSpec(
+        "lina",
+        "KW",
+        "2021-04 电工三级 李娜 职业技能鉴定报名登记表",
+        f"报名登记表 姓名 李娜 身份证号 {LI_NA_ID} 电工 三级 理论考试 实操考核",
+        dt.date(2021, 4, 8),
+        "李娜",
+        LI_NA_ID,
+        "电工",
+        3,
+        "registration",
+        "2021-04",
+    ),
+    ItemSpec(
+        "notice",
+        "FW",
+        "关于做好2024年职业技能鉴定工作的通知",
+        "厦门市职业技能鉴定指导中心 关于做好2024年职业技能鉴定工作的通知 各鉴定站 请按要求组织汽车维修工鉴定",
+        dt.date(2024, 3, 1),
+    ),
+    ItemSpec(
+        "results",
+        "CJ",
+        "2024-05 电工四级 成绩汇总表",
+        "成绩汇总表 电工 四级 张伟 理论 86 实操 91 合格 保密成绩未公布",
+        dt.date(2024, 6, 1),
+        occupation="电工",
+        level=4,
+        form="results",
+        round_code="2024-05",
+    ),
+    ItemSpec(
+        "paper",
+        "SJ",
+        "2024-05 电工四级 理论试卷",
+        "电工四级理论试卷 第一题 选择题",
+        dt.date(2024, 5, 20),
+        occupation="电工",
+        level=4,
+        round_code="2024-05",
+    ),
 ]
 
 
@@ -100,7 +148,7 @@ def page_pdf(title: str, text: str, pages: int) -> bytes:
         draw = ImageDraw.Draw(image)
         draw.text((100, 120), title, font=font, fill=0)
         for row, start in enumerate(range(0, len(text), 36)):
-            draw.text((100, 260 + row * 50), text[start:start + 36], font=small, fill=0)
+            draw.text((100, 260 + row * 50), text[start : start + 36], font=small, fill=0)
         draw.text((560, 1650), f"第 {number} 页", font=small, fill=0)
         buffer = io.BytesIO()
         image.save(buffer, "PNG")
@@ -117,47 +165,92 @@ def file_item(paths, spec: ItemSpec) -> str:
 
     from pipeline import search
     from pipeline.archive.audit import audit_append
-    from pipeline.catalog.models import ArchiveItem
-    from pipeline.core.config import get_config
     from pipeline.archive.keys import key_require
     from pipeline.archive.numbering import item_number_allocate
     from pipeline.archive.retention import due_date
     from pipeline.archive.store import archived_hashes, item_write
+    from pipeline.catalog.models import ArchiveItem
+    from pipeline.core.config import get_config
 
     config = get_config()
     category = config.categories[spec.category]
     cls = config.retention[category.retention]
     start, due = due_date(cls, spec.doc_date, spec.doc_date)
-    code = item_number_allocate(fonds=config.station.fonds_code, year=spec.doc_date.year, retention=cls.code,
-                                category=spec.category)
+    code = item_number_allocate(
+        fonds=config.station.fonds_code, year=spec.doc_date.year, retention=cls.code, category=spec.category
+    )
     secret = category.access == "secret"
     restricted = spec.restricted or category.access != "open"
     pdf = page_pdf(spec.title, spec.text, spec.pages)
     scan = paths.work / "scans" / str(next(_scan)) / "scan.pdf"
     scan.parent.mkdir(parents=True, exist_ok=True)
     scan.write_bytes(pdf)
-    meta = {"fonds": code.fonds, "year": code.year, "retention_code": code.retention, "category": spec.category,
-            "item_number": code.item, "title": spec.title, "responsible": config.station.name,
-            "doc_date": spec.doc_date.isoformat(), "pages": spec.pages, "secrecy": "", "restricted": restricted,
-            "secret": secret, "form": spec.form, "form_instance": "", "round_code": spec.round_code,
-            "candidate_id_number": spec.id_number, "candidate_name": spec.candidate_name, "ticket_number": "",
-            "occupation": spec.occupation, "level": spec.level, "retention_class": cls.key,
-            "clock_start": start.isoformat() if start else None, "due_date": due.isoformat() if due else None,
-            "source_name": "scan.pdf", "source_sha256": "0" * 64, "source_pages": list(range(1, spec.pages + 1)),
-            "ingest_time": timezone.now().isoformat(), "text": "" if secret else spec.text}
+    meta = {
+        "fonds": code.fonds,
+        "year": code.year,
+        "retention_code": code.retention,
+        "category": spec.category,
+        "item_number": code.item,
+        "title": spec.title,
+        "responsible": config.station.name,
+        "doc_date": spec.doc_date.isoformat(),
+        "pages": spec.pages,
+        "secrecy": "",
+        "restricted": restricted,
+        "secret": secret,
+        "form": spec.form,
+        "form_instance": "",
+        "round_code": spec.round_code,
+        "candidate_id_number": spec.id_number,
+        "candidate_name": spec.candidate_name,
+        "ticket_number": "",
+        "occupation": spec.occupation,
+        "level": spec.level,
+        "retention_class": cls.key,
+        "clock_start": start.isoformat() if start else None,
+        "due_date": due.isoformat() if due else None,
+        "source_name": "scan.pdf",
+        "source_sha256": "0" * 64,
+        "source_pages": list(range(1, spec.pages + 1)),
+        "ingest_time": timezone.now().isoformat(),
+        "text": "" if secret else spec.text,
+    }
     key = key_require("测试归档保密档案") if secret else None
     folder = item_write(paths=paths, code=code, pdf=pdf, originals=[scan], metadata=meta, key=key)
     files = archived_hashes(folder)
-    audit_append(actor="ingest", action="item.file", target=str(code), detail={"title": spec.title, "files_sha256": files})
+    audit_append(
+        actor="ingest", action="item.file", target=str(code), detail={"title": spec.title, "files_sha256": files}
+    )
     ArchiveItem.objects.create(
-        archival_code=str(code), fonds=code.fonds, year=code.year, retention_code=code.retention,
-        category=spec.category, item_number=code.item, title=spec.title, responsible=config.station.name,
-        doc_date=spec.doc_date, pages=spec.pages, restricted=restricted, secret=secret, encrypted=secret,
-        files_sha256=files, form=spec.form, round_code=spec.round_code, candidate_id_number=spec.id_number,
-        candidate_name=spec.candidate_name, occupation=spec.occupation, level=spec.level,
-        retention_class=cls.key, clock_start=start, due_date=due, source_sha256="0" * 64, source_name="scan.pdf",
-        folder=folder.relative_to(paths.archive).as_posix(), text="" if secret else spec.text,
-        filed_at=timezone.now())
+        archival_code=str(code),
+        fonds=code.fonds,
+        year=code.year,
+        retention_code=code.retention,
+        category=spec.category,
+        item_number=code.item,
+        title=spec.title,
+        responsible=config.station.name,
+        doc_date=spec.doc_date,
+        pages=spec.pages,
+        restricted=restricted,
+        secret=secret,
+        encrypted=secret,
+        files_sha256=files,
+        form=spec.form,
+        round_code=spec.round_code,
+        candidate_id_number=spec.id_number,
+        candidate_name=spec.candidate_name,
+        occupation=spec.occupation,
+        level=spec.level,
+        retention_class=cls.key,
+        clock_start=start,
+        due_date=due,
+        source_sha256="0" * 64,
+        source_name="scan.pdf",
+        folder=folder.relative_to(paths.archive).as_posix(),
+        text="" if secret else spec.text,
+        filed_at=timezone.now(),
+    )
     search.index_items([{**meta, "archival_code": str(code)}])
     return str(code)
 
@@ -175,6 +268,7 @@ class WebSite:
     def url_for(self, name: str, *args) -> str:
         """The absolute address of a named URL pattern (e.g. "web:item", 档号)."""
         from django.urls import reverse
+
         return self.url + reverse(name, args=args)
 
 
@@ -202,9 +296,12 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"],
-                                              env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"})
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--lang=zh-CN"],
+            env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"},
+        )
         yield chromium
         chromium.close()
 
@@ -212,8 +309,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A fresh context (no cookies) and page: 1366×768, zh-CN; closed after the test."""
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  accept_downloads=True)
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True)
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
@@ -223,6 +319,7 @@ def page(browser):
 @pytest.fixture
 def sign_in(web_site):
     """sign_in(page, username, password=PASSWORD): sign in through the form and land on the start page."""
+
     def go(page, username: str, password: str = PASSWORD):
         page.goto(web_site.url_for("web:login"))
         page.get_by_label("用户名").fill(username)
@@ -230,4 +327,5 @@ def sign_in(web_site):
         page.get_by_role("button", name="登录").click()
         page.wait_for_url(lambda url: "/login/" not in url)
         return page
+
     return go

@@ -15,8 +15,10 @@ from pipeline.catalog.people import user_add, user_grant
 from tests.people import PASSWORD, person_id
 from tests.web.conftest import ITEMS, VIEWPORT, ItemSpec
 
-OLD = [ItemSpec(f"old{n}", "KW", f"2013 考务资料 第{n}号", f"考务资料 旧档 第{n}号", dt.date(2013, 3, n))
-       for n in range(1, 4)]
+OLD = [
+    ItemSpec(f"old{n}", "KW", f"2013 考务资料 第{n}号", f"考务资料 旧档 第{n}号", dt.date(2013, 3, n))
+    for n in range(1, 4)
+]
 
 
 @pytest.fixture
@@ -30,12 +32,14 @@ def four(web_site, browser):
     """Four people, each at their own PC: the archivist (who also holds the head role), the head, two witnesses."""
     head = web_site.users["head"]
     user_grant(actor=head, username="archivist", roles=["station_head"])
-    user_add(actor=head, username="witness2", password=PASSWORD, roles=["witness"], full_name="赵监销",
-             id_number=person_id())
+    user_add(
+        actor=head, username="witness2", password=PASSWORD, roles=["witness"], full_name="赵监销", id_number=person_id()
+    )
     pages = {}
     for name in ("archivist", "head", "witness", "witness2"):
-        context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      accept_downloads=True)
+        context = browser.new_context(
+            viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True
+        )
         context.set_default_timeout(20_000)
         page = context.new_page()
         page.goto(web_site.url_for("web:login"))
@@ -52,8 +56,9 @@ def four(web_site, browser):
 def _forced_post(page, url: str, data: dict) -> str:
     """What a user gets who posts a form the page did not offer them (with their own session and CSRF token)."""
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    response = page.request.post(url, form={**data, "csrfmiddlewaretoken": token},
-                                 headers={"Referer": url, "X-CSRFToken": token})
+    response = page.request.post(
+        url, form={**data, "csrfmiddlewaretoken": token}, headers={"Referer": url, "X-CSRFToken": token}
+    )
     return response.text()
 
 
@@ -84,8 +89,11 @@ def test_four_people_destroy_records_and_each_refusal_is_shown(web_site, four):
     # 1. the proposer, though a station head, is not offered "approve" — and a forged approval is refused
     version = _open_register(arch, web_site, code)
     expect(arch.get_by_role("button", name="批准销毁")).to_have_count(0)
-    refused = _forced_post(arch, web_site.url_for("web:destruction_approve", code),
-                           {"version": version, "opinion": "同意销毁", "password": PASSWORD})
+    refused = _forced_post(
+        arch,
+        web_site.url_for("web:destruction_approve", code),
+        {"version": version, "opinion": "同意销毁", "password": PASSWORD},
+    )
     assert "同一人" in refused and "职责分离" in refused
     # the head has it waiting; opens the register while the archivist strikes a row: the stale approval is refused
     head.goto(web_site.url_for("web:destruction"))
@@ -111,8 +119,9 @@ def test_four_people_destroy_records_and_each_refusal_is_shown(web_site, four):
     _sign(w1, "作为监销人确认")
     expect(w1.locator(".alert-success")).to_contain_text("（1/2）")
     expect(w1.get_by_role("button", name="作为监销人确认")).to_have_count(0)
-    twice = _forced_post(w1, web_site.url_for("web:destruction_witness", code),
-                         {"version": approved, "password": PASSWORD})
+    twice = _forced_post(
+        w1, web_site.url_for("web:destruction_witness", code), {"version": approved, "password": PASSWORD}
+    )
     assert "已确认过" in twice
     # 3. the register changes after approval: approval and the first confirmation are void
     _open_register(arch, web_site, code)
@@ -120,8 +129,9 @@ def test_four_people_destroy_records_and_each_refusal_is_shown(web_site, four):
     arch.get_by_label("理由").fill("另案需要")
     arch.get_by_role("button", name="划去").click()
     expect(arch.locator(".alert-success")).to_contain_text("原批准与监销确认已作废")
-    void = _forced_post(w2, web_site.url_for("web:destruction_witness", code),
-                        {"version": approved, "password": PASSWORD})
+    void = _forced_post(
+        w2, web_site.url_for("web:destruction_witness", code), {"version": approved, "password": PASSWORD}
+    )
     assert "不能监销确认" in void or "已作废" in void
     assert DestructionBatch.objects.get(code=code).state == "proposed"
     assert AuditEntry.objects.filter(action="destruction.approval_reset", target=code).count() == 1
@@ -140,7 +150,9 @@ def test_four_people_destroy_records_and_each_refusal_is_shown(web_site, four):
     assert ArchiveItem.objects.get(archival_code=old[0]).status == "destroyed"
     assert ArchiveItem.objects.get(archival_code=old[1]).status == "filed"
     arch.reload()
-    final = arch.get_by_role("listitem").filter(has_text="已执行，永久保存").get_by_role("link", name=re.compile(r"\.pdf$"))
+    final = (
+        arch.get_by_role("listitem").filter(has_text="已执行，永久保存").get_by_role("link", name=re.compile(r"\.pdf$"))
+    )
     with arch.expect_download() as download:
         final.click()
     assert download.value.path().read_bytes().startswith(b"%PDF")

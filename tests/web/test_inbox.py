@@ -31,8 +31,9 @@ def _registration_scan(tmp_path, serial: int, name: str):
     return path
 
 
-def test_scans_uploaded_by_file_field_and_by_drop_are_filed_by_the_worker_and_shown_filed(web_site, page, sign_in,
-                                                                                         tmp_path):
+def test_scans_uploaded_by_file_field_and_by_drop_are_filed_by_the_worker_and_shown_filed(
+    web_site, page, sign_in, tmp_path
+):
     chosen = _registration_scan(tmp_path, 7, "报名表扫描.pdf")
     dropped = _registration_scan(tmp_path, 8, "拖入的报名表.pdf")
     sign_in(page, "archivist")
@@ -40,18 +41,19 @@ def test_scans_uploaded_by_file_field_and_by_drop_are_filed_by_the_worker_and_sh
     # the file's bytes, not its path: Chromium started with LANG=zh_CN.UTF-8 (conftest) cannot open a Chinese
     # path where that locale is not installed
     page.get_by_label(re.compile("^扫描件")).set_input_files(
-        {"name": chosen.name, "mimeType": "application/pdf", "buffer": chosen.read_bytes()})
+        {"name": chosen.name, "mimeType": "application/pdf", "buffer": chosen.read_bytes()}
+    )
     page.get_by_role("button", name="上传", exact=True).click()
     expect(page.get_by_role("status").first).to_contain_text("已上传 1 个文件（报名表扫描.pdf）", timeout=15_000)
     page.evaluate(DROP_JS, [list(dropped.read_bytes()), dropped.name])
     expect(page.get_by_role("status").first).to_contain_text("已上传 1 个文件（拖入的报名表.pdf）", timeout=15_000)
     inbox = web_site.paths.inbox
-    assert sorted(p.name for p in inbox.iterdir()) == sorted([chosen.name, dropped.name])   # saved, not filed
+    assert sorted(p.name for p in inbox.iterdir()) == sorted([chosen.name, dropped.name])  # saved, not filed
     assert (inbox / "报名表扫描.pdf").read_bytes() == chosen.read_bytes()
     assert not ArchiveItem.objects.filter(source_name__in=[chosen.name, dropped.name]).exists()
     status = page.locator("#inbox-status")
     expect(status).to_contain_text("排队：报名表扫描.pdf")
-    assert ingest_once(paths=web_site.paths, config=fast_config(0)) == {"filed": 2}     # the worker files them
+    assert ingest_once(paths=web_site.paths, config=fast_config(0)) == {"filed": 2}  # the worker files them
     for name in (chosen.name, dropped.name):
         code = ArchiveItem.objects.get(source_name=name).archival_code
         expect(status.get_by_role("row", name=re.compile(re.escape(name)))).to_contain_text(code, timeout=15_000)
@@ -60,10 +62,11 @@ def test_scans_uploaded_by_file_field_and_by_drop_are_filed_by_the_worker_and_sh
 
 def test_one_review_item_is_filed_and_another_discarded_by_keyboard(web_site, page, sign_in, tmp_path):
     round_ = make_round()
-    for n in (1, 2):                          # admission tickets are never filed on their own: each waits
+    for n in (1, 2):  # admission tickets are never filed on their own: each waits
         ticket = make_instance("admission-ticket", round_)
         (web_site.paths.inbox / f"准考证{n}.pdf").write_bytes(
-            stack_bytes(scanned(ticket, random.Random(n)), tmp_path, f"t{n}.pdf"))
+            stack_bytes(scanned(ticket, random.Random(n)), tmp_path, f"t{n}.pdf")
+        )
     assert ingest_once(paths=web_site.paths, config=fast_config(0)) == {"review": 2}
     first, second = ReviewItem.objects.order_by("id")
     sign_in(page, "archivist")
@@ -77,7 +80,9 @@ def test_one_review_item_is_filed_and_another_discarded_by_keyboard(web_site, pa
     one.get_by_label("题名").fill("2026-12 准考证存根（人工归档）")
     one.get_by_label("题名").press("Enter")
     filed = ArchiveItem.objects.get(title="2026-12 准考证存根（人工归档）")
-    expect(page.get_by_role("status").first).to_contain_text(f"待处理项 {first.id} 已归档：档号 {filed.archival_code}", timeout=15_000)
+    expect(page.get_by_role("status").first).to_contain_text(
+        f"待处理项 {first.id} 已归档：档号 {filed.archival_code}", timeout=15_000
+    )
     two = page.get_by_role("region", name=re.compile(f"^待处理项 {second.id}："))
     two.get_by_label("剔除原因").fill("准考证由考生本人保存，不归档")
     two.get_by_label("剔除原因").press("Enter")

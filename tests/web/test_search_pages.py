@@ -35,7 +35,7 @@ def test_search_by_id_number_finds_the_candidate_exactly(web_site, page, sign_in
     results = page.get_by_role("region", name=re.compile("第 1–1 条"))
     expect(results.get_by_text("精确匹配")).to_be_visible()
     expect(results.get_by_role("link", name=re.compile("张伟"))).to_be_visible()
-    expect(page.get_by_role("heading", name=re.compile(r"350203\*+"))).to_be_visible()   # the query echoed masked
+    expect(page.get_by_role("heading", name=re.compile(r"350203\*+"))).to_be_visible()  # the query echoed masked
 
 
 def test_filters_alone_then_refine_within_the_results(web_site, page, sign_in):
@@ -45,7 +45,7 @@ def test_filters_alone_then_refine_within_the_results(web_site, page, sign_in):
     page.get_by_label("类别").select_option("KW")
     page.get_by_role("button", name="检索", exact=True).click()
     results = page.get_by_role("region", name=re.compile("仅按筛选条件"))
-    expect(results.get_by_role("listitem")).to_have_count(2)          # 张伟 (2024) and 李娜 (2021), newest first
+    expect(results.get_by_role("listitem")).to_have_count(2)  # 张伟 (2024) and 李娜 (2021), newest first
     expect(results.get_by_role("listitem").first).to_contain_text("张伟")
     page.get_by_label("检索词").fill("李娜")
     page.get_by_role("button", name="在结果中检索").click()
@@ -127,7 +127,7 @@ def test_a_secret_paper_is_refused_to_the_archivist_and_opened_decrypted_by_the_
     sign_in(page, "custodian")
     page.goto(web_site.url_for("web:item", code))
     expect(page.get_by_text("保密（加密保存）")).to_be_visible()
-    expect(page.get_by_role("img", name=re.compile("第 1 页"))).to_have_count(0)   # no picture of a secret paper on disk
+    expect(page.get_by_role("img", name=re.compile("第 1 页"))).to_have_count(0)  # no picture of a secret paper on disk
     pdf = page.request.get(web_site.url_for("web:item_pdf", code))
     assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"
     assert AuditEntry.objects.filter(action="item.download", actor="custodian", target=code).exists()

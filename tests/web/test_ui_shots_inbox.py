@@ -38,24 +38,52 @@ def _keep(page, shot: Path, name: str) -> None:
 
 def _work_waiting(site, tmp_path) -> None:
     paths, users = site.paths, site.users
-    old = file_item(paths, ItemSpec("old", "KW", "2015-06 电工四级 陈静 职业技能鉴定报名登记表", "报名登记表 陈静 电工",
-                                    dt.date(2015, 6, 1), "陈静", "", "电工", 4, "registration", "2015-06"))
+    old = file_item(
+        paths,
+        ItemSpec(
+            "old",
+            "KW",
+            "2015-06 电工四级 陈静 职业技能鉴定报名登记表",
+            "报名登记表 陈静 电工",
+            dt.date(2015, 6, 1),
+            "陈静",
+            "",
+            "电工",
+            4,
+            "registration",
+            "2015-06",
+        ),
+    )
     destruction_propose(actor=users["archivist"], config=get_config(), as_of=dt.date.today())
-    loan = loan_request(actor=users["clerk"], item_code=site.items["zhangwei"], borrower="李老师", purpose="核对报名资料",
-                        due_back=dt.date.today() - dt.timedelta(days=5))
+    loan = loan_request(
+        actor=users["clerk"],
+        item_code=site.items["zhangwei"],
+        borrower="李老师",
+        purpose="核对报名资料",
+        due_back=dt.date.today() - dt.timedelta(days=5),
+    )
     loan_lend(actor=users["archivist"], loan_id=loan.id)
-    loan_request(actor=users["clerk"], item_code=site.items["notice"], borrower="张主任", purpose="复印存档",
-                 copy_requested=True)
-    verify_record(paths=paths, report={"ok": False, "items": 6, "files": 24, "findings": [
-        {"message_zh": f"{old}：文件 document.pdf 内容与校验值不符（被修改或损坏）"}]})
+    loan_request(
+        actor=users["clerk"], item_code=site.items["notice"], borrower="张主任", purpose="复印存档", copy_requested=True
+    )
+    verify_record(
+        paths=paths,
+        report={
+            "ok": False,
+            "items": 6,
+            "files": 24,
+            "findings": [{"message_zh": f"{old}：文件 document.pdf 内容与校验值不符（被修改或损坏）"}],
+        },
+    )
     round_ = make_round()
     form = make_registration(round_, 21)
     make_registration(round_, 22)
     (paths.inbox / "报名表_0001.pdf").write_bytes(stack_bytes(form_pages(form), tmp_path, "a.pdf"))
     for n in (1, 2):
         ticket = make_instance("admission-ticket", round_)
-        (paths.inbox / f"准考证_000{n}.pdf").write_bytes(stack_bytes(scanned(ticket, random.Random(n)), tmp_path,
-                                                                  f"t{n}.pdf"))
+        (paths.inbox / f"准考证_000{n}.pdf").write_bytes(
+            stack_bytes(scanned(ticket, random.Random(n)), tmp_path, f"t{n}.pdf")
+        )
     (paths.inbox / "扫描_0003.pdf").write_bytes(b"%PDF-1.4\nnot really a pdf\n")
     assert ingest_once(paths=paths, config=fast_config(0)) == {"filed": 1, "review": 2, "quarantined": 1}
 

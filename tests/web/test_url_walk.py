@@ -13,8 +13,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from tests.people import make_users
 
-PUBLIC = {"web:login", "admin:login"}       # the only pages a visitor without a session may load
-SAMPLES = {"int": "1", "str": "J118-WS·2024-D10-KW-0001", "slug": "x", "path": "x/y", "uuid": "00000000-0000-0000-0000-000000000000"}
+PUBLIC = {"web:login", "admin:login"}  # the only pages a visitor without a session may load
+SAMPLES = {
+    "int": "1",
+    "str": "J118-WS·2024-D10-KW-0001",
+    "slug": "x",
+    "path": "x/y",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+}
 _REGEX_SAMPLES = ("1", "catalog", "auth", "x", "J118-WS·2024-D10-KW-0001")
 
 
@@ -26,6 +32,7 @@ def _fill_regex(regex: str) -> str:
     def group(match):
         inner = match.group(2)
         return next((s for s in _REGEX_SAMPLES if re.fullmatch(inner, s)), "1")
+
     text = re.sub(r"\(\?P<(\w+)>((?:[^()]|\([^()]*\))*)\)", group, regex)
     return text.lstrip("^").rstrip("$").replace("\\", "").replace("\\Z", "")
 
@@ -52,7 +59,7 @@ URLS = sorted(set(walk()))
 def test_the_walk_covers_the_web_pages():
     names = {name for name, _ in URLS}
     assert {"web:login", "web:search", "web:item", "web:item_pdf", "web:search_export"} <= names
-    assert len(URLS) > 20                    # and the admin's
+    assert len(URLS) > 20  # and the admin's
 
 
 @pytest.mark.parametrize(("name", "path"), URLS, ids=[f"{n}={p}" for n, p in URLS])

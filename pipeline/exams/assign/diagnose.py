@@ -7,10 +7,11 @@ take a duty, a test that re-solves under fewer recusals — so nothing here impo
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from pipeline.exams.assign.model import EXAMINER, INVIGILATOR, THEORY
 from pipeline.core.errors import Conflict
+from pipeline.exams.assign.model import EXAMINER, INVIGILATOR, THEORY
 
 if TYPE_CHECKING:   # annotations only
     from pipeline.exams.assign.model import CandidateIn, Problem, RecusalIn, StaffIn

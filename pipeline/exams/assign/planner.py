@@ -17,16 +17,33 @@ import datetime as dt
 import random
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ortools.sat.python import cp_model
 
+from pipeline.core.errors import BadInput, Conflict
 from pipeline.exams.assign.diagnose import chief_missing, infeasible, minimal_core, precheck, shortage
 from pipeline.exams.assign.model import (  # noqa: F401  (re-exported: callers import them from here)
-    CHIEF, DUTY_ZH, EXAM_AFFAIRS, EXAMINER, INVIGILATOR, PRACTICAL, THEORY, CandidateIn, Duty, Plan, Problem,
-    Ratio, RecusalIn, RoomIn, Seat, Sitting, StaffIn, Timing)
-from pipeline.core.errors import BadInput, Conflict
+    CHIEF,
+    DUTY_ZH,
+    EXAM_AFFAIRS,
+    EXAMINER,
+    INVIGILATOR,
+    PRACTICAL,
+    THEORY,
+    CandidateIn,
+    Duty,
+    Plan,
+    Problem,
+    Ratio,
+    RecusalIn,
+    RoomIn,
+    Seat,
+    Sitting,
+    StaffIn,
+    Timing,
+)
 
 GAP_MINUTES = 30
 FEASIBLE_DETERMINISTIC_SECONDS = 60.0   # CP-SAT "deterministic time": the same on any machine, so
@@ -380,7 +397,7 @@ def adjacent_clashes(seats: list[tuple[str, CandidateIn]], room: RoomIn) -> int:
     """Pairs of neighbouring workstations holding two candidates of one class or employer."""
     position = {p: i for i, p in enumerate(room.places())}
     ordered = sorted(seats, key=lambda item: position[item[0]])
-    return sum(1 for (pa, a), (pb, b) in zip(ordered, ordered[1:])
+    return sum(1 for (pa, a), (pb, b) in zip(ordered, ordered[1:], strict=False)
                if position[pb] - position[pa] == 1 and _clash(a, b))
 
 
@@ -398,7 +415,7 @@ def _extract(problem: Problem, built: _Model, solver, seed: int) -> Plan:
         sitting = group.sitting(timing)
         sittings.append(sitting)
         ordered = interleave(sorted(members, key=lambda c: c.key), rng)
-        placed = list(zip(_places(group, len(ordered)), ordered))
+        placed = list(zip(_places(group, len(ordered)), ordered, strict=False))
         seats += [Seat(c.key, group.kind, group.room.code, group.index, place) for place, c in placed]
         held = [(staff[s].key, d) for (s, g2, d), v in built.y.items() if g2 == g and solver.value(v)]
         duties += [Duty(key, group.kind, group.room.code, group.index, d) for key, d in sorted(held)]

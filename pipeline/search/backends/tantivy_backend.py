@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import tantivy
 
@@ -64,7 +64,7 @@ class TantivyBackend:
         self.schema = index.schema
 
     @classmethod
-    def create(cls, path: Path) -> "TantivyBackend":
+    def create(cls, path: Path) -> TantivyBackend:
         """A new, empty index in path (anything there before is removed)."""
         if path.exists():
             shutil.rmtree(path)
@@ -72,7 +72,7 @@ class TantivyBackend:
         return cls(tantivy.Index(build_schema(), path=str(path), reuse=False))
 
     @classmethod
-    def open(cls, path: Path) -> "TantivyBackend":
+    def open(cls, path: Path) -> TantivyBackend:
         """The index in path; raise FileNotFoundError when there is none."""
         if not path.is_dir() or not tantivy.Index.exists(str(path)):
             raise FileNotFoundError(f"no tantivy index in {path}")

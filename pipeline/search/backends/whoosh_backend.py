@@ -7,8 +7,8 @@ the searcher is kept open (warm) and refreshed only when the index changed.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -95,7 +95,7 @@ class WhooshBackend:
         self._searcher = None
 
     @classmethod
-    def create(cls, path: Path) -> "WhooshBackend":
+    def create(cls, path: Path) -> WhooshBackend:
         """A new, empty index in path (anything there before is removed)."""
         if path.exists():
             shutil.rmtree(path)
@@ -103,7 +103,7 @@ class WhooshBackend:
         return cls(whoosh_index.create_in(str(path), build_schema(), indexname=INDEX_NAME))
 
     @classmethod
-    def open(cls, path: Path) -> "WhooshBackend":
+    def open(cls, path: Path) -> WhooshBackend:
         """The index in path; raise FileNotFoundError when there is none."""
         try:
             ix = whoosh_index.open_dir(str(path), indexname=INDEX_NAME)

@@ -46,7 +46,11 @@ class OwnPasswordForm(PasswordChangeForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name, label in (("old_password", "原密码"), ("new_password1", "新密码"), ("new_password2", "再次输入新密码")):
+        for name, label in (
+            ("old_password", "原密码"),
+            ("new_password1", "新密码"),
+            ("new_password2", "再次输入新密码"),
+        ):
             self.fields[name].label = label
 
 
@@ -59,8 +63,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         """The service changes and audits the password; the session stays signed in."""
-        user_password_change(user=self.request.user, old_password=form.cleaned_data["old_password"],
-                             new_password=form.cleaned_data["new_password1"])
+        user_password_change(
+            user=self.request.user,
+            old_password=form.cleaned_data["old_password"],
+            new_password=form.cleaned_data["new_password1"],
+        )
         update_session_auth_hash(self.request, self.request.user)
         return redirect(self.get_success_url())
 

@@ -18,10 +18,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pipeline.catalog.models import DestructionBatch, Role
 from pipeline.catalog.register import due_list, register_read
-from pipeline.catalog.signing import (batch_actions, destruction_approve_signed, destruction_entry_strike,
-                                      destruction_execute_ready, destruction_execute_signed, destruction_queue,
-                                      destruction_witness_signed)
 from pipeline.catalog.services import user_roles
+from pipeline.catalog.signing import (
+    batch_actions,
+    destruction_approve_signed,
+    destruction_entry_strike,
+    destruction_execute_ready,
+    destruction_execute_signed,
+    destruction_queue,
+    destruction_witness_signed,
+)
 from pipeline.core.config import get_config
 from pipeline.core.errors import NotFound
 from pipeline.core.paths import data_paths
@@ -34,6 +40,8 @@ ROWS_PER_PAGE = 100
 def ITEM_URL_PREFIX() -> str:  # noqa: N802 — a constant once the URLconf is loaded
     """The record page's address without its 档号 (reversed once, not once per row)."""
     return reverse("web:item", args=["X"]).removesuffix("X/")
+
+
 SHOW = {"all": "全部到期", "free": "可销毁", "blocked": "被阻止（保全、借阅）"}
 
 
@@ -46,12 +54,23 @@ def _register_dir(code: str, kind: str) -> Path:
 def destruction_home(request):
     """What waits for me, every register with its state, and (archivist) drawing up a new one."""
     config = get_config()
-    batches = (DestructionBatch.objects.annotate(entry_count=Count("entries"),
-                                                 struck_count=Count("entries", filter=Q(entries__struck=True)))
-               .prefetch_related("witnesses").order_by("-id")[:100])
-    return render(request, "web/destruction/home.html", {
-        "queue": destruction_queue(user=request.user, config=config), "batches": batches,
-        "can_propose": Role.ARCHIVIST in user_roles(request.user), "today": timezone.localdate()})
+    batches = (
+        DestructionBatch.objects.annotate(
+            entry_count=Count("entries"), struck_count=Count("entries", filter=Q(entries__struck=True))
+        )
+        .prefetch_related("witnesses")
+        .order_by("-id")[:100]
+    )
+    return render(
+        request,
+        "web/destruction/home.html",
+        {
+            "queue": destruction_queue(user=request.user, config=config),
+            "batches": batches,
+            "can_propose": Role.ARCHIVIST in user_roles(request.user),
+            "today": timezone.localdate(),
+        },
+    )
 
 
 @require_GET
@@ -60,14 +79,16 @@ def due_page(request):
     as_of = day_field(request.GET.get("as_of"), "截至日期")
     show = request.GET.get("show") if request.GET.get("show") in SHOW else "all"
     due = due_list(config=get_config(), as_of=as_of, show=show, page=int_field(request.GET.get("page"), "页"))
-    return render(request, "web/destruction/due.html", {"due": due, "show": show, "shows": SHOW,
-                                                         "item_url": ITEM_URL_PREFIX()})
+    return render(
+        request, "web/destruction/due.html", {"due": due, "show": show, "shows": SHOW, "item_url": ITEM_URL_PREFIX()}
+    )
 
 
 @require_POST
 def propose(request):
     """Draw up the register of everything due and unblocked (archivist); its PDF is made in the background."""
     from pipeline.catalog.destruction import destruction_propose
+
     made = {}
 
     def call():
@@ -76,6 +97,7 @@ def propose(request):
         made["code"] = batch.code
         _render_job(request, batch.code, "proposed")
         return f"已提出销毁清册 {batch.code}：{batch.entries.count()} 件，等待站长批准。"
+
     response = act(request, reverse("web:destruction"), call)
     if "code" in made:
         return redirect_to(reverse("web:destruction_register", args=[made["code"]]))
@@ -84,6 +106,7 @@ def propose(request):
 
 def _render_job(request, code: str, kind: str) -> str:
     from pipeline.forms.destruction import destruction_register_final, destruction_register_render
+
     render_fn = destruction_register_final if kind == "executed" else destruction_register_render
     out = _register_dir(code, kind)
 
@@ -92,6 +115,7 @@ def _render_job(request, code: str, kind: str) -> str:
         files = render_fn(batch_code=code, out=out, actor=request.user.username)
         progress(1, 1, "已完成")
         return {"files": [Path(f).name for f in files]}
+
     job = job_start(kind="destruction-register", title=f"生成销毁清册 {code}", user=request.user, work=work)
     request.session[f"register-job-{code}"] = job
     return job
@@ -103,13 +127,21 @@ def register_page(request, code: str):
     config = get_config()
     register = register_read(batch_code=code, config=config, actor=request.user.username)
     rows = Paginator(register.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "web/destruction/register.html", {
-        "register": register, "batch": register.batch, "rows": rows,
-        "actions": batch_actions(batch=register.batch, user=request.user), "item_url": ITEM_URL_PREFIX(),
-        "witnesses": list(register.batch.witnesses.order_by("at")),
-        "files": {kind: _files(code, kind) for kind in ("proposed", "executed")},
-        "job": request.session.get(f"register-job-{code}", ""),
-        "execute_job": request.session.get(f"execute-job-{code}", "")})
+    return render(
+        request,
+        "web/destruction/register.html",
+        {
+            "register": register,
+            "batch": register.batch,
+            "rows": rows,
+            "actions": batch_actions(batch=register.batch, user=request.user),
+            "item_url": ITEM_URL_PREFIX(),
+            "witnesses": list(register.batch.witnesses.order_by("at")),
+            "files": {kind: _files(code, kind) for kind in ("proposed", "executed")},
+            "job": request.session.get(f"register-job-{code}", ""),
+            "execute_job": request.session.get(f"execute-job-{code}", ""),
+        },
+    )
 
 
 def _files(code: str, kind: str) -> list[str]:
@@ -123,11 +155,16 @@ def approve(request, code: str):
     here = reverse("web:destruction_register", args=[code])
 
     def call():
-        batch = destruction_approve_signed(actor=request.user, batch_code=code,
-                                           version=request.POST.get("version", ""),
-                                           opinion=request.POST.get("opinion", ""),
-                                           password=request.POST.get("password", ""), config=get_config())
+        batch = destruction_approve_signed(
+            actor=request.user,
+            batch_code=code,
+            version=request.POST.get("version", ""),
+            opinion=request.POST.get("opinion", ""),
+            password=request.POST.get("password", ""),
+            config=get_config(),
+        )
         return f"已批准销毁清册 {code}（版本 {batch.approved_version[:12]}）。须两名监销人确认后方可执行。"
+
     return act(request, here, call)
 
 
@@ -137,11 +174,18 @@ def witness(request, code: str):
     here = reverse("web:destruction_register", args=[code])
 
     def call():
-        batch = destruction_witness_signed(actor=request.user, batch_code=code,
-                                           version=request.POST.get("version", ""),
-                                           password=request.POST.get("password", ""), config=get_config())
+        batch = destruction_witness_signed(
+            actor=request.user,
+            batch_code=code,
+            version=request.POST.get("version", ""),
+            password=request.POST.get("password", ""),
+            config=get_config(),
+        )
         count = batch.witnesses.count()
-        return f"监销人已确认销毁清册 {code}（{count}/2）。" + ("可以执行销毁。" if count >= 2 else "还需另一名监销人确认。")
+        return f"监销人已确认销毁清册 {code}（{count}/2）。" + (
+            "可以执行销毁。" if count >= 2 else "还需另一名监销人确认。"
+        )
+
     return act(request, here, call)
 
 
@@ -152,10 +196,16 @@ def strike(request, code: str):
 
     def call():
         item = request.POST.get("item", "")
-        changes = destruction_entry_strike(actor=request.user, batch_code=code, item_code=item,
-                                           reason=request.POST.get("reason", ""), config=get_config())
+        changes = destruction_entry_strike(
+            actor=request.user,
+            batch_code=code,
+            item_code=item,
+            reason=request.POST.get("reason", ""),
+            config=get_config(),
+        )
         tail = "清册已变更，原批准与监销确认已作废，须站长重新批准。" if changes else ""
         return f"已从销毁清册 {code} 中划去 {item.strip()}。{tail}"
+
     return act(request, here, call)
 
 
@@ -163,6 +213,7 @@ def strike(request, code: str):
 def execute(request, code: str):
     """Execute a witnessed register in the background (password typed again); the final register follows."""
     from pipeline.forms.destruction import destruction_register_final
+
     here = reverse("web:destruction_register", args=[code])
     config, paths, user = get_config(), data_paths(), request.user
     password = request.POST.get("password", "")
@@ -171,13 +222,17 @@ def execute(request, code: str):
         destruction_execute_ready(actor=user, batch_code=code, password=password, config=config)
 
         def work(progress):
-            report = destruction_execute_signed(actor=user, batch_code=code, password=password, config=config,
-                                                paths=paths, progress=progress)
+            report = destruction_execute_signed(
+                actor=user, batch_code=code, password=password, config=config, paths=paths, progress=progress
+            )
             destruction_register_final(batch_code=code, out=_register_dir(code, "executed"), actor=user.username)
             return {"destroyed": len(report.destroyed), "kept": report.kept, "index_warning": report.index_warning}
-        request.session[f"execute-job-{code}"] = job_start(kind="destruction-execute", title=f"执行销毁 {code}",
-                                                           user=user, work=work)
+
+        request.session[f"execute-job-{code}"] = job_start(
+            kind="destruction-execute", title=f"执行销毁 {code}", user=user, work=work
+        )
         return f"正在执行销毁清册 {code}：逐件复核后删除，完成后出具已执行的清册。"
+
     return act(request, here, call)
 
 
@@ -185,6 +240,7 @@ def execute(request, code: str):
 def render_register(request, code: str):
     """Make the register's PDF and DOCX again from its current rows (background)."""
     from pipeline.catalog.destruction import batch_get
+
     batch = batch_get(code)
     kind = "executed" if batch.state == DestructionBatch.State.EXECUTED else "proposed"
     _render_job(request, code, kind)
@@ -195,7 +251,10 @@ def render_register(request, code: str):
 def register_file(request, code: str, kind: str, name: str):
     """Download one register file (PDF or DOCX) made for this batch."""
     if kind not in ("proposed", "executed") or name not in _files(code, kind):
-        raise NotFound(f"销毁清册 {code} 没有文件“{name}”。请在清册页面重新生成。", f"no file {name} for {code}",
-                       code="register_file_missing")
+        raise NotFound(
+            f"销毁清册 {code} 没有文件“{name}”。请在清册页面重新生成。",
+            f"no file {name} for {code}",
+            code="register_file_missing",
+        )
     path = next(p for p in _register_dir(code, kind).rglob(name))
     return attachment(path, name)

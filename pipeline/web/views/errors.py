@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
-from django.http import HttpResponseServerError
 
 
 def forbidden(request, exception=None):
@@ -24,5 +24,9 @@ def server_error(request):
 
 def csrf_failure(request, reason=""):
     """403 on a form sent without (or with a stale) CSRF token."""
-    return render(request, "web/403.html", {"message": "表单已过期或来源不明（CSRF 校验失败），未执行。请刷新页面后重试。"},
-                  status=403)
+    return render(
+        request,
+        "web/403.html",
+        {"message": "表单已过期或来源不明（CSRF 校验失败），未执行。请刷新页面后重试。"},
+        status=403,
+    )

@@ -12,11 +12,20 @@ from django.views.decorators.http import require_GET, require_POST
 from pipeline.catalog.dashboard import inbox_activity, inbox_summary
 from pipeline.core.config import get_config
 from pipeline.core.errors import BadInput, Conflict, NotFound
-from pipeline.ingest.inbox import (REVIEW_ROLES, UPLOAD_ROLES, inbox_may, inbox_require, inbox_upload,
-                                   quarantine_retry_for, review_attach_by, review_discard_by, review_file_by)
-from pipeline.ingest.quarantine import quarantine_list
 from pipeline.core.labels import local_time
 from pipeline.core.paths import data_paths
+from pipeline.ingest.inbox import (
+    REVIEW_ROLES,
+    UPLOAD_ROLES,
+    inbox_may,
+    inbox_require,
+    inbox_upload,
+    quarantine_retry_for,
+    review_attach_by,
+    review_discard_by,
+    review_file_by,
+)
+from pipeline.ingest.quarantine import quarantine_list
 
 SHOWN_ERRORS = (BadInput, Conflict, NotFound)     # said on the page; a refusal (Refused) is a 403 page
 
@@ -29,7 +38,7 @@ def _status(paths) -> dict:
 
 
 def _review_rows(paths) -> list[dict]:
-    from pipeline.ingest.review import review_list   # here: it loads the filing flow
+    from pipeline.ingest.review import review_list  # here: it loads the filing flow
     rows = review_list(paths=paths)
     for row in rows:
         row["page_numbers"] = list(range(1, len(row["images"]) + 1))
@@ -92,7 +101,7 @@ def review_page_image(request, item_id: int, page: int):
     images = review_page_images(item=review_get(item_id), paths=data_paths())
     if not 1 <= page <= len(images):
         raise Http404(f"review item {item_id} has no page {page}")
-    response = FileResponse(open(images[page - 1], "rb"), content_type="image/png")
+    response = FileResponse(open(images[page - 1], "rb"), content_type="image/png")  # noqa: SIM115 — FileResponse closes it
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -64,28 +64,40 @@ def _web_words(message: str) -> str:
 
 
 def _rows_table(error: ImportRejected) -> list[dict]:
-    return [{**row, "what": split_advice(row["message"])[0], "todo": split_advice(row["message"])[1]}
-            for row in error.rows]
+    return [
+        {**row, "what": split_advice(row["message"])[0], "todo": split_advice(row["message"])[1]} for row in error.rows
+    ]
 
 
 @require_GET
 def rounds_page(request):
     """Every round with its candidates and forms not yet returned; a form to add one."""
     outstanding = outstanding_by_round()
-    rounds = [{"round": r, "candidates": r.candidates.count(), "outstanding": outstanding.get(r.code, 0)}
-              for r in Round.objects.order_by("-created_at")[:200]]
+    rounds = [
+        {"round": r, "candidates": r.candidates.count(), "outstanding": outstanding.get(r.code, 0)}
+        for r in Round.objects.order_by("-created_at")[:200]
+    ]
     return render(request, "web/rounds/list.html", {"rounds": rounds})
 
 
 @require_POST
 def round_create(request):
     """Add a round (code, name, exam times)."""
+
     def call():
         post = request.POST
-        theory, practical = (_when(post.get(k), label) for k, label in (("theory", "理论考试"), ("practical", "实操考核")))
-        round_ = round_add(code=post.get("code", ""), name=post.get("name", ""), theory_at=theory,
-                           practical_at=practical, actor=request.user.username)
+        theory, practical = (
+            _when(post.get(k), label) for k, label in (("theory", "理论考试"), ("practical", "实操考核"))
+        )
+        round_ = round_add(
+            code=post.get("code", ""),
+            name=post.get("name", ""),
+            theory_at=theory,
+            practical_at=practical,
+            actor=request.user.username,
+        )
         return f"已建立批次 {round_.code}。"
+
     return act(request, reverse("web:rounds"), call)
 
 
@@ -94,8 +106,11 @@ def _when(text: str | None, label: str):
         return None
     moment = parse_datetime(text)
     if moment is None:
-        raise BadInput(f"“{label}”的时间“{text}”无法识别，请选择日期和时间。", f"bad datetime {text!r}", code="date_invalid")
+        raise BadInput(
+            f"“{label}”的时间“{text}”无法识别，请选择日期和时间。", f"bad datetime {text!r}", code="date_invalid"
+        )
     from django.utils import timezone
+
     return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
 
 
@@ -105,9 +120,16 @@ def _context(request, round_: Round, **extra) -> dict:
     for form in outstanding["forms"]:
         for left in form["outstanding"]:
             per_subject.setdefault(left["subject_label"], []).append(form["name"])
-    return {"round": round_, "summary": round_summary(round_), "kinds": UPLOAD_KINDS,
-            "outstanding": outstanding, "per_candidate": sorted(per_subject.items()),
-            "job": request.session.get(f"round-job-{round_.code}", ""), "files": _generated(round_.code), **extra}
+    return {
+        "round": round_,
+        "summary": round_summary(round_),
+        "kinds": UPLOAD_KINDS,
+        "outstanding": outstanding,
+        "per_candidate": sorted(per_subject.items()),
+        "job": request.session.get(f"round-job-{round_.code}", ""),
+        "files": _generated(round_.code),
+        **extra,
+    }
 
 
 @require_GET
@@ -120,39 +142,69 @@ def round_page(request, code: str):
 def round_upload(request, code: str, kind: str):
     """Import a sheet; a sheet with bad rows is shown back as a table (row, column, what, what to do)."""
     from pipeline.catalog.importing import candidates_import, rooms_import, staff_import
+
     round_ = round_get(code)
     if kind not in UPLOAD_KINDS:
         raise NotFound("没有这种名单。", f"no upload kind {kind}", code="upload_kind")
     try:
         path = _save_upload(request, "sheet", extra="photos" if kind == "candidates" else "")
         actor = request.user.username
-        report = {"candidates": lambda: candidates_import(path=path, round_code=round_.code, actor=actor,
-                                                          skip_invalid=request.POST.get("skip_invalid") == "on"),
-                  "staff": lambda: staff_import(path=path, actor=actor),
-                  "rooms": lambda: rooms_import(path=path, actor=actor)}[kind]()
+        report = {
+            "candidates": lambda: candidates_import(
+                path=path, round_code=round_.code, actor=actor, skip_invalid=request.POST.get("skip_invalid") == "on"
+            ),
+            "staff": lambda: staff_import(path=path, actor=actor),
+            "rooms": lambda: rooms_import(path=path, actor=actor),
+        }[kind]()
     except ImportRejected as error:
-        return render(request, "web/rounds/round.html", _context(
-            request, round_, rejected={"kind": UPLOAD_KINDS[kind], "message": _web_words(error.message_zh),
-                                       "rows": _rows_table(error)}), status=400)
+        return render(
+            request,
+            "web/rounds/round.html",
+            _context(
+                request,
+                round_,
+                rejected={
+                    "kind": UPLOAD_KINDS[kind],
+                    "message": _web_words(error.message_zh),
+                    "rows": _rows_table(error),
+                },
+            ),
+            status=400,
+        )
     except StationError as error:
-        return render(request, "web/rounds/round.html", _context(
-            request, round_, failed={"message": error.message_zh, "problems": error.problems}), status=400)
-    return render(request, "web/rounds/round.html", _context(request, round_, imported=report.as_dict(),
-                                                             imported_kind=UPLOAD_KINDS[kind]))
+        return render(
+            request,
+            "web/rounds/round.html",
+            _context(request, round_, failed={"message": error.message_zh, "problems": error.problems}),
+            status=400,
+        )
+    return render(
+        request,
+        "web/rounds/round.html",
+        _context(request, round_, imported=report.as_dict(), imported_kind=UPLOAD_KINDS[kind]),
+    )
 
 
 @require_POST
 def round_update_preview(request, code: str):
     """A corrected candidate sheet: every change it would make, before anything is written."""
     from pipeline.catalog.corrections import candidates_update
+
     round_ = round_get(code)
     try:
         path = _save_upload(request, "sheet", extra="photos")
         report = candidates_update(path=path, round_code=round_.code, dry_run=True, actor=request.user.username)
     except ImportRejected as error:
-        return render(request, "web/rounds/round.html", _context(
-            request, round_, rejected={"kind": "更正后的考生名单", "message": error.message_zh,
-                                       "rows": _rows_table(error)}), status=400)
+        return render(
+            request,
+            "web/rounds/round.html",
+            _context(
+                request,
+                round_,
+                rejected={"kind": "更正后的考生名单", "message": error.message_zh, "rows": _rows_table(error)},
+            ),
+            status=400,
+        )
     token = path.parent.name
     request.session[f"update-{code}"] = token
     return render(request, "web/rounds/round.html", _context(request, round_, preview=report, token=token))
@@ -162,20 +214,29 @@ def round_update_preview(request, code: str):
 def round_update_apply(request, code: str):
     """Apply the previewed corrections (the same uploaded sheet); show which forms to reprint."""
     from pipeline.catalog.corrections import candidates_update
+
     round_, token = round_get(code), request.POST.get("token", "")
     if not token or request.session.get(f"update-{code}") != token:
         return HttpResponseBadRequest("预览已过期，请重新上传更正后的名单。")
     sheet = next((p for p in (_uploads() / token).iterdir() if p.suffix.lower() in (".xlsx", ".csv")), None)
-    return _correction(request, round_, lambda: candidates_update(path=sheet, round_code=round_.code,
-                                                                  actor=request.user.username), "名单更正")
+    return _correction(
+        request,
+        round_,
+        lambda: candidates_update(path=sheet, round_code=round_.code, actor=request.user.username),
+        "名单更正",
+    )
 
 
 def _correction(request, round_: Round, call, what: str):
     try:
         report = call()
     except StationError as error:
-        return render(request, "web/rounds/round.html", _context(
-            request, round_, failed={"message": error.message_zh, "problems": error.problems}), status=400)
+        return render(
+            request,
+            "web/rounds/round.html",
+            _context(request, round_, failed={"message": error.message_zh, "problems": error.problems}),
+            status=400,
+        )
     return render(request, "web/rounds/round.html", _context(request, round_, corrected=report, corrected_what=what))
 
 
@@ -183,24 +244,41 @@ def _correction(request, round_: Round, call, what: str):
 def round_candidate_edit(request, code: str):
     """Change fields of one candidate (checked as a sheet row would be); the forms to reprint are listed."""
     from pipeline.catalog.corrections import EDITABLE, candidate_edit
+
     values = {k: v for k, v in ((f, request.POST.get(f, "").strip()) for f in EDITABLE) if v}
-    return _correction(request, round_get(code), lambda: candidate_edit(
-        ref=request.POST.get("ref", ""), values=values, round_code=code, actor=request.user.username), "考生信息修改")
+    return _correction(
+        request,
+        round_get(code),
+        lambda: candidate_edit(
+            ref=request.POST.get("ref", ""), values=values, round_code=code, actor=request.user.username
+        ),
+        "考生信息修改",
+    )
 
 
 @require_POST
 def round_candidate_remove(request, code: str):
     """Remove a candidate who has no scores and nothing filed (reason required)."""
     from pipeline.catalog.corrections import candidate_remove
-    return _correction(request, round_get(code), lambda: candidate_remove(
-        ref=request.POST.get("ref", ""), reason=request.POST.get("reason", ""), round_code=code,
-        actor=request.user.username), "删除考生")
+
+    return _correction(
+        request,
+        round_get(code),
+        lambda: candidate_remove(
+            ref=request.POST.get("ref", ""),
+            reason=request.POST.get("reason", ""),
+            round_code=code,
+            actor=request.user.username,
+        ),
+        "删除考生",
+    )
 
 
 @require_POST
 def round_photos(request, code: str):
     """Photos uploaded as a folder (named by ID or ticket number): all checked first, one bad and none taken."""
     from pipeline.catalog.corrections import candidates_photos
+
     files = request.FILES.getlist("photos")
     folder = _uploads() / uuid.uuid4().hex
     folder.mkdir(parents=True)
@@ -208,8 +286,12 @@ def round_photos(request, code: str):
         with safe_join(folder, Path(upload.name).name, file_name=True).open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
-    return _correction(request, round_get(code), lambda: candidates_photos(
-        round_code=code, folder=folder, actor=request.user.username), "照片")
+    return _correction(
+        request,
+        round_get(code),
+        lambda: candidates_photos(round_code=code, folder=folder, actor=request.user.username),
+        "照片",
+    )
 
 
 def _out(code: str) -> Path:
@@ -218,8 +300,12 @@ def _out(code: str) -> Path:
 
 def _generated(code: str) -> list[str]:
     folder = _out(code)
-    return sorted(p.relative_to(folder).as_posix() for p in folder.glob("*.zip")) + sorted(
-        p.relative_to(folder).as_posix() for p in (folder / "print").glob("*.pdf")) if folder.is_dir() else []
+    return (
+        sorted(p.relative_to(folder).as_posix() for p in folder.glob("*.zip"))
+        + sorted(p.relative_to(folder).as_posix() for p in (folder / "print").glob("*.pdf"))
+        if folder.is_dir()
+        else []
+    )
 
 
 def _start(request, round_: Round, kind: str, title: str, work) -> None:
@@ -230,15 +316,22 @@ def _start(request, round_: Round, kind: str, title: str, work) -> None:
 def round_assign(request, code: str):
     """Plan seats and staff in the background; planning errors are shown as the planner words them."""
     from pipeline.catalog.assignment import assignment_make
+
     round_, user = round_get(code), request.user
     replan, reason = request.POST.get("replan") == "on", request.POST.get("reason", "")
 
     def work(progress):
         progress(0, 1, "正在编排考场与工作人员")
         result = assignment_make(round_=round_, actor=user.username, replan=replan, reason=reason)
-        return {"lines": [f"已安排 {result.candidates} 名考生：{len(result.plan.sittings)} 个场次，"
-                          f"{len(result.plan.seats)} 个座位，{len(result.plan.duties)} 项工作人员安排。",
-                          *result.plan.warnings, *(f"须重新打印：{r['form_zh'] + ' ' + r['label']}" for r in result.reprints)]}
+        return {
+            "lines": [
+                f"已安排 {result.candidates} 名考生：{len(result.plan.sittings)} 个场次，"
+                f"{len(result.plan.seats)} 个座位，{len(result.plan.duties)} 项工作人员安排。",
+                *result.plan.warnings,
+                *(f"须重新打印：{r['form_zh'] + ' ' + r['label']}" for r in result.reprints),
+            ]
+        }
+
     _start(request, round_, "assign", f"编排 {code}", work)
     return redirect_to(reverse("web:round", args=[code]) + "#work")
 
@@ -248,6 +341,7 @@ def round_forms(request, code: str):
     """Generate the round's forms in the background: then a zip of all and the merged print PDFs."""
     from pipeline.forms.reprint import forms_reprint_outstanding
     from pipeline.forms.service import forms_round
+
     round_, user, only_outstanding = round_get(code), request.user, request.POST.get("outstanding") == "1"
     out = _out(code) / ("reprint" if only_outstanding else "all")
 
@@ -256,9 +350,14 @@ def round_forms(request, code: str):
         out.mkdir(parents=True)
         maker = forms_reprint_outstanding if only_outstanding else forms_round
         batch = maker(round_=round_, out=out, progress=progress, actor=user.username)
-        return {"lines": [f"共 {len(batch.instances)} 份表单，{batch.pages} 页。",
-                          *(f"未生成 {form}：{why}" for form, why in batch.skipped.items())],
-                "links": _package(code, out, batch, only_outstanding)}
+        return {
+            "lines": [
+                f"共 {len(batch.instances)} 份表单，{batch.pages} 页。",
+                *(f"未生成 {form}：{why}" for form, why in batch.skipped.items()),
+            ],
+            "links": _package(code, out, batch, only_outstanding),
+        }
+
     title = f"补打 {code} 尚未交回的表单" if only_outstanding else f"生成 {code} 全部表单"
     _start(request, round_, "forms", title, work)
     return redirect_to(reverse("web:round", args=[code]) + "#work")
@@ -274,10 +373,12 @@ def _package(code: str, out: Path, batch, only_outstanding: bool) -> list[dict]:
     prints = _out(code) / "print"
     prints.mkdir(exist_ok=True)
     links = [{"label": f"下载 {zip_path.name}", "url": reverse("web:round_file", args=[code, zip_path.name])}]
-    for form, merged in sorted(batch.merged.items()):
+    for _form, merged in sorted(batch.merged.items()):
         target = prints / f"{stem}-{Path(merged).name}"
         shutil.copyfile(merged, target)
-        links.append({"label": f"打印用 {target.name}", "url": reverse("web:round_file", args=[code, f"print/{target.name}"])})
+        links.append(
+            {"label": f"打印用 {target.name}", "url": reverse("web:round_file", args=[code, f"print/{target.name}"])}
+        )
     return links
 
 

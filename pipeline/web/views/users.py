@@ -7,8 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from pipeline.catalog.models import Role, Staff
-from pipeline.catalog.people import (require_station_head, user_add, user_grant, user_revoke, user_set_active,
-                                     users_list)
+from pipeline.catalog.people import require_station_head, user_add, user_grant, user_revoke, user_set_active, users_list
 from pipeline.core.errors import NotFound
 from pipeline.web.actions import act
 
