@@ -12,10 +12,10 @@ from pipeline.core.paths import data_paths
 from pipeline.forms.anchor import audit_anchor_context
 from pipeline.forms.builders import InstanceData, register
 from pipeline.reports.four_properties import four_properties_inspect
-from pipeline.reports.preflight import PART1_ONLY
+from pipeline.reports.preflight import PARSER_LIMITS, PART1_ONLY
 
 PRINTED_FINDINGS = 200  # on paper; --json and the stored data keep every one
-SET_ASIDE_ZH = {name: label for _, _, name, label in PART1_ONLY}
+SET_ASIDE_ZH = {name: label for _, _, name, label in (*PART1_ONLY, *PARSER_LIMITS)}
 
 
 def _note(row: dict, data: dict) -> str:

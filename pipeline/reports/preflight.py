@@ -43,6 +43,13 @@ PART1_ONLY: tuple[tuple[str, str | None, str, str], ...] = (
     # ISO 19005-1 6.3.5 requires a CIDSet for every subset CID font; ISO 19005-2 6.2.11.4.2 only checks one if present
     ("3.1.11", "CIDSet entry is missing", "cidset", "子集 CID 字体缺 CIDSet（PDF/A-1 必须有；PDF/A-2 不要求）"),
 )
+# What Preflight 2.0 itself cannot read, named: not a PDF/A rule but the limit of its parser. OCRmyPDF draws the
+# invisible text layer in its glyphless font Occulta (a TrueType with a format-13 cmap); pikepdf/qpdf and pdfium
+# read it, PDFBox 2.0.27 reports "Font damaged ... The FontFile can't be read". Only that font is set aside.
+PARSER_LIMITS: tuple[tuple[str, str | None, str, str], ...] = (
+    ("3.2.3", "+Occulta:", "ocr_text_font",
+     "OCR 文字层的无字形字体 Occulta（PDFBox 2.0 无法解析该字体文件；由 pikepdf 检查）"),
+)
 RULES_SET_ASIDE_ZH = (
     "交叉引用流与对象流",
     "pdfaid:part=1",
@@ -50,16 +57,19 @@ RULES_SET_ASIDE_ZH = (
     "JPEG 2000",
     "可选内容（图层）",
     "CID 字体的 CIDSet",
+    "OCR 文字层字体 Occulta 的解析（PDFBox 2.0 的局限）",
 )
 
 PROVEN_ZH = (
     "由两个互相独立的实现分别检查：pikepdf（qpdf）按 PDF/A-2b 检查文件结构、XMP 元数据与标识、输出意图（ICC）、"
     "加密与文件标识；Apache PDFBox Preflight 2.0 按 PDF/A-1b 的全部规则检查语法、字体嵌入、颜色空间、"
-    "元数据一致性、注释与动作，只把 PDF/A-2 已取消的 PDF/A-1 专有规则按名称排除。"
+    "元数据一致性、注释与动作，只把 PDF/A-2 已取消的 PDF/A-1 专有规则（及其无法解析的 OCR 文字层字体）按名称排除。"
 )
 NOT_PROVEN_ZH = (
     "未证明：PDF/A-2 新增或放宽部分的规则（透明混合颜色空间、JPEG 2000 编码限制、可选内容配置、嵌入文件须为 PDF/A、"
-    "XMP 扩展模式的完整校验）未经任何验证器检查；两者都不是经认证的 PDF/A 验证器（veraPDF 无法从软件源安装）。"
+    "XMP 扩展模式的完整校验）未经任何验证器检查；"
+    "OCR 文字层所用的无字形字体 Occulta 只经 pikepdf 检查，PDFBox 2.0 无法解析它；"
+    "两者都不是经认证的 PDF/A 验证器（veraPDF 无法从软件源安装）。"
     "因此结论是“经两个独立工具检查未发现不符合 PDF/A-2b 之处”，不是符合性认证。"
 )
 
@@ -85,8 +95,8 @@ def classpath() -> str | None:
 
 
 def _set_aside(code: str, details: str) -> str | None:
-    """The name of the part-1-only rule this error belongs to, or None when it counts."""
-    for prefix, needle, name, _ in PART1_ONLY:
+    """The name of the part-1-only rule (or named parser limit) this error belongs to, or None when it counts."""
+    for prefix, needle, name, _ in (*PART1_ONLY, *PARSER_LIMITS):
         if (code == prefix or code.startswith(prefix + ".")) and (needle is None or needle in details):
             return name
     return None

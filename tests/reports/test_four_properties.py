@@ -214,11 +214,18 @@ def test_preflight_sets_aside_only_the_part_1_rules_by_name():
         "<error><code>3.1.11</code><details>Invalid Font definition, F+Noto: The CIDSet entry is missing for the "
         "Composite Subset</details></error>"
         "<error><code>3.1.11</code><details>Font not embedded</details></error>"
+        "<error><code>3.2.3</code><details>Font damaged, MPDFAA+Occulta: The FontFile can't be read</details></error>"
+        "<error><code>3.2.3</code><details>Font damaged, ABCDEF+NotoSansCJK: The FontFile can't be read"
+        "</details></error>"
         "</errors></preflight></preflights>"
     )
     [result] = parse_results(xml)
-    assert result.set_aside == ["xref_streams", "pdfaid_part", "transparency", "cidset"]
-    assert result.errors == [("3.1.11", "Font not embedded")] and not result.ok
+    assert result.set_aside == ["xref_streams", "pdfaid_part", "transparency", "cidset", "ocr_text_font"]
+    assert result.errors == [
+        ("3.1.11", "Font not embedded"),
+        ("3.2.3", "Font damaged, ABCDEF+NotoSansCJK: The FontFile can't be read"),
+    ]
+    assert not result.ok
 
 
 def test_an_ocr_item_without_a_text_layer_is_named_and_year_limits_the_items(data_root):
