@@ -8,6 +8,7 @@ Nothing here deletes a scan.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import json
 import os
 from pathlib import Path
@@ -56,6 +57,8 @@ def quarantine_file(*, paths: DataPaths, source: Path, sha256: str, error: dict,
               "problems": mask_personal_all(error.get("problems", [])), "sha256": sha256,
               "category_hint": category_hint,
               "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    for stale in paths.quarantine.glob(f".{glob.escape((name + REASON_SUFFIX)[:100])}.*.tmp"):
+        stale.unlink(missing_ok=True)  # a half-written reason of an attempt killed while writing it
     write_json_atomic(paths.quarantine / (name + REASON_SUFFIX), reason)
     if source.exists():
         os.rename(source, target)
