@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,8 +51,32 @@ def _paths(inbox: Path | None) -> tuple[DataPaths, Path]:
 def _helpers(command: list[str], workers: int) -> list[subprocess.Popen]:
     """Start workers-1 more worker processes running the same command (claims never collide)."""
     args = [sys.executable, "-m", "pipeline", *command, "--workers", "1"]
-    return [subprocess.Popen(args, env=os.environ.copy(), stdout=subprocess.DEVNULL)
-            for _ in range(workers - 1)]
+    return [subprocess.Popen(args, env=os.environ.copy(), stdout=subprocess.DEVNULL) for _ in range(workers - 1)]
+
+
+class _Helper:
+    """One more `ingest --once --helper` process. It prints its outcome counts as a JSON line instead of judging
+    them itself; the parent adds them to its own, so a file a helper quarantined is reported once, by the parent,
+    with exit 8 — not as a failed helper. Its output goes to a temporary file: it never blocks on a full pipe."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.out = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 -- closed in counts()
+        args = [sys.executable, "-m", "pipeline", *command, "--workers", "1", "--helper"]
+        self.process = subprocess.Popen(args, env=os.environ.copy(), stdout=self.out)
+
+    def counts(self) -> dict[str, int] | None:
+        """Its counts once it has ended, or None when it failed (crashed, killed, printed nothing usable)."""
+        self.process.wait()
+        with self.out:
+            self.out.seek(0)
+            lines = self.out.read().strip().splitlines()
+        if self.process.returncode != 0 or not lines:
+            return None
+        try:
+            counts = json.loads(lines[-1])
+        except ValueError:
+            return None
+        return {str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else None
 
 
 def _print_outcome(path: Path, outcome: str) -> None:
@@ -95,7 +121,10 @@ def watch(poll: bool = typer.Option(False, "--poll", help="轮询模式（网络
 def ingest(once: bool = typer.Option(False, "--once", help="处理完收件箱中现有文件后退出"),
            inbox: Path = InboxOption, workers: int = WorkersOption,
            retry_stuck: bool = typer.Option(False, "--retry-stuck",
-                                            help="先让多次失败而停止重试的作业重新处理")) -> None:
+                                            help="先让多次失败而停止重试的作业重新处理"),
+           helper: bool = typer.Option(False, "--helper", hidden=True,
+                                       help="internal: a parallel helper of ingest --once; prints its counts as JSON")
+           ) -> None:
     """归档收件箱中的文件（--once：处理完即退出；否则同 station watch）。
 
     --once 结束时，若本次有文件被隔离、出错待重试，或有作业多次失败已停止重试，退出码为 8（供定时任务报警）。"""
@@ -107,10 +136,21 @@ def ingest(once: bool = typer.Option(False, "--once", help="处理完收件箱�
     config, (paths, folder) = get_config(), _paths(inbox)
     if retry_stuck:
         console.print(f"已恢复 {jobs_unstick()} 个停止重试的作业。")
-    helpers = _helpers(["ingest", "--once", *(["--inbox", str(folder)] if inbox else [])], workers)
+    if helper:
+        print(json.dumps(ingest_once(paths=paths, config=config, inbox=folder)))
+        return
+    helpers = [_Helper(["ingest", "--once", *(["--inbox", str(folder)] if inbox else [])])
+               for _ in range(workers - 1)]
     with _ingest_progress(folder) as progress:
         counts = ingest_once(paths=paths, config=config, inbox=folder, progress=progress)
-    failed = [helper.wait() for helper in helpers]
+    failed = []
+    for one in helpers:
+        reported = one.counts()
+        if reported is None:
+            failed.append(one.process.returncode)
+            continue
+        for outcome, number in reported.items():
+            counts[outcome] = counts.get(outcome, 0) + number
     parts = [f"{OUTCOME_ZH.get(k, k)} {v}" for k, v in sorted(counts.items())]
     console.print("收件箱处理完毕：" + ("，".join(parts) if parts else "没有待处理的文件"))
     if any(failed):
