@@ -8,9 +8,13 @@ load test against gunicorn (`station serve`), and the bytes the search page tran
    (the whole request: sign-in check, search, template), after one warm-up pass; p50/p95.
 3. Load: `station serve` on 127.0.0.1, --sessions signed-in sessions (half archivist, half 考务人员) for
    --duration seconds, each looping search 40 % / record page 20 % / thumbnail 20 % / inbox status 20 %;
-   requests/s, p50/p95 per kind, errors (any status but 200, any exception).
+   requests/s, p50/p95 per kind, errors (any status but 200, any exception). One run per --think value: the
+   mean pause between one session's requests (default 1 s — a person reads a result page for longer; the inbox
+   page polls its status every 3 s), then 0 s: every session fires its next request at once (saturation: the
+   most the server answers per second, and how long a request waits then).
 4. Transferred bytes of one search page: HTML, and the CSS/JS it loads on a first visit.
-Usage: python bench/web.py [--count 100000] [--root out/bench-web] [--sessions 20] [--duration 60] [--workers 2]
+Usage: python bench/web.py [--count 100000] [--root out/bench-web] [--sessions 20] [--duration 60] [--workers N]
+                           [--think 1 0]
 """
 
 from __future__ import annotations
@@ -230,8 +234,9 @@ class Session:
             return response.status, response.read()
 
 
-def load(base: str, sessions: int, duration: float, queries: list[str], codes: list[str]) -> dict:
-    """Every session loops the mix until the deadline; latencies per kind, errors."""
+def load(base: str, sessions: int, duration: float, queries: list[str], codes: list[str], think: float = 0.0) -> dict:
+    """Every session loops the mix until the deadline, pausing a random think time (exponential, mean `think`
+    seconds; 0: none) between requests; latencies per kind, errors."""
     results: dict[str, list[float]] = {kind: [] for kind, _ in MIX}
     errors: list[str] = []
     lock = threading.Lock()
@@ -266,6 +271,8 @@ def load(base: str, sessions: int, duration: float, queries: list[str], codes: l
                 results[kind].append(elapsed)
                 if problem:
                     errors.append(problem)
+            if think:
+                time.sleep(min(rng.expovariate(1 / think), 10 * think))
 
     threads = [threading.Thread(target=run, args=(n, c)) for n, c in enumerate(clients)]
     for thread in threads:
@@ -360,7 +367,16 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=ROOT / "out" / "bench-web")
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers of station serve")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="gunicorn workers of station serve (default: its own, 2 per core)"
+    )
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs="*",
+        default=[1.0, 0.0],
+        help="mean pause between one session's requests, seconds (one load run per value; 0: none, saturation)",
+    )
     args = parser.parse_args()
     root = args.root.resolve()
     os.environ["STATION_DATA"] = str(root / "data")
@@ -403,13 +419,22 @@ def main() -> None:
         f"CSS/JS {sizes['first_visit']:,} B ({', '.join(f'{k} {v:,}' for k, v in sizes['assets'].items())})"
     )
     port = _free_port()
+    if args.workers is None:
+        from pipeline.cli.serve import default_workers
+
+        args.workers = default_workers()
     server = serve(port, args.workers, root / "serve.log")
     try:
-        outcome = load(f"http://127.0.0.1:{port}", args.sessions, args.duration, queries, codes)
+        for think in args.think:
+            outcome = load(f"http://127.0.0.1:{port}", args.sessions, args.duration, queries, codes, think)
+            pause = f"think time mean {think:g} s" if think else "no think time (saturation)"
+            report_load(
+                f"load: {args.sessions} sessions × {args.duration:.0f} s, {pause}, {args.workers} gunicorn workers",
+                outcome,
+            )
     finally:
         os.killpg(server.pid, 15)
         server.wait(timeout=30)
-    report_load(f"load: {args.sessions} sessions × {args.duration:.0f} s, {args.workers} gunicorn workers", outcome)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 

@@ -39,7 +39,8 @@ def inbox_activity(*, paths: DataPaths, limit: int = 10) -> dict:
     from pipeline.ingest.watch import inbox_files
     waiting = inbox_files(paths.inbox) if paths.inbox.is_dir() else []
     working = IngestJob.objects.filter(state__in=ACTIVE).order_by("created_at")
-    filed = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED).order_by("-id")[:limit]   # newest rows: no sort
+    # newest first along the index (status, filed_at): no sort of every filed row
+    filed = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED).order_by("-filed_at", "-id")[:limit]
     return {"waiting": sorted(p.relative_to(paths.inbox).as_posix() for p in waiting)[:limit],
             "working": [job.source_name for job in working[:limit]],
             "filed": [{"archival_code": i.archival_code, "title": mask_personal(i.title),

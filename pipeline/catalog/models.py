@@ -276,7 +276,9 @@ class ArchiveItem(models.Model):
     class Meta:
         unique_together = [("fonds", "year", "retention_code", "category", "item_number")]
         ordering = ["fonds", "year", "retention_code", "category", "item_number"]
-        indexes = [models.Index(fields=["status", "due_date"], name="item_status_due")]   # the due list
+        indexes = [models.Index(fields=["status", "due_date"], name="item_status_due"),   # the due list
+                   # filed today, and the items filed last (inbox status, polled by every open inbox page)
+                   models.Index(fields=["status", "filed_at"], name="item_status_filed")]
 
 
 class IngestJob(models.Model):

@@ -32,14 +32,14 @@ def show_id_audit(*, user, result: SearchResult) -> None:
 
 
 def search_for(*, user, query: str, filters: SearchFilters | None = None, limit: int = 20,
-               show_id: bool = False) -> SearchResult:
+               show_id: bool = False, snippets_for: range | None = None) -> SearchResult:
     """Search as this user (None: nobody signed in): restricted items' content only for the roles
     that handle them (站长, 档案管理员, 试卷保密人员), every such view in the audit log."""
     roles = user_roles_checked(user) if user is not None else set()
     if show_id:
         show_id_authorise(user=user, roles=roles)
     see = bool(roles & RESTRICTED_ROLES)
-    result = search(query, filters, limit, show_id=show_id, see_restricted=see)
+    result = search(query, filters, limit, show_id=show_id, see_restricted=see, snippets_for=snippets_for)
     if show_id:
         show_id_audit(user=user, result=result)
     shown = [hit.archival_code for hit in result.hits if hit.restricted and not hit.withheld]

@@ -34,6 +34,8 @@ def test_results_page_through_htmx_without_a_reload_and_without_csp_violations(w
     results = page.get_by_role("region", name=re.compile("第 21–23 条"))
     expect(results.get_by_role("listitem")).to_have_count(3)
     second = set(results.get_by_role("link").all_inner_texts())
+    for item in results.get_by_role("listitem").all():        # snippets are made for the page shown, page 2 too
+        expect(item.locator("mark").first).to_have_text("焊工")
     assert len(first) == 20 and len(second) == 3 and not first & second     # every notice once, over two pages
     expect(page.get_by_role("button", name="下一页")).to_have_count(0)
     page.get_by_role("button", name="上一页").click()

@@ -19,7 +19,7 @@ from pipeline.web.forms import MAX_RESULTS, PER_PAGE, WINDOW, SearchForm
 _index_ready = False
 
 
-def _search(*, user, query: str, filters, limit: int) -> dict:
+def _search(*, user, query: str, filters, limit: int, snippets_for: range | None = None) -> dict:
     """Run the search as this user (restricted items per role, pipeline.search.access) and return its dict."""
     global _index_ready
     from pipeline.search import ensure_index
@@ -27,7 +27,7 @@ def _search(*, user, query: str, filters, limit: int) -> dict:
     if not _index_ready:          # a missing or corrupt index is rebuilt once, on the first search of the process
         ensure_index(extra_words=catalog_words())
         _index_ready = True
-    data = search_for(user=user, query=query, filters=filters, limit=limit).as_dict()
+    data = search_for(user=user, query=query, filters=filters, limit=limit, snippets_for=snippets_for).as_dict()
     data["shown_query"], data["notices"] = mask_personal(data["query"]), mask_personal_all(data["notices"])
     return data
 
@@ -61,13 +61,13 @@ def search_page(request):
     if form.is_bound and form.is_valid() and _has_terms(form):
         query = form.query(refine="refine" in data)
         page = max(int(data.get("page") or 1), 1) if str(data.get("page") or "1").isdigit() else 1
-        limit = _window(page)
-        try:
-            result = _search(user=request.user, query=query, filters=form.filters(), limit=limit)
+        limit, first = _window(page), (page - 1) * PER_PAGE
+        try:  # snippets only for the page shown: reading each hit's text is most of a search's time
+            result = _search(user=request.user, query=query, filters=form.filters(), limit=limit,
+                             snippets_for=range(first, first + PER_PAGE))
         except BadInput as problem:
             context["problem"] = problem.message_zh
         else:
-            first = (page - 1) * PER_PAGE
             shown = _hits_for_page(result["hits"][first:first + PER_PAGE])
             context["result"] = {**result, "hits": shown, "first": first + 1, "last": first + len(shown), "page": page,
                                  "has_next": len(result["hits"]) > first + PER_PAGE and first + PER_PAGE < MAX_RESULTS,
