@@ -25,7 +25,7 @@ Series = tuple[str, list[int]]
 
 @dataclass(frozen=True)
 class Look:
-    """A family of charts' font, series colours and lines."""
+    """A family of charts' font, series colours, lines and title."""
 
     font: str
     palette: tuple[str, ...]
@@ -36,6 +36,9 @@ class Look:
     grid: str
     grid_width: str
     background: str  # "" for none
+    title_y: float
+    title_size: float
+    title_weight: str
 
     def colour(self, index: int) -> str:
         """The palette colour of the index-th series."""
@@ -53,6 +56,9 @@ SCREEN = Look(
     grid="#dee2e6",
     grid_width="",
     background="#ffffff",
+    title_y=20,
+    title_size=14,
+    title_weight="bold",
 )
 # the printed report: the fonts WeasyPrint embeds, colours that stay apart in greyscale print
 PRINT = Look(
@@ -65,6 +71,9 @@ PRINT = Look(
     grid="#bbb",
     grid_width="0.5",
     background="",
+    title_y=16,
+    title_size=12,
+    title_weight="normal",
 )
 WHITE_TEXT = (0, 2, 5, 7)  # SCREEN colours dark enough for a white value label
 
@@ -138,17 +147,8 @@ def _describe(labels: list[str], series: list[Series]) -> str:
     )
 
 
-@dataclass(frozen=True)
-class _Head:
-    """Where a look puts its title."""
-
-    y: float
-    size: float
-    weight: str
-
-
 def _open(
-    look: Look, head: _Head, title: str, labels: list[str], series: list[Series], width: int, height: int
+    look: Look, title: str, labels: list[str], series: list[Series], width: int, height: int
 ) -> tuple[list[str], list[int]]:
     """The SVG's opening parts (accessible title and description, background, visible title) and each label's total."""
     ident = f"c{zlib.crc32(f'{title}|{width}|{height}'.encode()):08x}"
@@ -159,7 +159,7 @@ def _open(
     ]
     if look.background:
         parts.append(f'<rect width="{width}" height="{height}" fill="{look.background}"/>')
-    parts.append(_text(look, width / 2, head.y, title, size=head.size, weight=head.weight))
+    parts.append(_text(look, width / 2, look.title_y, title, size=look.title_size, weight=look.title_weight))
     return parts, [sum(values[i] for _, values in series) for i in range(len(labels))]
 
 
@@ -205,10 +205,6 @@ def _y_axis(
     return parts
 
 
-SCREEN_HEAD = _Head(y=20, size=14, weight="bold")
-PRINT_HEAD = _Head(y=16, size=12, weight="normal")
-
-
 def stacked_bars(
     *,
     title: str,
@@ -220,7 +216,7 @@ def stacked_bars(
     unit: str = "件",
 ) -> str:
     """Vertical bars, one per label, stacked by series; each bar's total printed above it (the 统计 page)."""
-    parts, totals = _open(SCREEN, SCREEN_HEAD, title, labels, series, width, height)
+    parts, totals = _open(SCREEN, title, labels, series, width, height)
     if not labels or not any(totals):
         return _empty(SCREEN, parts, width / 2, height / 2, empty, 14)
     left, right, top, bottom = 56, width - 16, 62, height - 34
@@ -255,7 +251,7 @@ def hbars(
 ) -> str:
     """Horizontal bars, one row per label, stacked by series, each segment's value on or beside it (the 统计 page)."""
     height = 72 + row * max(1, len(labels)) + 10
-    parts, totals = _open(SCREEN, SCREEN_HEAD, title, labels, series, width, height)
+    parts, totals = _open(SCREEN, title, labels, series, width, height)
     if not labels or not any(totals):
         return _empty(SCREEN, parts, width / 2, height / 2, empty, 14)
     gutter = min(180.0, max(text_width(label, 12) for label in labels) + 16)
@@ -290,7 +286,7 @@ def grouped_bars(
 ) -> str:
     """Grouped bars, one group per label, one bar per series, each value on top (the printed 统计年报)."""
     left, right, top, bottom = 44, width - 10, 40, height - 34
-    parts, totals = _open(PRINT, PRINT_HEAD, title, labels, series, width, height)
+    parts, totals = _open(PRINT, title, labels, series, width, height)
     if len(series) > 1:
         parts += _legend(PRINT, series, right - 12, 32, key=9, size=9, end=True)
     if not labels or not any(totals):
