@@ -28,13 +28,14 @@ def catalog_item(
     *,
     category: str,
     doc_date: dt.date,
-    title: str,
+    title: str = "",
     code: ArchivalCode | None = None,
     scores_on: dt.date | None = None,
     **fields,
 ) -> ArchiveItem:
     """An unsaved catalog row as ingest writes it: the next 档号 of the category's series (or `code`), the
-    category's retention class with clock start and due date, the station as 责任者; `fields` override."""
+    category's retention class with clock start and due date, the station as 责任者; `fields` override.
+    A title that names the 档号 is set on the row afterwards."""
     config = get_config()
     cls = config.retention[config.categories[category].retention]
     start, due = due_date(cls, doc_date, scores_on or doc_date)

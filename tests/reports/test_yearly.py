@@ -56,7 +56,7 @@ def pdf_pages(count: int, label: str) -> bytes:
 
 def file_item(paths, *, category: str, doc_date: dt.date, pages: int, filed_at: dt.datetime) -> ArchiveItem:
     """File one item as ingest does (store.item_write, catalog row, audit), at the given filing moment."""
-    item = catalog_item(category=category, doc_date=doc_date, title="", pages=pages, source_name="scan.jpg",
+    item = catalog_item(category=category, doc_date=doc_date, pages=pages, source_name="scan.jpg",
                         filed_at=filed_at)
     item.title = item.text = f"{doc_date.year} 统计测试 {item.archival_code}"
     scan = jpeg_file(paths.work / "scans" / item.archival_code, "scan.jpg")

@@ -41,7 +41,7 @@ def jpeg_file(folder, name: str):
 def make_item(paths, *, category: str = "SJ", doc_date: dt.date = dt.date(2019, 6, 1), round_code: str = "",
               candidate: str = "", restricted: bool = False, scores_on: dt.date | None = None) -> ArchiveItem:
     """File one item the way ingest does: store.item_write, then the catalog row."""
-    item = catalog_item(category=category, doc_date=doc_date, title="", scores_on=scores_on, restricted=restricted,
+    item = catalog_item(category=category, doc_date=doc_date, scores_on=scores_on, restricted=restricted,
                         round_code=round_code, candidate_id_number=candidate, occupation="电工", level=4,
                         source_name="scan.jpg")
     item.title = item.text = f"{doc_date.year} 测试档案 {item.item_number:04d}"
