@@ -172,12 +172,12 @@ def _empty(look: Look, parts: list[str], x: float, y: float, text: str, size: fl
 
 
 def _legend(
-    look: Look, series: list[Series], x: float, y: float, *, key: float, size: float, end: bool = False
+    look: Look, series: list[Series], x: float, y: float, *, key: float, size: float, space: float, end: bool = False
 ) -> list[str]:
-    """A colour key and name per series, from x rightwards (end=True: the last name ends at x)."""
-    steps = [key + key / 3 + text_width(name, size) + 18 for name, _ in series]
+    """A colour key and name per series, `space` apart, from x rightwards (end=True: the last name ends at x)."""
+    steps = [key + key / 3 + text_width(name, size) + space for name, _ in series]
     if end:
-        x -= sum(steps) - 18
+        x -= sum(steps) - space
     parts = []
     for index, ((name, _), step) in enumerate(zip(series, steps, strict=True)):
         parts.append(
@@ -188,18 +188,23 @@ def _legend(
     return parts
 
 
+def _base(look: Look, left: float, right: float, bottom: float) -> str:
+    """The base line the bars stand on."""
+    return _line(left, bottom, right, bottom, look.axis, look.axis_width)
+
+
 def _y_axis(
     look: Look, left: float, right: float, top: float, bottom: float, top_value: int, *, steps: int, size: float,
     gap: float
 ) -> list[str]:
-    """The base line, and a grid line with its number (size, gap left of the axis) at each of `steps` equal steps."""
-    parts = [_line(left, bottom, right, bottom, look.axis, look.axis_width)]
+    """A grid line above the base and a number (size, gap left of the axis) at each of `steps` equal steps."""
+    parts = []
     for step in range(steps + 1):
         y = bottom - (bottom - top) * step / steps
         if step:
             parts.append(_line(left, y, right, y, look.grid, look.grid_width))
         parts.append(
-            _text(look, left - gap, y + size * 0.4, f"{top_value * step / steps:g}", size=size, anchor="end",
+            _text(look, left - gap, y + round(size * 0.4), f"{top_value * step / steps:g}", size=size, anchor="end",
                   fill=look.axis)
         )
     return parts
@@ -220,9 +225,10 @@ def stacked_bars(
     if not labels or not any(totals):
         return _empty(SCREEN, parts, width / 2, height / 2, empty, 14)
     left, right, top, bottom = 56, width - 16, 62, height - 34
-    parts += _legend(SCREEN, series, left, 44, key=12, size=12)
+    parts += _legend(SCREEN, series, left, 44, key=12, size=12, space=18)
     top_value = axis_top(max(totals))
     # whole numbers on the axis: tops are 1, 2 or 5 × 10^k
+    parts.append(_base(SCREEN, left, right, bottom))
     parts += _y_axis(SCREEN, left, right, top, bottom, top_value, steps=min(top_value, 5), size=10, gap=6)
     parts.append(_text(SCREEN, left - 6, top - 8, unit, size=10, anchor="end", fill=SCREEN.axis))
     slot = (right - left) / len(labels)
@@ -256,7 +262,7 @@ def hbars(
         return _empty(SCREEN, parts, width / 2, height / 2, empty, 14)
     gutter = min(180.0, max(text_width(label, 12) for label in labels) + 16)
     left, right, top = gutter, width - 56, 62
-    parts += _legend(SCREEN, series, 16, 44, key=12, size=12)
+    parts += _legend(SCREEN, series, 16, 44, key=12, size=12, space=18)
     scale = (right - left) / max(totals)
     for i, label in enumerate(labels):
         y, x = top + row * i, left
@@ -288,7 +294,7 @@ def grouped_bars(
     left, right, top, bottom = 44, width - 10, 40, height - 34
     parts, totals = _open(PRINT, title, labels, series, width, height)
     if len(series) > 1:
-        parts += _legend(PRINT, series, right - 12, 32, key=9, size=9, end=True)
+        parts += _legend(PRINT, series, right - 12, 32, key=9, size=9, space=12, end=True)
     if not labels or not any(totals):
         return _empty(PRINT, parts, width / 2, (top + bottom) / 2, empty, 11)
     top_value = axis_top(max(v for _, values in series for v in values))
@@ -304,4 +310,4 @@ def grouped_bars(
                 parts.append(_bar(PRINT, s, x, bottom - h, bar * 0.92, h, f"{label} {name}：{values[g]}"))
             parts.append(_text(PRINT, x + bar * 0.46, bottom - h - 3, values[g], size=8))
         parts.append(_text(PRINT, left + (g + 0.5) * group, bottom + 14, fit_label(label, group * 0.95), size=9))
-    return _close(parts)
+    return _close(parts + [_base(PRINT, left, right, bottom)])
