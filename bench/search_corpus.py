@@ -160,6 +160,56 @@ def generate(count: int = 100_000, *, seed: int = 20_261_205, first_year: int = 
         }
 
 
+def catalog_item(meta: dict, config, *, files_sha256: dict[str, str] | None = None, text: bool = True,
+                 due: bool = False):
+    """The catalog row (unsaved ArchiveItem) of one generated record, for bench/web*.py: meta's restricted and
+    secret flags (open if absent), no text if secret or text=False; due=True adds clock start and due date."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from pipeline.archive.retention import due_date
+    from pipeline.catalog.models import ArchiveItem
+    from pipeline.core.domain import ArchivalCode
+
+    code = ArchivalCode.parse(meta["archival_code"])
+    retention = config.retention[config.categories[meta["category"]].retention]
+    doc_date = dt.date.fromisoformat(meta["doc_date"])
+    start, due_on = due_date(retention, doc_date, doc_date) if due else (None, None)
+    secret = meta.get("secret", False)
+    return ArchiveItem(
+        archival_code=meta["archival_code"],
+        fonds=code.fonds,
+        year=code.year,
+        retention_code=code.retention,
+        category=code.category,
+        item_number=code.item,
+        title=meta["title"],
+        responsible=config.station.name,
+        doc_date=doc_date,
+        pages=1,
+        restricted=meta.get("restricted", False),
+        secret=secret,
+        encrypted=False,
+        files_sha256=files_sha256 or {},
+        form=meta["form"],
+        round_code=meta["round_code"],
+        candidate_id_number=meta["candidate_id_number"],
+        candidate_name=meta["candidate_name"],
+        ticket_number=meta["ticket_number"],
+        occupation=meta["occupation"],
+        level=meta["level"],
+        retention_class=retention.key,
+        clock_start=start,
+        due_date=due_on,
+        source_sha256="0" * 64,
+        source_name="scan.pdf",
+        folder=code.folder,
+        text=meta["text"] if text and not secret else "",
+        filed_at=timezone.now(),
+    )
+
+
 def main() -> None:
     """Print a few generated records."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -78,51 +78,11 @@ def _document_pdf(title: str) -> bytes:
     return img2pdf.convert([buffer.getvalue()])
 
 
-def _catalog_row(meta: dict, config, documents: dict[str, str]):
-    from django.utils import timezone
-
-    from pipeline.catalog.models import ArchiveItem
-    from pipeline.core.domain import ArchivalCode
-
-    code = ArchivalCode.parse(meta["archival_code"])
-    category = config.categories[meta["category"]]
-    digest = documents.get(meta["archival_code"])
-    return ArchiveItem(
-        archival_code=meta["archival_code"],
-        fonds=code.fonds,
-        year=code.year,
-        retention_code=code.retention,
-        category=code.category,
-        item_number=code.item,
-        title=meta["title"],
-        responsible=config.station.name,
-        doc_date=meta["doc_date"],
-        pages=1,
-        restricted=meta["restricted"],
-        secret=meta["secret"],
-        encrypted=False,
-        files_sha256={"document.pdf": digest} if digest else {},
-        form=meta["form"],
-        round_code=meta["round_code"],
-        candidate_id_number=meta["candidate_id_number"],
-        candidate_name=meta["candidate_name"],
-        ticket_number=meta["ticket_number"],
-        occupation=meta["occupation"],
-        level=meta["level"],
-        retention_class=category.retention,
-        source_sha256="0" * 64,
-        source_name="scan.pdf",
-        folder=code.folder,
-        text="" if meta["secret"] else meta["text"],
-        filed_at=timezone.now(),
-    )
-
-
 def build(root: Path, count: int, documents: int) -> None:
     """The corpus data root: catalog, metadata.json files, some real documents, the index, users."""
     from django.core.management import call_command
 
-    from bench.search_corpus import OCCUPATIONS, generate
+    from bench.search_corpus import OCCUPATIONS, catalog_item, generate
     from pipeline.catalog.models import ArchiveItem
     from pipeline.catalog.people import head_create_first, user_add
     from pipeline.core.config import get_config
@@ -149,13 +109,13 @@ def build(root: Path, count: int, documents: int) -> None:
         access = config.categories[meta["category"]].access
         meta["secret"], meta["restricted"] = access == "secret", access != "open"
     with_documents = [m for m in metas if not m["restricted"]][:documents]
-    digests = {}
+    files: dict[str, dict[str, str]] = {}  # 档号 → its archived file's SHA-256
     for meta in with_documents:
         data = _document_pdf(meta["title"])
         folder = metadata_path(paths.archive, meta["archival_code"]).parent
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "document.pdf").write_bytes(data)
-        digests[meta["archival_code"]] = hashlib.sha256(data).hexdigest()
+        files[meta["archival_code"]] = {"document.pdf": hashlib.sha256(data).hexdigest()}
     for meta in metas:
         path = metadata_path(paths.archive, meta["archival_code"])
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,12 +124,14 @@ def build(root: Path, count: int, documents: int) -> None:
         )
     print(f"  metadata written {time.perf_counter() - started:.0f} s", flush=True)
     for start in range(0, len(metas), 5000):
-        ArchiveItem.objects.bulk_create([_catalog_row(m, config, digests) for m in metas[start : start + 5000]])
+        ArchiveItem.objects.bulk_create(
+            [catalog_item(m, config, files_sha256=files.get(m["archival_code"])) for m in metas[start : start + 5000]]
+        )
     print(f"  catalog filled {time.perf_counter() - started:.0f} s", flush=True)
     teach_words(metas, OCCUPATIONS)
     IndexHome(paths.index, config.search.backend).rebuild(analyse_all(metas, procs=2), procs=1)
     (root / "ready.json").write_text(
-        json.dumps({"count": count, "documents": sorted(digests), "build_s": round(time.perf_counter() - started, 1)})
+        json.dumps({"count": count, "documents": sorted(files), "build_s": round(time.perf_counter() - started, 1)})
     )
     print(f"  index built; corpus ready in {time.perf_counter() - started:.0f} s", flush=True)
 

@@ -41,44 +41,9 @@ def _id(first17: str) -> str:
     return first17 + id_check_digit(first17)
 
 
-def _row(meta: dict, config):
-    from django.utils import timezone
-
-    from pipeline.archive.retention import due_date
-    from pipeline.catalog.models import ArchiveItem
-    from pipeline.core.domain import ArchivalCode
-
-    code = ArchivalCode.parse(meta["archival_code"])
-    cls = config.retention[config.categories[meta["category"]].retention]
-    doc_date = dt.date.fromisoformat(meta["doc_date"])
-    start, due = due_date(cls, doc_date, doc_date)
-    return ArchiveItem(
-        archival_code=meta["archival_code"],
-        fonds=code.fonds,
-        year=code.year,
-        retention_code=code.retention,
-        category=code.category,
-        item_number=code.item,
-        title=meta["title"],
-        responsible=config.station.name,
-        doc_date=doc_date,
-        pages=1,
-        files_sha256={"document.pdf": f"{hash(meta['archival_code']) & (2**64 - 1):064x}"},
-        form=meta["form"],
-        round_code=meta["round_code"],
-        candidate_id_number=meta["candidate_id_number"],
-        candidate_name=meta["candidate_name"],
-        occupation=meta["occupation"],
-        level=meta["level"],
-        retention_class=cls.key,
-        clock_start=start,
-        due_date=due,
-        source_sha256="0" * 64,
-        source_name="scan.pdf",
-        folder=code.folder,
-        text="",
-        filed_at=timezone.now(),
-    )
+def _files(meta: dict) -> dict[str, str]:
+    """A made-up archived file hash (no files are written: the bench reads the catalog only)."""
+    return {"document.pdf": f"{hash(meta['archival_code']) & (2**64 - 1):064x}"}
 
 
 def build(root: Path, count: int, holds: int, loans: int, register_year: int) -> None:
@@ -86,7 +51,7 @@ def build(root: Path, count: int, holds: int, loans: int, register_year: int) ->
     from django.core.management import call_command
     from django.utils import timezone
 
-    from bench.search_corpus import generate
+    from bench.search_corpus import catalog_item, generate
     from pipeline.catalog.models import ArchiveItem, DestructionBatch, DestructionEntry, Hold, Loan
     from pipeline.catalog.people import head_create_first, user_add
     from pipeline.core.config import get_config
@@ -107,7 +72,9 @@ def build(root: Path, count: int, holds: int, loans: int, register_year: int) ->
     )
     metas = list(generate(count))
     for start in range(0, len(metas), 5000):
-        ArchiveItem.objects.bulk_create([_row(m, config) for m in metas[start : start + 5000]])
+        ArchiveItem.objects.bulk_create(
+            [catalog_item(m, config, files_sha256=_files(m), text=False, due=True) for m in metas[start : start + 5000]]
+        )
     rng, now, as_of = random.Random(7), timezone.now(), dt.date.fromisoformat(AS_OF)
     due = list(ArchiveItem.objects.filter(due_date__lte=as_of).values_list("id", "archival_code", "round_code"))
     rounds = sorted({r for _, _, r in due if r})

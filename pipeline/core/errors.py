@@ -40,47 +40,47 @@ class StationError(Exception):
             self.code = code
         self.problems = mask_personal_all(list(problems or []))
 
+    def __init_subclass__(cls, *, exit_code: ExitCode | None = None, code: str | None = None, **kwargs) -> None:
+        """A subclass may set its exit code and default code in its class line (`exit_code=`, `code=`)."""
+        super().__init_subclass__(**kwargs)
+        if exit_code is not None:
+            cls.exit_code = exit_code
+        if code is not None:
+            cls.code = code
+
     def as_dict(self) -> dict:
         """The JSON form used by --json output and reason files."""
         return {"code": self.code, "exit_code": int(self.exit_code),
                 "message": self.message_zh, "detail": self.detail, "problems": self.problems}
 
 
-class BadInput(StationError):
-    exit_code = ExitCode.BAD_INPUT
-    code = "bad_input"
+# The kinds the CLI and the web tell apart: each its own class (`except NotFound:`), its exit code and default code.
+class BadInput(StationError, exit_code=ExitCode.BAD_INPUT, code="bad_input"):
+    """A file, row or argument that is wrong."""
 
 
-class ConfigError(StationError):
-    exit_code = ExitCode.CONFIG
-    code = "config_error"
+class ConfigError(StationError, exit_code=ExitCode.CONFIG, code="config_error"):
+    """config/ is wrong."""
 
 
-class Conflict(StationError):
-    exit_code = ExitCode.CONFLICT
-    code = "conflict"
+class Conflict(StationError, exit_code=ExitCode.CONFLICT, code="conflict"):
+    """The request conflicts with what is stored (a duplicate, a state)."""
 
 
-class NotFound(StationError):
-    exit_code = ExitCode.NOT_FOUND
-    code = "not_found"
+class NotFound(StationError, exit_code=ExitCode.NOT_FOUND, code="not_found"):
+    """No such round, item, user..."""
 
 
-class Refused(StationError):
-    exit_code = ExitCode.REFUSED
-    code = "refused"
+class Refused(StationError, exit_code=ExitCode.REFUSED, code="refused"):
+    """A wrong password, a role not allowed, separation of duties."""
 
 
-class NeedsAttention(StationError):
+class NeedsAttention(StationError, exit_code=ExitCode.ATTENTION, code="needs_attention"):
     """The run finished, but something waits for a person (quarantined files, stuck jobs)."""
 
-    exit_code = ExitCode.ATTENTION
-    code = "needs_attention"
 
-
-class IntegrityProblem(StationError):
-    exit_code = ExitCode.INTEGRITY
-    code = "integrity"
+class IntegrityProblem(StationError, exit_code=ExitCode.INTEGRITY, code="integrity"):
+    """Verify found a problem in the archive or the audit log."""
 
 
 class NotInitialised(ConfigError):

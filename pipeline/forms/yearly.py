@@ -1,5 +1,5 @@
 """档案工作统计年报 (第二十六条(六) 登记、统计): one per calendar year (subject = "2026"), from the
-selector pipeline.reports.yearly, with three charts drawn as SVG (pipeline.reports.yearly_charts)."""
+selector pipeline.reports.yearly, with three charts drawn as SVG (pipeline.reports.charts)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pipeline.core.config import get_config
 from pipeline.core.errors import BadInput
 from pipeline.forms.builders import InstanceData, register
 from pipeline.forms.registry import FORMS
+from pipeline.reports.charts import grouped_bars, svg_data_uri
 from pipeline.reports.yearly import YearlyStats, stats_dict, yearly_statistics
-from pipeline.reports.yearly_charts import bar_chart, svg_data_uri
 
 RETENTION_ZH = {"Y": "永久", "D30": "30年", "D10": "10年", "D3": "3年"}
 
@@ -53,15 +53,15 @@ def _charts(stats: YearlyStats) -> dict[str, str]:
         pair[0] += row["generated"]
         pair[1] += row["filed"]
     return {
-        "holdings": svg_data_uri(bar_chart(title=f"{stats.year}年末馆藏（件，按类别）", labels=list(by_category),
-                                           series=[("年末馆藏", list(by_category.values()))])),
-        "flow": svg_data_uri(bar_chart(title=f"{stats.year}年接收与销毁（件，按类别）", labels=list(flow),
-                                       series=[("接收", [v[0] for v in flow.values()]),
-                                               ("销毁", [v[1] for v in flow.values()])])),
-        "forms": svg_data_uri(bar_chart(title=f"{stats.year}年各批次表单生成与归档（份）",
-                                        labels=list(rounds),
-                                        series=[("生成", [v[0] for v in rounds.values()]),
-                                                ("已归档", [v[1] for v in rounds.values()])])),
+        "holdings": svg_data_uri(grouped_bars(title=f"{stats.year}年末馆藏（件，按类别）", labels=list(by_category),
+                                              series=[("年末馆藏", list(by_category.values()))])),
+        "flow": svg_data_uri(grouped_bars(title=f"{stats.year}年接收与销毁（件，按类别）", labels=list(flow),
+                                          series=[("接收", [v[0] for v in flow.values()]),
+                                                  ("销毁", [v[1] for v in flow.values()])])),
+        "forms": svg_data_uri(grouped_bars(title=f"{stats.year}年各批次表单生成与归档（份）",
+                                           labels=list(rounds),
+                                           series=[("生成", [v[0] for v in rounds.values()]),
+                                                   ("已归档", [v[1] for v in rounds.values()])])),
     }
 
 

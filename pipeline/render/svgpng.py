@@ -14,7 +14,7 @@ SIZE = re.compile(r'<svg[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
 
 
 def svg_png(uri: str, *, width_mm: float = 150, dpi: int = 200) -> bytes:
-    """The PNG of an SVG data: URI (pipeline.reports.yearly_charts.svg_data_uri), width_mm wide at dpi."""
+    """The PNG of an SVG data: URI (pipeline.reports.charts.svg_data_uri), width_mm wide at dpi."""
     svg = base64.b64decode(uri.split(",", 1)[1]).decode("utf-8")
     found = SIZE.search(svg)
     ratio = float(found.group(2)) / float(found.group(1)) if found else 0.5

@@ -26,7 +26,8 @@ from pipeline.catalog.models import (
     Witness,
     Workstation,
 )
-from pipeline.core.domain import id_check_digit
+from pipeline.core.domain import ArchivalCode, id_check_digit
+from tests.items import catalog_item
 
 ZONE = ZoneInfo("Asia/Shanghai")
 LONG_NAME = "阿卜杜热合曼·买买提依明·艾则孜·托合提尼亚孜·阿不都"[:28]
@@ -170,26 +171,18 @@ def _archive(year: int) -> list[ArchiveItem]:
             else f"{year}年12月职业技能鉴定（电工四级）考生报名登记表及资格审查材料 {LONG_NAME}"
         )
         items.append(
-            ArchiveItem(
-                archival_code=f"J118-WS·{year}-{retention}-KW-{number:04d}",
-                fonds="J118",
-                year=year,
-                retention_code=retention,
+            catalog_item(
+                code=ArchivalCode(fonds="J118", year=year, retention=retention, category="KW", item=number),
                 category="KW",
-                item_number=number,
+                doc_date=dt.date(year, 12, 31),
                 title=title,
                 responsible=LONG_RESPONSIBLE,
                 doc_number=LONG_DOC_NUMBERS[n % 3],
-                doc_date=dt.date(year, 12, 31),
                 pages=12,
                 secrecy="秘密" if n % 9 == 0 else "",
-                retention_class="exam-affairs",
                 clock_start=dt.date(year, 12, 31),
                 due_date=dt.date(year + 10, 12, 31),
-                source_sha256="0" * 64,
-                source_name="scan.pdf",
                 restricted=n % 7 == 0,
-                folder=f"J118/{year}/{retention}/KW/{number:04d}",
                 filed_at=dt.datetime(year, 12, 31, 12, tzinfo=ZONE),
             )
         )

@@ -20,10 +20,6 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
 
-from pipeline.archive.audit import audit_append
-from pipeline.archive.numbering import item_number_allocate
-from pipeline.archive.retention import due_date
-from pipeline.archive.store import archived_hashes, item_write
 from pipeline.catalog.assignment import assignment_make
 from pipeline.catalog.destruction import (
     destruction_approve,
@@ -41,6 +37,7 @@ from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.scansim import ScanOptions, simulate
 from tests.forms.test_room_forms import make_round
 from tests.ingest.test_flow import fast_config
+from tests.items import catalog_item, item_file
 from tests.retention.conftest import jpeg_file, users  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
@@ -59,68 +56,12 @@ def pdf_pages(count: int, label: str) -> bytes:
 
 def file_item(paths, *, category: str, doc_date: dt.date, pages: int, filed_at: dt.datetime) -> ArchiveItem:
     """File one item as ingest does (store.item_write, catalog row, audit), at the given filing moment."""
-    config = get_config()
-    cls = config.retention[config.categories[category].retention]
-    start, due = due_date(cls, doc_date, doc_date)
-    code = item_number_allocate(
-        fonds=config.station.fonds_code, year=doc_date.year, retention=cls.code, category=category
-    )
-    title = f"{doc_date.year} 统计测试 {code}"
-    meta = {
-        "fonds": code.fonds,
-        "year": code.year,
-        "retention_code": code.retention,
-        "category": category,
-        "item_number": code.item,
-        "title": title,
-        "responsible": config.station.name,
-        "doc_number": "",
-        "doc_date": doc_date.isoformat(),
-        "pages": pages,
-        "secrecy": "",
-        "restricted": False,
-        "form": "",
-        "form_instance": "",
-        "round_code": "",
-        "candidate_id_number": "",
-        "candidate_name": "",
-        "ticket_number": "",
-        "occupation": "",
-        "level": None,
-        "retention_class": cls.key,
-        "clock_start": start.isoformat() if start else None,
-        "due_date": due.isoformat() if due else None,
-        "source_name": "scan.jpg",
-        "source_sha256": "0" * 64,
-        "source_pages": list(range(1, pages + 1)),
-        "ingest_time": filed_at.isoformat(),
-        "text": title,
-    }
-    scan = jpeg_file(paths.work / "scans" / str(code), "scan.jpg")
-    folder = item_write(paths=paths, code=code, pdf=pdf_pages(pages, str(code)), originals=[scan], metadata=meta)
-    files = archived_hashes(folder)
-    audit_append(actor="ingest", action="item.file", target=str(code), detail={"title": title, "files_sha256": files})
-    return ArchiveItem.objects.create(
-        files_sha256=files,
-        archival_code=str(code),
-        fonds=code.fonds,
-        year=code.year,
-        retention_code=code.retention,
-        category=category,
-        item_number=code.item,
-        title=title,
-        responsible=config.station.name,
-        doc_date=doc_date,
-        pages=pages,
-        retention_class=cls.key,
-        clock_start=start,
-        due_date=due,
-        source_sha256="0" * 64,
-        source_name="scan.jpg",
-        folder=folder.relative_to(paths.archive).as_posix(),
-        text=title,
-        filed_at=filed_at,
-    )
+    item = catalog_item(category=category, doc_date=doc_date, pages=pages, source_name="scan.jpg",
+                        filed_at=filed_at)
+    item.title = item.text = f"{doc_date.year} 统计测试 {item.archival_code}"
+    scan = jpeg_file(paths.work / "scans" / item.archival_code, "scan.jpg")
+    item_file(paths, item, pdf=pdf_pages(pages, item.archival_code), originals=[scan])
+    return item
 
 
 def counted_from_archive(archive: Path, year: int, zone: ZoneInfo) -> dict:

@@ -6,14 +6,8 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from zoneinfo import ZoneInfo
 
+from pipeline.reports.charts import axis_top, fit_label, grouped_bars, svg_data_uri, svg_from_uri
 from pipeline.reports.yearly import FormFact, ItemFact, LoanFact, statistics_of
-from pipeline.reports.yearly_charts import (
-    bar_chart,
-    fit_label,
-    nice_ceiling,
-    svg_data_uri,
-    svg_from_uri,
-)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -74,7 +68,7 @@ def test_a_reprint_is_counted_once_and_outstanding_is_what_did_not_come_back():
 
 def test_a_chart_is_well_formed_svg_with_its_values_and_labels_that_fit():
     labels = ["KW", "一个非常非常长的类别名称写不下", "A", "B", "C", "D"]  # six groups: about 8 characters each
-    svg = bar_chart(
+    svg = grouped_bars(
         title="接收与销毁", labels=labels, series=[("接收", [131, 2, 0, 0, 0, 0]), ("销毁", [0, 7, 0, 0, 0, 0])]
     )
     root = ET.fromstring(svg)
@@ -83,7 +77,7 @@ def test_a_chart_is_well_formed_svg_with_its_values_and_labels_that_fit():
     assert any(t.endswith("…") for t in texts)  # the long label is cut, not spilled
     assert len(root.findall(f"{SVG}rect")) == 3 + 2  # three non-zero bars and two legend keys
     assert svg_from_uri(svg_data_uri(svg)) == svg
-    empty = ET.fromstring(bar_chart(title="无", labels=[], series=[("接收", [])]))
+    empty = ET.fromstring(grouped_bars(title="无", labels=[], series=[("接收", [])]))
     assert "本年无数据" in [t.text for t in empty.iter(f"{SVG}text")]
-    assert [nice_ceiling(v) for v in (0, 1, 3, 131, 200, 201)] == [1, 1, 5, 200, 200, 500]
+    assert [axis_top(v) for v in (0, 1, 3, 131, 200, 201)] == [1, 1, 5, 200, 200, 500]
     assert fit_label("DEMO-2026-12", 200) == "DEMO-2026-12" and fit_label("鉴定" * 20, 40).endswith("…")

@@ -8,15 +8,10 @@ import itertools
 
 import pikepdf
 import pytest
-from django.utils import timezone
 from PIL import Image
 
-from pipeline.archive.audit import audit_append
-from pipeline.archive.numbering import item_number_allocate
-from pipeline.archive.retention import due_date
-from pipeline.archive.store import archived_hashes, item_write
 from pipeline.catalog.models import ArchiveItem
-from pipeline.core.config import get_config
+from tests.items import catalog_item, item_file
 from tests.people import make_users
 
 USERS = {"arch": ["archivist"], "arch2": ["archivist"], "head": ["station_head"], "head2": ["station_head"],
@@ -46,31 +41,13 @@ def jpeg_file(folder, name: str):
 def make_item(paths, *, category: str = "SJ", doc_date: dt.date = dt.date(2019, 6, 1), round_code: str = "",
               candidate: str = "", restricted: bool = False, scores_on: dt.date | None = None) -> ArchiveItem:
     """File one item the way ingest does: store.item_write, then the catalog row."""
-    config = get_config()
-    cat = config.categories[category]
-    cls = config.retention[cat.retention]
-    start, due = due_date(cls, doc_date, scores_on or doc_date)
-    code = item_number_allocate(fonds=config.station.fonds_code, year=doc_date.year, retention=cls.code,
-                                category=category)
+    item = catalog_item(category=category, doc_date=doc_date, scores_on=scores_on, restricted=restricted,
+                        round_code=round_code, candidate_id_number=candidate, occupation="电工", level=4,
+                        source_name="scan.jpg")
+    item.title = item.text = f"{doc_date.year} 测试档案 {item.item_number:04d}"
     scan = jpeg_file(paths.work / "scans" / str(next(_counter)), "scan.jpg")
-    title = f"{doc_date.year} 测试档案 {code.item:04d}"
-    meta = {"fonds": code.fonds, "year": code.year, "retention_code": code.retention, "category": category,
-            "item_number": code.item, "title": title, "responsible": config.station.name,
-            "doc_date": doc_date.isoformat(), "pages": 1, "secrecy": "", "restricted": restricted, "form": "",
-            "form_instance": "", "round_code": round_code, "candidate_id_number": candidate,
-            "candidate_name": "", "ticket_number": "", "occupation": "电工", "level": 4,
-            "retention_class": cls.key, "clock_start": start.isoformat() if start else None,
-            "due_date": due.isoformat() if due else None, "source_name": "scan.jpg", "source_sha256": "0" * 64,
-            "source_pages": [1], "ingest_time": timezone.now().isoformat(), "text": title}
-    folder = item_write(paths=paths, code=code, pdf=pdf_bytes(str(code)), originals=[scan], metadata=meta)
-    files = archived_hashes(folder)
-    audit_append(actor="ingest", action="item.file", target=str(code), detail={"title": title, "files_sha256": files})
-    return ArchiveItem.objects.create(files_sha256=files,
-        archival_code=str(code), fonds=code.fonds, year=code.year, retention_code=code.retention,
-        category=category, item_number=code.item, title=title, responsible=config.station.name,
-        doc_date=doc_date, pages=1, restricted=restricted, round_code=round_code, candidate_id_number=candidate,
-        retention_class=cls.key, clock_start=start, due_date=due, source_sha256="0" * 64, source_name="scan.jpg",
-        folder=folder.relative_to(paths.archive).as_posix(), text=title, filed_at=timezone.now())
+    item_file(paths, item, pdf=pdf_bytes(item.archival_code), originals=[scan])
+    return item
 
 
 @pytest.fixture

@@ -161,98 +161,37 @@ _scan = itertools.count(1)
 
 def file_item(paths, spec: ItemSpec) -> str:
     """File one item as ingest does (store.item_write, audit entry, catalog row, search index); its 档号."""
-    from django.utils import timezone
-
     from pipeline import search
-    from pipeline.archive.audit import audit_append
     from pipeline.archive.keys import key_require
-    from pipeline.archive.numbering import item_number_allocate
-    from pipeline.archive.retention import due_date
-    from pipeline.archive.store import archived_hashes, item_write
-    from pipeline.catalog.models import ArchiveItem
     from pipeline.core.config import get_config
+    from tests.items import catalog_item, item_file
 
-    config = get_config()
-    category = config.categories[spec.category]
-    cls = config.retention[category.retention]
-    start, due = due_date(cls, spec.doc_date, spec.doc_date)
-    code = item_number_allocate(
-        fonds=config.station.fonds_code, year=spec.doc_date.year, retention=cls.code, category=spec.category
-    )
-    secret = category.access == "secret"
-    restricted = spec.restricted or category.access != "open"
-    pdf = page_pdf(spec.title, spec.text, spec.pages)
-    scan = paths.work / "scans" / str(next(_scan)) / "scan.pdf"
-    scan.parent.mkdir(parents=True, exist_ok=True)
-    scan.write_bytes(pdf)
-    meta = {
-        "fonds": code.fonds,
-        "year": code.year,
-        "retention_code": code.retention,
-        "category": spec.category,
-        "item_number": code.item,
-        "title": spec.title,
-        "responsible": config.station.name,
-        "doc_date": spec.doc_date.isoformat(),
-        "pages": spec.pages,
-        "secrecy": "",
-        "restricted": restricted,
-        "secret": secret,
-        "form": spec.form,
-        "form_instance": "",
-        "round_code": spec.round_code,
-        "candidate_id_number": spec.id_number,
-        "candidate_name": spec.candidate_name,
-        "ticket_number": "",
-        "occupation": spec.occupation,
-        "level": spec.level,
-        "retention_class": cls.key,
-        "clock_start": start.isoformat() if start else None,
-        "due_date": due.isoformat() if due else None,
-        "source_name": "scan.pdf",
-        "source_sha256": "0" * 64,
-        "source_pages": list(range(1, spec.pages + 1)),
-        "ingest_time": timezone.now().isoformat(),
-        "text": "" if secret else spec.text,
-    }
-    key = key_require("测试归档保密档案") if secret else None
-    folder = item_write(paths=paths, code=code, pdf=pdf, originals=[scan], metadata=meta, key=key)
-    files = archived_hashes(folder)
-    audit_append(
-        actor="ingest", action="item.file", target=str(code), detail={"title": spec.title, "files_sha256": files}
-    )
-    ArchiveItem.objects.create(
-        archival_code=str(code),
-        fonds=code.fonds,
-        year=code.year,
-        retention_code=code.retention,
+    access = get_config().categories[spec.category].access
+    secret = access == "secret"
+    item = catalog_item(
         category=spec.category,
-        item_number=code.item,
-        title=spec.title,
-        responsible=config.station.name,
         doc_date=spec.doc_date,
+        title=spec.title,
         pages=spec.pages,
-        restricted=restricted,
+        restricted=spec.restricted or access != "open",
         secret=secret,
         encrypted=secret,
-        files_sha256=files,
         form=spec.form,
         round_code=spec.round_code,
         candidate_id_number=spec.id_number,
         candidate_name=spec.candidate_name,
         occupation=spec.occupation,
         level=spec.level,
-        retention_class=cls.key,
-        clock_start=start,
-        due_date=due,
-        source_sha256="0" * 64,
-        source_name="scan.pdf",
-        folder=folder.relative_to(paths.archive).as_posix(),
         text="" if secret else spec.text,
-        filed_at=timezone.now(),
     )
-    search.index_items([{**meta, "archival_code": str(code)}])
-    return str(code)
+    pdf = page_pdf(spec.title, spec.text, spec.pages)
+    scan = paths.work / "scans" / str(next(_scan)) / "scan.pdf"
+    scan.parent.mkdir(parents=True, exist_ok=True)
+    scan.write_bytes(pdf)
+    key = key_require("测试归档保密档案") if secret else None
+    meta = item_file(paths, item, pdf=pdf, originals=[scan], key=key)
+    search.index_items([{**meta, "archival_code": item.archival_code}])
+    return item.archival_code
 
 
 @dataclass

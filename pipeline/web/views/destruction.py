@@ -7,6 +7,7 @@ user only the buttons that are theirs (signing.batch_actions); a forged POST is 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from django.core.paginator import Paginator
@@ -43,6 +44,11 @@ def ITEM_URL_PREFIX() -> str:  # noqa: N802 — a constant once the URLconf is l
 
 
 SHOW = {"all": "全部到期", "free": "可销毁", "blocked": "被阻止（保全、借阅）"}
+
+
+def _register_url(code: str) -> str:
+    """The register page of one batch (where its forms post back to)."""
+    return reverse("web:destruction_register", args=[code])
 
 
 def _register_dir(code: str, kind: str) -> Path:
@@ -100,7 +106,7 @@ def propose(request):
 
     response = act(request, reverse("web:destruction"), call)
     if "code" in made:
-        return redirect_to(reverse("web:destruction_register", args=[made["code"]]))
+        return redirect_to(_register_url(made["code"]))
     return response
 
 
@@ -149,50 +155,50 @@ def _files(code: str, kind: str) -> list[str]:
     return sorted(p.name for p in folder.rglob("*") if p.suffix in (".pdf", ".docx")) if folder.is_dir() else []
 
 
-@require_POST
-def approve(request, code: str):
-    """The station head approves the version shown, with an opinion and the password typed again."""
-    here = reverse("web:destruction_register", args=[code])
+def _sign(request, code: str, sign: Callable[..., DestructionBatch], done: Callable[[DestructionBatch], str],
+          **fields: str):
+    """Sign the register version shown, with the password typed again (approve, witness); back to the register."""
 
     def call():
-        batch = destruction_approve_signed(
+        batch = sign(
             actor=request.user,
             batch_code=code,
             version=request.POST.get("version", ""),
-            opinion=request.POST.get("opinion", ""),
             password=request.POST.get("password", ""),
             config=get_config(),
+            **fields,
         )
+        return done(batch)
+
+    return act(request, _register_url(code), call)
+
+
+@require_POST
+def approve(request, code: str):
+    """The station head approves the version shown, with an opinion and the password typed again."""
+
+    def done(batch: DestructionBatch) -> str:
         return f"已批准销毁清册 {code}（版本 {batch.approved_version[:12]}）。须两名监销人确认后方可执行。"
 
-    return act(request, here, call)
+    return _sign(request, code, destruction_approve_signed, done, opinion=request.POST.get("opinion", ""))
 
 
 @require_POST
 def witness(request, code: str):
     """A 监销人 confirms the approved version, under their own sign-in and password."""
-    here = reverse("web:destruction_register", args=[code])
 
-    def call():
-        batch = destruction_witness_signed(
-            actor=request.user,
-            batch_code=code,
-            version=request.POST.get("version", ""),
-            password=request.POST.get("password", ""),
-            config=get_config(),
-        )
+    def done(batch: DestructionBatch) -> str:
         count = batch.witnesses.count()
         return f"监销人已确认销毁清册 {code}（{count}/2）。" + (
             "可以执行销毁。" if count >= 2 else "还需另一名监销人确认。"
         )
 
-    return act(request, here, call)
+    return _sign(request, code, destruction_witness_signed, done)
 
 
 @require_POST
 def strike(request, code: str):
     """Strike one row (with a reason); a register already signed loses its approval."""
-    here = reverse("web:destruction_register", args=[code])
 
     def call():
         item = request.POST.get("item", "")
@@ -206,7 +212,7 @@ def strike(request, code: str):
         tail = "清册已变更，原批准与监销确认已作废，须站长重新批准。" if changes else ""
         return f"已从销毁清册 {code} 中划去 {item.strip()}。{tail}"
 
-    return act(request, here, call)
+    return act(request, _register_url(code), call)
 
 
 @require_POST
@@ -214,7 +220,6 @@ def execute(request, code: str):
     """Execute a witnessed register in the background (password typed again); the final register follows."""
     from pipeline.forms.destruction import destruction_register_final
 
-    here = reverse("web:destruction_register", args=[code])
     config, paths, user = get_config(), data_paths(), request.user
     password = request.POST.get("password", "")
 
@@ -233,7 +238,7 @@ def execute(request, code: str):
         )
         return f"正在执行销毁清册 {code}：逐件复核后删除，完成后出具已执行的清册。"
 
-    return act(request, here, call)
+    return act(request, _register_url(code), call)
 
 
 @require_POST
@@ -244,7 +249,7 @@ def render_register(request, code: str):
     batch = batch_get(code)
     kind = "executed" if batch.state == DestructionBatch.State.EXECUTED else "proposed"
     _render_job(request, code, kind)
-    return redirect_to(reverse("web:destruction_register", args=[code]))
+    return redirect_to(_register_url(code))
 
 
 @require_GET
