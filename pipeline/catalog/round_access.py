@@ -9,10 +9,10 @@ forms.service.forms_round, forms.reprint.forms_reprint_outstanding) take their a
   for by the audit log, `people.role_require`); anyone else is refused with a Chinese message naming
   the roles, and nothing is written.
 - A CLI command without `--user` is the system operator at the station PC's shell (SYSTEM_ACTOR,
-  recorded as "system" in the audit log), as for `station review discard` without `--user`: whoever
-  holds that shell holds the data root and the database already, so a role check there protects
-  nothing; the scripts of the station (`make demo`) work this way. Give `--user` to act, and be
-  checked, as a person.
+  recorded as "system" in the audit log), the same rule as `station review discard` without `--user`
+  (recorded there as "staff"): whoever holds that shell holds the data root and the database already,
+  so a role check there protects nothing; the station's scripts (`make demo`) work this way. Give
+  `--user` to act, and be checked, as a person.
 - Any other name is refused: nothing at the edge produces a name that is not an account, so it is a
   caller's mistake, never let through as if it were the shell. An account that happens to be named
   "system" is a person like any other and is checked.
