@@ -1,7 +1,8 @@
 """Service: seat the candidates and staff the rooms of a round (pipeline.exams.assign.planner), store the plan.
 
 Loads the round's rows into plain data, calls the pure solver, replaces the stored plan in one
-transaction, records the seed on the Round and appends an audit entry.
+transaction, records the seed on the Round and appends an audit entry. Only 考务人员 or 站长 plan a round
+(or the shell's system operator: catalog/round_access.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pipeline.catalog.models import (
     Staff,
     StaffDuty,
 )
+from pipeline.catalog.round_access import round_actor_require
 from pipeline.catalog.services import SYSTEM_ACTOR
 from pipeline.catalog.supersede import forms_affected, forms_supersede
 from pipeline.core.config import StationConfig, get_config
@@ -103,6 +105,7 @@ def assignment_make(*, round_: Round, seed: int | None = None, actor: str = SYST
                     replan: bool = False, reason: str = "") -> AssignmentResult:
     """Make and store the seating and staffing plan of round_ (replacing an earlier plan only while
     its forms are unprinted, or with replan and a reason: those forms are then superseded)."""
+    round_actor_require(actor=actor, action_zh="编排考场与工作人员")
     assignment_lock_check(round_=round_, replan=replan, reason=reason)
     problem = assignment_problem(round_=round_, config=config or get_config())
     plan = assign.make_plan(problem, seed=seed, progress=progress)

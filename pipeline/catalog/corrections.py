@@ -2,7 +2,8 @@
 
 Every value is checked with the same rules as the sheet (pipeline.exams.sheets, pipeline.exams.photos), every
 change is listed (ID and phone numbers masked) before it is applied, audited, and the printed forms
-it makes wrong are superseded (pipeline.catalog.supersede) and listed to be reprinted.
+it makes wrong are superseded (pipeline.catalog.supersede) and listed to be reprinted. Only 考务人员 or
+站长 correct a round, previews included (or the shell's system operator: catalog/round_access.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipeline.archive.audit import audit_append
 from pipeline.archive.store import sha256_file
 from pipeline.catalog.importing import ImportReport, Progress, _reject, _save_candidates, _stage_photos
 from pipeline.catalog.models import Candidate, Round
+from pipeline.catalog.round_access import round_actor_require
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.catalog.supersede import ROUND_FORMS, forms_affected, forms_supersede
 from pipeline.core.config import StationConfig, get_config
@@ -182,6 +184,7 @@ def candidates_update(*, path: Path, round_code: str, dry_run: bool = False, act
                       config: StationConfig | None = None, progress: Progress | None = None) -> CorrectionReport:
     """Re-import a corrected sheet: rows matched by ID number update the candidate, new rows are added,
     candidates missing from the sheet are listed and kept."""
+    round_actor_require(actor=actor, action_zh="预览考生名单更正" if dry_run else "更正考生名单")
     config, round_ = config or get_config(), round_get(round_code)
     parsed = parse_candidates(read_tables(path)[0], occupations=config.occupations)
     staging = data_paths().photos / ".staging" / uuid.uuid4().hex
@@ -252,6 +255,7 @@ def _as_cells(candidate: Candidate) -> dict:
 def candidate_edit(*, ref: str, values: dict[str, str], round_code: str | None = None, actor: str = SYSTEM_ACTOR,
                    config: StationConfig | None = None) -> CorrectionReport:
     """Change some fields of one candidate, checked as a sheet row would be."""
+    round_actor_require(actor=actor, action_zh="修改考生信息")
     config, candidate = config or get_config(), candidate_get(ref=ref, round_code=round_code)
     unknown = set(values) - set(EDITABLE)
     if unknown or not values:
@@ -293,6 +297,7 @@ def candidate_edit(*, ref: str, values: dict[str, str], round_code: str | None =
 def candidate_remove(*, ref: str, reason: str, round_code: str | None = None,
                      actor: str = SYSTEM_ACTOR) -> CorrectionReport:
     """Remove a candidate who has no scores and nothing filed; the forms naming them are voided."""
+    round_actor_require(actor=actor, action_zh="删除考生")
     from pipeline.catalog.models import ArchiveItem, Score
     candidate = candidate_get(ref=ref, round_code=round_code)
     if not reason.strip():
@@ -330,8 +335,9 @@ PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 
 def candidates_photos(*, round_code: str, folder: Path, actor: str = SYSTEM_ACTOR,
                       progress: Progress | None = None) -> CorrectionReport:
-    """Photos named by ID or ticket number (张三 的 350203….jpg or 202612DG40001.jpg) for a round's
-    candidates: all checked and normalised first; one bad photo and none is taken."""
+    """Photos named by ID or ticket number (张三 的 350203….jpg or 202612DG40001.jpg), in folder or its
+    sub-folders, for a round's candidates: all checked and normalised first; one bad photo and none is taken."""
+    round_actor_require(actor=actor, action_zh="更新考生照片")
     from pipeline.exams.photos import PhotoJob, normalise_all
     round_ = round_get(round_code)
     if not folder.is_dir():
@@ -339,10 +345,10 @@ def candidates_photos(*, round_code: str, folder: Path, actor: str = SYSTEM_ACTO
     by_key = {}
     for candidate in round_.candidates.select_related("round"):
         by_key[candidate.id_number] = by_key[candidate.ticket_number] = candidate
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
+    files = _photo_files(folder)
     matched = {p: by_key.get(normalise_id(p.stem)) for p in files}
     report = CorrectionReport("photos", round_.code,
-                              not_in_sheet=[p.name for p, c in matched.items() if c is None])
+                              not_in_sheet=[p.relative_to(folder).as_posix() for p, c in matched.items() if c is None])
     pairs = [(p, c) for p, c in matched.items() if c is not None]
     twice = {c.ticket_number for _, c in pairs if sum(1 for _, d in pairs if d.pk == c.pk) > 1}
     if twice:
@@ -352,7 +358,8 @@ def candidates_photos(*, round_code: str, folder: Path, actor: str = SYSTEM_ACTO
     try:
         jobs = [PhotoJob(n, p, staging / f"{n}.jpg") for n, (p, _) in enumerate(pairs)]
         results = normalise_all(jobs, progress=progress)
-        bad = [f"{pairs[r.key][0].name}：{r.problem}" for r in results if r.problem is not None]
+        bad = [f"{pairs[r.key][0].relative_to(folder).as_posix()}：{r.problem}"
+               for r in results if r.problem is not None]
         if bad:
             raise BadInput(f"{len(bad)} 张照片不能使用，未更新任何照片。请换成清晰的证件照后重试。",
                            f"{len(bad)} bad photos", code="photo_invalid", problems=bad)
@@ -374,6 +381,16 @@ def candidates_photos(*, round_code: str, folder: Path, actor: str = SYSTEM_ACTO
         shutil.rmtree(staging, ignore_errors=True)
     report.unchanged = round_.candidates.filter(photo="").count()     # still without a photo
     return report
+
+
+def _photo_files(folder: Path) -> list[Path]:
+    """The photos in folder and its sub-folders (照片/2026/…); hidden files and folders left out, and linked
+    folders not entered (a link loop must not hang the import)."""
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found += [Path(root) / n for n in names if not n.startswith(".") and Path(n).suffix.lower() in PHOTO_SUFFIXES]
+    return sorted(p for p in found if p.is_file())
 
 
 def _record_of(candidate: Candidate) -> CandidateRecord:

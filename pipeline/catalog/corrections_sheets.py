@@ -1,6 +1,7 @@
 """Re-importing corrected staff and room sheets (`station import staff|rooms FILE --update [--dry-run]`):
 every change to an existing person or room is listed (secrets masked) before it is written, and the
-forms it makes wrong are superseded, as with station staff|rooms edit."""
+forms it makes wrong are superseded, as with station staff|rooms edit. Only 考务人员 or 站长, previews included
+(or the shell's system operator: catalog/round_access.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from pipeline.catalog.corrections_staff import (
 )
 from pipeline.catalog.importing import ROLE_LABELS, ImportReport, _reject, rooms_import, staff_import
 from pipeline.catalog.models import Room, Staff
+from pipeline.catalog.round_access import round_actor_require
 from pipeline.catalog.services import SYSTEM_ACTOR
 from pipeline.core.config import StationConfig, get_config
 from pipeline.core.errors import Conflict
@@ -41,6 +43,7 @@ def _check_update(report: CorrectionReport, update: bool, kind: str, noun: str, 
 def staff_update(*, path: Path, dry_run: bool = False, update: bool = True, actor: str = SYSTEM_ACTOR,
                  config: StationConfig | None = None) -> tuple[ImportReport | None, CorrectionReport]:
     """List what a staff sheet changes on staff already known; unless dry_run, import it and supersede."""
+    round_actor_require(actor=actor, action_zh="导入或更正工作人员名单")
     config = config or get_config()
     parsed = parse_staff(read_tables(path), occupations=config.occupations, roles=ROLE_LABELS,
                          known_badges=Staff.objects.values_list("badge_number", flat=True))
@@ -79,6 +82,7 @@ def rooms_update(*, path: Path, dry_run: bool = False, update: bool = True, acto
                  config: StationConfig | None = None) -> tuple[ImportReport | None, CorrectionReport]:
     """List what a room sheet changes on rooms already known; unless dry_run, import it, un-planning
     the rounds whose rooms change capacity, kind, occupations or workstations."""
+    round_actor_require(actor=actor, action_zh="导入或更正考场名单")
     config = config or get_config()
     parsed = parse_rooms(read_tables(path)[0], occupations=config.occupations)
     if parsed.problems:

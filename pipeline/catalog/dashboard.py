@@ -13,6 +13,7 @@ from django.utils import timezone
 from pipeline.archive.store import write_json_atomic
 from pipeline.catalog.models import ArchiveItem, DestructionBatch, IngestJob, Loan, Role, Round
 from pipeline.catalog.people import same_person
+from pipeline.catalog.register import held_q
 from pipeline.catalog.selectors import outstanding_by_round
 from pipeline.catalog.services import user_roles
 from pipeline.core.paths import DataPaths
@@ -56,10 +57,15 @@ def forms_not_returned() -> list[dict]:
 
 
 def items_falling_due(*, today: dt.date, within_days: int = DUE_WINDOW_DAYS) -> dict:
-    """Filed items already due, and those falling due within the window (earliest first, ten shown)."""
-    filed = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED, due_date__isnull=False)
-    soon = filed.filter(due_date__gt=today, due_date__lte=today + dt.timedelta(days=within_days))
+    """Filed items already due, and those falling due within the window (earliest first, ten shown); an item
+    under a hold (保全/冻结: its own, its round's or its candidate's) does not fall due and is counted apart."""
+    dated = ArchiveItem.objects.filter(status=ArchiveItem.Status.FILED, due_date__isnull=False,
+                                       due_date__lte=today + dt.timedelta(days=within_days))
+    held = held_q()
+    filed = dated.exclude(held)
+    soon = filed.filter(due_date__gt=today)
     return {"due": filed.filter(due_date__lte=today).count(), "soon": soon.count(), "within_days": within_days,
+            "held": dated.filter(held).count(),
             "next": [{"archival_code": i.archival_code, "title": i.title, "due_date": i.due_date}
                      for i in soon.order_by("due_date", "archival_code")[:10]]}
 

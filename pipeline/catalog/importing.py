@@ -3,6 +3,7 @@
 Each import checks every row first (pipeline.exams.sheets, pipeline.exams.photos), then writes in one
 transaction with one audit entry. A sheet with bad rows imports nothing, unless the caller
 asks to skip them (candidates only) — then the skipped rows are listed in the report.
+Only 考务人员 or 站长 import (or the shell's system operator: catalog/round_access.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import transaction
 from pipeline.archive.audit import audit_append
 from pipeline.archive.store import sha256_file
 from pipeline.catalog.models import Candidate, Recusal, Role, Room, Round, Staff, Workstation
+from pipeline.catalog.round_access import round_actor_require
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.core.config import StationConfig, get_config
 from pipeline.core.domain import LEVEL_SHORT
@@ -106,6 +108,7 @@ def _last_sequences(round_: Round, digits: str) -> dict[tuple[str, int], int]:
 def candidates_import(*, path: Path, round_code: str, skip_invalid: bool = False, actor: str = SYSTEM_ACTOR,
                       config: StationConfig | None = None, progress: Progress | None = None) -> ImportReport:
     """Check every row and photo of a candidate sheet, then add the candidates to the round."""
+    round_actor_require(actor=actor, action_zh="导入考生名单")
     config = config or get_config()
     round_ = round_get(round_code)
     table = read_tables(path)[0]
@@ -204,6 +207,7 @@ ROLE_LABELS = {label: value for value, label in Role.choices}
 
 def staff_import(*, path: Path, actor: str = SYSTEM_ACTOR, config: StationConfig | None = None) -> ImportReport:
     """Add or update staff by badge number; their recusals are replaced by the sheet's."""
+    round_actor_require(actor=actor, action_zh="导入工作人员名单")
     config = config or get_config()
     tables = read_tables(path)
     parsed = parse_staff(tables, occupations=config.occupations, roles=ROLE_LABELS,
@@ -267,6 +271,7 @@ def _replace_recusals(staff: dict[str, Staff], parsed: Parsed) -> int:
 
 def rooms_import(*, path: Path, actor: str = SYSTEM_ACTOR, config: StationConfig | None = None) -> ImportReport:
     """Add or update rooms by 考场编号, with exactly the workstations the sheet lists."""
+    round_actor_require(actor=actor, action_zh="导入考场名单")
     config = config or get_config()
     parsed = parse_rooms(read_tables(path)[0], occupations=config.occupations)
     if parsed.problems:

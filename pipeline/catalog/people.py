@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 
 from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import AuditEntry, Role, Staff
-from pipeline.catalog.services import _role, user_roles
+from pipeline.catalog.roles import _role, user_roles
 from pipeline.core.domain import IdNumber, mask_id
 from pipeline.core.errors import BadInput, Conflict, NotFound, Refused
 

@@ -66,14 +66,19 @@ def item_states(items: list[ArchiveItem], config: StationConfig) -> dict[int, It
     return states
 
 
-def blocked_q() -> Q:
-    """A filter matching the items an active hold or an open loan keeps from destruction."""
+def held_q() -> Q:
+    """A filter matching the items an active hold (保全/冻结) covers: by 档号, by round or by candidate."""
     scopes: dict[str, set[str]] = {s: set() for s in Hold.Scope.values}
     for scope, value in Hold.objects.filter(released_at__isnull=True).values_list("scope", "value"):
         scopes[scope].add(value)
-    loans = Loan.objects.filter(item_id=OuterRef("pk"), state__in=OPEN_LOAN_STATES)
     return (Q(archival_code__in=scopes[Hold.Scope.ITEM]) | Q(round_code__in=scopes[Hold.Scope.ROUND] - {""})
-            | Q(candidate_id_number__in=scopes[Hold.Scope.CANDIDATE] - {""}) | Q(Exists(loans)))
+            | Q(candidate_id_number__in=scopes[Hold.Scope.CANDIDATE] - {""}))
+
+
+def blocked_q() -> Q:
+    """A filter matching the items an active hold or an open loan keeps from destruction."""
+    loans = Loan.objects.filter(item_id=OuterRef("pk"), state__in=OPEN_LOAN_STATES)
+    return held_q() | Q(Exists(loans))
 
 
 # ---------------------------------------------------------------- the due list

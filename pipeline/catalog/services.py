@@ -12,15 +12,16 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from pipeline.archive.audit import audit_append
-from pipeline.catalog.models import Role, Round
+from pipeline.catalog.models import Round
+from pipeline.catalog.roles import SYSTEM_ACTOR, _role, user_roles  # noqa: F401 — imported from here by callers
+from pipeline.catalog.round_access import round_actor_require
 from pipeline.core.errors import BadInput, Conflict, NotFound, Refused
-
-SYSTEM_ACTOR = "system"
 
 
 def round_add(*, code: str, name: str, theory_at: dt.datetime | None = None,
               practical_at: dt.datetime | None = None, actor: str = SYSTEM_ACTOR) -> Round:
-    """Create an appraisal round with its short code."""
+    """Create an appraisal round with its short code (考务人员 or 站长: round_access.py)."""
+    round_actor_require(actor=actor, action_zh="建立鉴定批次")
     code = code.strip()
     if not code or len(code) > 32 or not code.replace("-", "").replace("_", "").isalnum():
         raise BadInput(f"批次代码“{code}”无效：请使用 1–32 位字母、数字、- 或 _，例如 2026-12。",
@@ -46,21 +47,6 @@ def round_get(code: str) -> Round:
     except Round.DoesNotExist:
         raise NotFound(f"没有代码为“{code}”的鉴定批次。用 station rounds list 查看已有批次。",
                        f"no round {code}", code="round_not_found") from None
-
-
-def _role(value: str) -> Role:
-    by_label = {label: Role(key) for key, label in Role.choices}
-    if value in Role.values:
-        return Role(value)
-    if value in by_label:
-        return by_label[value]
-    allowed = "、".join(f"{key}（{label}）" for key, label in Role.choices)
-    raise BadInput(f"角色“{value}”不存在。可用角色：{allowed}", f"unknown role {value!r}", code="role_unknown")
-
-
-def user_roles(user: User) -> set[str]:
-    """The role codes a user holds."""
-    return set(user.groups.values_list("name", flat=True))
 
 
 def user_authenticate(*, username: str, password: str) -> User:

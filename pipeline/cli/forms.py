@@ -10,8 +10,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.catalog.services import round_get
-from pipeline.cli.common import JsonOption, console, emit, err_console
+from pipeline.catalog.services import SYSTEM_ACTOR, round_get
+from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
 from pipeline.core.errors import BadInput
 from pipeline.core.labels import retention_label
 from pipeline.forms.registry import FORMS
@@ -68,7 +68,7 @@ def _report(batch: Batch, out: Path, as_json: bool) -> None:
             made += [f"Word 版 {docx} 份"] if docx else []
             console.print(f"  {FORMS[key].name_zh}：{count} 份，{'；'.join(made) or '无输出'}")
         for key, why in batch.skipped.items():
-            console.print(f"  [yellow]未生成[/] {FORMS[key].name_zh}：{why}")
+            console.print(f"  [yellow]未生成[/] {FORMS[key].name_zh if key in FORMS else key}：{why}")
         docx = sum(g.docx is not None for g in batch.instances)
         pages = f"PDF 共 {batch.pages} 页" if batch.pages else ""
         words = f"Word 版 {docx} 份" if docx else ""
@@ -103,13 +103,21 @@ def round_(round_code: str, out: Path = OutOption,
            fmt: str = typer.Option("pdf", "--format", help="pdf | docx | both（docx：有 Word 模板的表单另出可编辑版）"),
            outstanding: bool = typer.Option(False, "--outstanding",
                                             help="只补打尚未交回归档的表单（原编号、原二维码，不新建表单）"),
+           form: list[str] = typer.Option(None, "--form", help="与 --outstanding 一起：只补打这种表单（可重复）"),
+           instance: list[str] = typer.Option(None, "--instance",
+                                              help="与 --outstanding 一起：只补打这个表单编号（可重复）"),
+           user: str = typer.Option(None, "--user", help="执行操作的用户（考务人员或站长；将验证密码）"),
            as_json: bool = JsonOption) -> None:
     """生成一期鉴定的全部一级表单，并为每种表单合并一份打印用 PDF（--format both 另出可编辑 DOCX）。"""
     from pipeline.forms.service import forms_round  # here, not at module level: CLI start-up time (weasyprint)
     if fmt not in FORMAT_CHOICES:
         raise BadInput(f"--format 只能是 pdf、docx 或 both，而不是“{fmt}”。", f"bad --format {fmt}",
                        code="format_invalid")
+    if (form or instance) and not outstanding:
+        raise BadInput("--form 与 --instance 只能与 --outstanding 一起用（补打所选的未交回表单）。",
+                       "--form/--instance without --outstanding", code="option_combination")
     round_obj = round_get(round_code)
+    actor = acting_user(user).username if user else SYSTEM_ACTOR
     from pipeline.forms.reprint import forms_reprint_outstanding
     with _progress_bar(as_json) as bar:
         task = bar.add_task("排版生成", total=None)
@@ -118,9 +126,11 @@ def round_(round_code: str, out: Path = OutOption,
             bar.update(task, completed=done, total=total, description=f"排版生成 {message}")
 
         if outstanding:
-            batch = forms_reprint_outstanding(round_=round_obj, out=out, progress=progress)
+            chosen = {"forms": form or None, "instances": instance or None} if (form or instance) else {}
+            batch = forms_reprint_outstanding(round_=round_obj, out=out, progress=progress, actor=actor, **chosen)
         else:
-            batch = forms_round(round_=round_obj, out=out, progress=progress, formats=FORMAT_CHOICES[fmt])
+            batch = forms_round(round_=round_obj, out=out, progress=progress, formats=FORMAT_CHOICES[fmt],
+                                actor=actor)
     _report(batch, out, as_json)
 
 

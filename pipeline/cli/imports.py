@@ -12,7 +12,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from pipeline.cli.common import JsonOption, console, emit, err_console
+from pipeline.catalog.roles import SYSTEM_ACTOR
+from pipeline.cli.common import JsonOption, acting_user, console, emit, err_console
 from pipeline.core.errors import StationError
 
 if TYPE_CHECKING:
@@ -20,6 +21,12 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="导入考生、工作人员、考场名单 / import sheets (.xlsx or .csv)", no_args_is_help=True)
 FileArgument = typer.Argument(..., help="表格文件（.xlsx 或 .csv，UTF-8 或 GB18030）", dir_okay=False)
+UserOpt = typer.Option(None, "--user", help="执行导入的用户（考务人员或站长；将验证密码）；不给出时为本机操作员")
+
+
+def _actor(user: str | None) -> str:
+    """The user named with --user (password checked), else the system operator at the station PC's shell."""
+    return acting_user(user).username if user else SYSTEM_ACTOR
 
 
 def _run(action: Callable[[], ImportReport], as_json: bool) -> ImportReport:
@@ -61,26 +68,27 @@ def candidates(file: Path = FileArgument,
                skip_invalid: bool = typer.Option(False, "--skip-invalid", help="跳过有问题的行，只导入无误的行"),
                update: bool = typer.Option(False, "--update", help="更正已导入的名单：按身份证号更新考生，新行加入"),
                dry_run: bool = typer.Option(False, "--dry-run", help="与 --update 一起：只列出将要做的更改"),
-               as_json: bool = JsonOption) -> None:
+               user: str = UserOpt, as_json: bool = JsonOption) -> None:
     """导入考生名单：逐行检查，分配准考证号，规范化照片。"""
+    actor = _actor(user)
     if update or dry_run:
-        _update(file, round_code, dry_run, as_json)
+        _update(file, round_code, dry_run, as_json, actor)
         return
     with Progress(TextColumn("规范化照片"), BarColumn(), MofNCompleteColumn(), console=err_console,
                   transient=True, disable=as_json or not err_console.is_terminal) as bar:
         task = bar.add_task("photos", total=None)
         from pipeline.catalog.importing import candidates_import  # sheet readers and photo tools: start-up
 
-        report = _run(lambda: candidates_import(path=file, round_code=round_code, skip_invalid=skip_invalid,
-                                                progress=lambda done, total: bar.update(task, completed=done,
-                                                                                         total=total)), as_json)
+        report = _run(lambda: candidates_import(
+            path=file, round_code=round_code, skip_invalid=skip_invalid, actor=actor,
+            progress=lambda done, total: bar.update(task, completed=done, total=total)), as_json)
     emit(report.as_dict(), as_json, lambda _: _render_candidates(report))
 
 
-def _update(file: Path, round_code: str, dry_run: bool, as_json: bool) -> None:
+def _update(file: Path, round_code: str, dry_run: bool, as_json: bool, actor: str) -> None:
     from pipeline.catalog.corrections import candidates_update
     from pipeline.cli.corrections import render_changes
-    report = _run(lambda: candidates_update(path=file, round_code=round_code, dry_run=dry_run), as_json)
+    report = _run(lambda: candidates_update(path=file, round_code=round_code, dry_run=dry_run, actor=actor), as_json)
 
     def render(_data) -> None:
         render_changes(report, f"批次 {report.target} 名单更正")
@@ -119,15 +127,18 @@ def _sheet_update(action, noun: str, unit: str, as_json: bool) -> None:
 
 @app.command("staff")
 def staff(file: Path = FileArgument, update: bool = UpdateOpt, dry_run: bool = DryRunOpt,
-          as_json: bool = JsonOption) -> None:
+          user: str = UserOpt, as_json: bool = JsonOption) -> None:
     """导入工作人员名单（按胸卡编号新增；修改已有人员须加 --update）及回避关系。"""
     from pipeline.catalog.corrections_sheets import staff_update
-    _sheet_update(lambda: staff_update(path=file, dry_run=dry_run, update=update), "工作人员", "人", as_json)
+    actor = _actor(user)
+    _sheet_update(lambda: staff_update(path=file, dry_run=dry_run, update=update, actor=actor), "工作人员", "人",
+                  as_json)
 
 
 @app.command("rooms")
 def rooms(file: Path = FileArgument, update: bool = UpdateOpt, dry_run: bool = DryRunOpt,
-          as_json: bool = JsonOption) -> None:
+          user: str = UserOpt, as_json: bool = JsonOption) -> None:
     """导入考场（按考场编号新增；修改已有考场须加 --update）及实操工位。"""
     from pipeline.catalog.corrections_sheets import rooms_update
-    _sheet_update(lambda: rooms_update(path=file, dry_run=dry_run, update=update), "考场", "个", as_json)
+    actor = _actor(user)
+    _sheet_update(lambda: rooms_update(path=file, dry_run=dry_run, update=update, actor=actor), "考场", "个", as_json)

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from pipeline.catalog.listings import rounds_list
 from pipeline.catalog.selectors import round_outstanding, round_summary
-from pipeline.catalog.services import round_add, round_get
-from pipeline.cli.common import JsonOption, console, emit
+from pipeline.catalog.services import SYSTEM_ACTOR, round_add, round_get
+from pipeline.cli.common import JsonOption, acting_user, console, emit
 from pipeline.core.config import get_config
 from pipeline.core.domain import LEVEL_SHORT
 from pipeline.core.errors import BadInput
@@ -33,10 +33,12 @@ def _when(text: str | None, option: str) -> dt.datetime | None:
 @app.command("add")
 def add(code: str, name: str = typer.Option(..., "--name", help="批次名称"),
         theory: str = typer.Option(None, "--theory", help="理论考试开始时间 2026-12-05T09:00"),
-        practical: str = typer.Option(None, "--practical", help="实操考核开始时间")) -> None:
+        practical: str = typer.Option(None, "--practical", help="实操考核开始时间"),
+        user: str = typer.Option(None, "--user", help="执行操作的用户（考务人员或站长；将验证密码）")) -> None:
     """新建一期鉴定（批次代码在所有命令中使用）。"""
+    actor = acting_user(user).username if user else SYSTEM_ACTOR
     round_ = round_add(code=code, name=name, theory_at=_when(theory, "--theory"),
-                       practical_at=_when(practical, "--practical"))
+                       practical_at=_when(practical, "--practical"), actor=actor)
     console.print(f"[green]已建立鉴定批次[/] {round_.code}：{round_.name}")
 
 

@@ -123,6 +123,7 @@ CSRF_FAILURE_VIEW = "pipeline.web.views.errors.csrf_failure"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+DATA_UPLOAD_MAX_NUMBER_FILES = 5000     # a round's photo folder in one upload (Django's default of 100 refused it)
 CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
     "default-src": [SELF], "script-src": [SELF], "style-src": [SELF], "img-src": [SELF, "data:"],
     "font-src": [SELF], "connect-src": [SELF], "frame-src": [SELF], "frame-ancestors": [SELF],

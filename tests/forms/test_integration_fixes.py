@@ -153,7 +153,7 @@ def test_lending_register_of_a_year_without_loans_is_blank_lines_and_a_bad_year_
 @pytest.fixture
 def assigned_round(data_root):
     round_ = make_round()
-    assignment_make(round_=round_, seed=42, actor="kw01")
+    assignment_make(round_=round_, seed=42)
     return round_
 
 

@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 
 from pipeline.catalog.assignment import assignment_make
-from pipeline.catalog.models import ArchiveItem, Candidate, FormInstance
+from pipeline.catalog.models import ArchiveItem, AuditEntry, Candidate, FormInstance
 from pipeline.cli.main import main
+from pipeline.core.errors import ExitCode
 from pipeline.forms.service import forms_generate_many
 from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.scansim import ScanOptions, simulate
@@ -28,7 +29,7 @@ def printed(data_root, tmp_path):
     round_ = make_round(6)
     Image.new("RGB", (295, 413), (180, 200, 230)).save(data_root.photos / "photo.jpg", quality=85)
     Candidate.objects.filter(round=round_).update(photo="photo.jpg")
-    assignment_make(round_=round_, seed=1, actor="kw")
+    assignment_make(round_=round_, seed=1)
     batch = forms_generate_many(forms=["registration", "room-record", "admission-ticket"], round_=round_,
                                 out=tmp_path / "printed", workers=1)
     registrations = sorted((g for g in batch.instances if g.form == "registration"), key=lambda g: g.code)
@@ -90,3 +91,26 @@ def test_reprint_outstanding_prints_the_same_instances_and_the_scan_files_itself
     assert FormInstance.objects.get(code=one["code"]).status == FormInstance.Status.FILED
     assert main(["rounds", "outstanding", round_.code, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["outstanding"] == len(expected) - 1
+
+
+def test_reprint_only_the_forms_ticked_by_kind_and_by_code(printed, tmp_path, capsys):
+    round_, batch, returned = printed
+    waiting = sorted(FormInstance.objects.filter(round=round_, form="registration").exclude(code__in=returned)
+                     .values_list("code", flat=True))
+    one, came_back = waiting[0], sorted(returned)[0]
+    rooms = set(FormInstance.objects.filter(round=round_, form="room-record").values_list("code", flat=True))
+    out = tmp_path / "some"
+    assert main(["forms", "round", round_.code, "--outstanding", "--form", "room-record", "--instance", one,
+                 "--instance", came_back, "--out", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {row["code"] for row in data["instances"]} == rooms | {one}       # one registration, not the other 3
+    assert came_back in data["skipped"]["registration"]                       # filed meanwhile: said, not printed
+    assert [p.name for p in (out / "registration").iterdir()] == [Path(next(
+        row["pdf"] for row in data["instances"] if row["code"] == one)).name]
+    entry = AuditEntry.objects.filter(action="forms.reprint").order_by("seq").last()
+    assert entry.detail["selected"] == {"forms": ["room-record"], "instances": sorted([one, came_back])}
+    assert main(["forms", "round", round_.code, "--outstanding", "--instance", "KW-NOPE-1", "--out",
+                 str(tmp_path / "x")]) == ExitCode.BAD_INPUT
+    assert "没有编号为KW-NOPE-1的表单" in "".join(capsys.readouterr().err.split())
+    assert main(["forms", "round", round_.code, "--form", "registration", "--out", str(tmp_path / "y")]) \
+        == ExitCode.BAD_INPUT

@@ -24,12 +24,14 @@ from pipeline.catalog.models import (
     StaffDuty,
     Workstation,
 )
+from pipeline.catalog.people import head_create_first, user_add
 from pipeline.cli.main import main
 from pipeline.core.domain import id_check_digit, mask_id
 from pipeline.core.errors import Conflict
 from pipeline.forms.registry import FORMS
 from pipeline.forms.rooms import build_paper_receipt, build_room_record, build_seating_plan, build_staff_assignment
 from pipeline.render.html import render_pdf_batch
+from tests.people import PASSWORD
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -71,8 +73,12 @@ def pdf_text(pdf: bytes) -> str:
 
 
 @pytest.mark.django_db
-def test_assign_stores_seats_duties_seed_and_audit(data_root):
+def test_assign_stores_seats_duties_seed_and_audit(data_root, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     round_ = make_round()
+    # the 考务人员 何平 plans the round under her own account (accounts tied to staff already in the round's pool)
+    head = head_create_first(username="head", password=PASSWORD, full_name="", staff_badge="C01")
+    user_add(actor=head, username="kw01", password=PASSWORD, roles=["exam_affairs"], staff_badge="A01")
     Recusal.objects.create(staff=Staff.objects.get(name="王强"), candidate_id_number=id_number(1),
                            candidate_name="考生01", relation="apprentice")
     result = assignment_make(round_=round_, seed=42, actor="kw01")

@@ -141,7 +141,7 @@ def station_year(data_root, users, tmp_path):  # noqa: F811
     )
     Image.new("RGB", (295, 413), (180, 200, 230)).save(data_root.photos / "photo.jpg", quality=85)
     Candidate.objects.filter(round=round_).update(photo="photo.jpg")
-    assignment_make(round_=round_, seed=1, actor="kw")
+    assignment_make(round_=round_, seed=1)
     batch = forms_generate_many(
         forms=["registration", "room-record"], round_=round_, out=tmp_path / "printed", workers=1
     )

@@ -19,7 +19,7 @@ from pipeline.catalog.dashboard import (
     witness_waiting,
 )
 from pipeline.catalog.destruction import destruction_approve, destruction_propose, destruction_witness
-from pipeline.catalog.holds import hold_place
+from pipeline.catalog.holds import hold_place, hold_release
 from pipeline.catalog.listings import loans_list, retention_due
 from pipeline.catalog.loans import loan_approve, loan_lend, loan_request
 from pipeline.cli.main import main
@@ -75,11 +75,35 @@ def test_items_falling_due_counts_due_and_soon_and_the_due_list_names_what_block
     before = soon.due_date - dt.timedelta(days=10)
     report = items_falling_due(today=before)
     assert (report["due"], [r["archival_code"] for r in report["next"]]) == (0, [soon.archival_code])
-    hold_place(actor=users["arch"], item_code=soon.archival_code, reason="诉讼")
     assert items_falling_due(today=soon.due_date)["due"] == 1
+    hold_place(actor=users["arch"], item_code=soon.archival_code, reason="诉讼")
+    assert (items_falling_due(today=soon.due_date)["due"], items_falling_due(today=soon.due_date)["held"]) == (0, 1)
     due = retention_due(config=get_config(), as_of=soon.due_date)
     assert [r["archival_code"] for r in due["items"]] == [soon.archival_code]
     assert "诉讼" in "；".join(due["items"][0]["blocked"])
+
+
+def test_a_held_item_does_not_fall_due_on_the_home_page_whether_held_by_item_round_or_candidate(data_root, users):
+    person = "350203199001011234"
+    by_round = make_item(data_root, doc_date=dt.date(2019, 6, 1), round_code="2019-05")
+    by_candidate = make_item(data_root, doc_date=dt.date(2019, 6, 1), candidate=person)
+    by_item = make_item(data_root, doc_date=dt.date(2019, 6, 1))
+    free = make_item(data_root, doc_date=dt.date(2019, 6, 1))
+    day = free.due_date
+    before = day - dt.timedelta(days=10)
+    assert (items_falling_due(today=day)["due"], items_falling_due(today=before)["soon"]) == (4, 4)
+    holds = [hold_place(actor=users["arch"], round_code="2019-05", reason="成绩复核"),
+             hold_place(actor=users["arch"], candidate_id_number=person, reason="劳动争议待查"),
+             hold_place(actor=users["head"], item_code=by_item.archival_code, reason="诉讼")]
+    due, soon = items_falling_due(today=day), items_falling_due(today=before)
+    assert (due["due"], due["held"], soon["soon"], soon["held"]) == (1, 3, 1, 3)
+    assert [r["archival_code"] for r in soon["next"]] == [free.archival_code]
+    home = home_summary(user=users["arch"], paths=data_root, today=day)["due"]
+    assert (home["due"], home["held"]) == (1, 3)
+    hold_release(actor=users["arch"], hold_id=holds[0].id)              # released: the round's item falls due again
+    assert sorted(r["archival_code"] for r in items_falling_due(today=before)["next"]) == sorted(
+        [free.archival_code, by_round.archival_code])
+    assert by_candidate.archival_code not in [r["archival_code"] for r in items_falling_due(today=before)["next"]]
 
 
 def test_verify_records_its_outcome_for_the_home_page(data_root, users):

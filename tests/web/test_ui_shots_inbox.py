@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from pipeline.catalog.dashboard import verify_record
 from pipeline.catalog.destruction import destruction_propose
+from pipeline.catalog.holds import hold_place
 from pipeline.catalog.loans import loan_lend, loan_request
 from pipeline.core.config import get_config
 from pipeline.ingest.flow import ingest_once
@@ -55,6 +56,7 @@ def _work_waiting(site, tmp_path) -> None:
         ),
     )
     destruction_propose(actor=users["archivist"], config=get_config(), as_of=dt.date.today())
+    hold_place(actor=users["archivist"], round_code="2015-06", reason="劳动争议待查")   # no longer counted as due
     loan = loan_request(
         actor=users["clerk"],
         item_code=site.items["zhangwei"],
@@ -97,6 +99,7 @@ def test_home_and_inbox_pages_at_1366_by_768(web_site, page, sign_in, tmp_path):
     expect(page.get_by_role("region", name="逾期未还的借阅")).to_contain_text("逾期 5 天")
     expect(page.get_by_role("region", name="最近一次完整性校验")).to_contain_text("1 处问题")
     expect(page.get_by_role("region", name="未交回归档的表单")).to_contain_text("1 份未交回")
+    expect(page.get_by_role("region", name="到期的档案")).to_contain_text("另有 1 件在保全（冻结）中，不计入")
     _keep(page, tmp_path / "home.png", "home.png")
     page.get_by_role("button", name="退出").click()
     sign_in(page, "archivist")

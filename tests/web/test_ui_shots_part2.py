@@ -1,6 +1,7 @@
 """One screenshot per part-2 page at 1366×768 (scripts/ui-shots.py sets STATION_UI_SHOTS=docs/ui): rounds,
-a sheet refused row by row, loans, destruction (queue, due list, register), stats, audit log, verify, users.
-Each page renders in Chinese without sideways scrolling."""
+a sheet refused row by row, a round's forms not yet returned with one ticked to reprint, loans, destruction
+(queue, due list, register), stats, audit log, verify, users. Each page renders in Chinese without sideways
+scrolling."""
 
 from __future__ import annotations
 
@@ -27,6 +28,23 @@ def web_items():
     return [*ITEMS, *OLD]
 
 
+def _round_with_forms_out(web_site, tmp_path) -> None:
+    """The round 2026-06: three candidates with photos, their 报名登记表 printed and not yet returned."""
+    from PIL import Image
+
+    from pipeline.catalog.importing import candidates_import
+    from pipeline.catalog.models import Candidate, Round
+    from pipeline.forms.service import forms_generate_many
+
+    round_ = round_add(code="2026-06", name="2026年6月职业技能鉴定", actor="clerk")
+    candidates_import(path=write_xlsx(tmp_path / "名单.xlsx", [person(n) for n in range(11, 14)]),
+                      round_code="2026-06", actor="clerk")
+    Image.new("RGB", (295, 413), (180, 200, 230)).save(web_site.paths.photos / "photo.jpg", quality=85)
+    Candidate.objects.filter(round=round_).update(photo="photo.jpg")
+    forms_generate_many(forms=["registration"], round_=Round.objects.get(code="2026-06"), out=tmp_path / "printed",
+                        workers=1)
+
+
 def test_screenshots_of_the_part_two_pages(web_site, page, shots, tmp_path):  # noqa: F811
     users = web_site.users
     round_add(code="2026-12", name="2026年12月职业技能鉴定", actor="clerk")
@@ -46,6 +64,10 @@ def test_screenshots_of_the_part_two_pages(web_site, page, shots, tmp_path):  # 
     page.get_by_role("button", name="导入考生名单").click()
     expect(page.locator("table.rows-table")).to_be_visible()
     _shot(page, shots, "round-rows-refused")
+    _round_with_forms_out(web_site, tmp_path)
+    page.goto(web_site.url_for("web:round", "2026-06") + "#outstanding")
+    page.get_by_role("region", name="尚未交回归档的表单").get_by_role("checkbox").nth(1).check()
+    _shot(page, shots, "round")
     page.goto(web_site.url_for("web:loans"))
     _shot(page, shots, "loans")
     page.goto(web_site.url_for("web:destruction"))

@@ -3,12 +3,13 @@ edit/remove, assign and forms generation in the background, forms not yet return
 
 Every step calls the service the CLI calls (catalog/importing.py, corrections*.py, assignment.py,
 forms/service.py, forms/reprint.py, catalog/selectors.py); a view only saves the upload and shows results.
+The services refuse whoever is not 考务人员 or 站长 (catalog/round_access.py); the refusal is shown on this
+page in Chinese. Uploaded photo folders keep their sub-folders (web/uploads.py).
 """
 
 from __future__ import annotations
 
 import shutil
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -19,34 +20,44 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from pipeline.catalog.models import Round
+from pipeline.catalog.round_access import round_actor_require
 from pipeline.catalog.selectors import outstanding_by_round, round_outstanding, round_summary
 from pipeline.catalog.services import round_add, round_get
 from pipeline.core.errors import BadInput, NotFound, StationError
 from pipeline.core.paths import data_paths, safe_join
 from pipeline.exams.sheets import ImportRejected
-from pipeline.web.actions import act, attachment, redirect_to
+from pipeline.web.actions import act, attachment
 from pipeline.web.jobs import job_start
+from pipeline.web.middleware import error_status
+from pipeline.web.uploads import upload_folder_new, upload_save, uploads_folder, uploads_save
 
 UPLOAD_KINDS = {"candidates": "考生名单", "staff": "工作人员名单", "rooms": "考场名单"}
 
 
-def _uploads() -> Path:
-    return data_paths().work / "web-uploads"
+PHOTO_FIELDS = ("photos", "photo_folder")     # photos picked one by one (flat); a chosen folder (sub-folders kept)
 
 
-def _save_upload(request, field: str, extra: str = "") -> Path:
-    """The uploaded sheet (and any photos beside it) saved under work/web-uploads/<token>/; its path."""
+def _save_upload(request, field: str, extra: tuple[str, ...] = ()) -> Path:
+    """The uploaded sheet saved under work/web-uploads/<token>/ with the photos of extra beside it, a chosen
+    folder with its sub-folders (so that 照片/2026/张三.jpg in the sheet is found, as by the CLI); its path."""
     sheet = request.FILES.get(field)
     if sheet is None:
         raise BadInput("请选择要上传的表格文件（.xlsx 或 .csv）。", "no file uploaded", code="upload_missing")
-    folder = _uploads() / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    for upload in [sheet, *(request.FILES.getlist(extra) if extra else [])]:
-        target = safe_join(folder, Path(upload.name).name, file_name=True)
-        with target.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-    return folder / Path(sheet.name).name
+    folder = upload_folder_new()
+    path = upload_save(folder, sheet, Path(sheet.name).name)
+    for name in extra:
+        uploads_save(request, folder, name)
+    return path
+
+
+def _failed(request, round_: Round, error: StationError):
+    """The round page with the service's refusal or problem on top (403 for a refusal, 400 for bad input)."""
+    return render(request, "web/rounds/round.html", _context(request, round_, failed=_problems(error)),
+                  status=error_status(error))
+
+
+def _problems(error: StationError) -> dict:
+    return {"message": _web_words(error.message_zh), "problems": error.problems}
 
 
 def split_advice(message: str) -> tuple[str, str]:
@@ -116,16 +127,17 @@ def _when(text: str | None, label: str):
 
 def _context(request, round_: Round, **extra) -> dict:
     outstanding = round_outstanding(round_=round_)
-    per_subject: dict[str, list[str]] = {}
+    per_subject: dict[str, dict] = {}       # keyed by subject (an ID number: never put on the page)
     for form in outstanding["forms"]:
         for left in form["outstanding"]:
-            per_subject.setdefault(left["subject_label"], []).append(form["name"])
+            row = per_subject.setdefault(left["subject"], {"who": left["subject_label"], "forms": []})
+            row["forms"].append({"name": form["name"], "code": left["instance"]})
     return {
         "round": round_,
         "summary": round_summary(round_),
         "kinds": UPLOAD_KINDS,
         "outstanding": outstanding,
-        "per_candidate": sorted(per_subject.items()),
+        "per_candidate": sorted(per_subject.values(), key=lambda row: row["who"]),
         "job": request.session.get(f"round-job-{round_.code}", ""),
         "files": _generated(round_.code),
         **extra,
@@ -147,7 +159,7 @@ def round_upload(request, code: str, kind: str):
     if kind not in UPLOAD_KINDS:
         raise NotFound("没有这种名单。", f"no upload kind {kind}", code="upload_kind")
     try:
-        path = _save_upload(request, "sheet", extra="photos" if kind == "candidates" else "")
+        path = _save_upload(request, "sheet", extra=PHOTO_FIELDS if kind == "candidates" else ())
         actor = request.user.username
         report = {
             "candidates": lambda: candidates_import(
@@ -172,12 +184,7 @@ def round_upload(request, code: str, kind: str):
             status=400,
         )
     except StationError as error:
-        return render(
-            request,
-            "web/rounds/round.html",
-            _context(request, round_, failed={"message": error.message_zh, "problems": error.problems}),
-            status=400,
-        )
+        return _failed(request, round_, error)
     return render(
         request,
         "web/rounds/round.html",
@@ -192,7 +199,7 @@ def round_update_preview(request, code: str):
 
     round_ = round_get(code)
     try:
-        path = _save_upload(request, "sheet", extra="photos")
+        path = _save_upload(request, "sheet", extra=PHOTO_FIELDS)
         report = candidates_update(path=path, round_code=round_.code, dry_run=True, actor=request.user.username)
     except ImportRejected as error:
         return render(
@@ -205,8 +212,10 @@ def round_update_preview(request, code: str):
             ),
             status=400,
         )
+    except StationError as error:
+        return _failed(request, round_, error)
     token = path.parent.name
-    request.session[f"update-{code}"] = token
+    request.session[f"update-{code}"] = [token, path.name]
     return render(request, "web/rounds/round.html", _context(request, round_, preview=report, token=token))
 
 
@@ -216,9 +225,10 @@ def round_update_apply(request, code: str):
     from pipeline.catalog.corrections import candidates_update
 
     round_, token = round_get(code), request.POST.get("token", "")
-    if not token or request.session.get(f"update-{code}") != token:
+    previewed = request.session.get(f"update-{code}") or ["", ""]
+    if not token or previewed[0] != token:
         return HttpResponseBadRequest("预览已过期，请重新上传更正后的名单。")
-    sheet = next((p for p in (_uploads() / token).iterdir() if p.suffix.lower() in (".xlsx", ".csv")), None)
+    sheet = safe_join(uploads_folder() / token, previewed[1], file_name=True)
     return _correction(
         request,
         round_,
@@ -231,12 +241,7 @@ def _correction(request, round_: Round, call, what: str):
     try:
         report = call()
     except StationError as error:
-        return render(
-            request,
-            "web/rounds/round.html",
-            _context(request, round_, failed={"message": error.message_zh, "problems": error.problems}),
-            status=400,
-        )
+        return _failed(request, round_, error)
     return render(request, "web/rounds/round.html", _context(request, round_, corrected=report, corrected_what=what))
 
 
@@ -276,22 +281,16 @@ def round_candidate_remove(request, code: str):
 
 @require_POST
 def round_photos(request, code: str):
-    """Photos uploaded as a folder (named by ID or ticket number): all checked first, one bad and none taken."""
+    """Photos uploaded as a folder, sub-folders kept (named by ID or ticket number): all checked first, one bad
+    and none taken."""
     from pipeline.catalog.corrections import candidates_photos
 
-    files = request.FILES.getlist("photos")
-    folder = _uploads() / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    for upload in files:
-        with safe_join(folder, Path(upload.name).name, file_name=True).open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-    return _correction(
-        request,
-        round_get(code),
-        lambda: candidates_photos(round_code=code, folder=folder, actor=request.user.username),
-        "照片",
-    )
+    def call():
+        folder = upload_folder_new()
+        uploads_save(request, folder, "photos")
+        return candidates_photos(round_code=code, folder=folder, actor=request.user.username)
+
+    return _correction(request, round_get(code), call, "照片")
 
 
 def _out(code: str) -> Path:
@@ -308,8 +307,15 @@ def _generated(code: str) -> list[str]:
     )
 
 
-def _start(request, round_: Round, kind: str, title: str, work) -> None:
-    request.session[f"round-job-{round_.code}"] = job_start(kind=kind, title=title, user=request.user, work=work)
+def _start(request, round_: Round, kind: str, title: str, work, action_zh: str):
+    """Start work in the background unless the service would refuse this user: the refusal is shown here, at once
+    (the service checks again when it runs)."""
+
+    def start() -> None:
+        round_actor_require(actor=request.user.username, action_zh=action_zh)
+        request.session[f"round-job-{round_.code}"] = job_start(kind=kind, title=title, user=request.user, work=work)
+
+    return act(request, reverse("web:round", args=[round_.code]) + "#work", start)
 
 
 @require_POST
@@ -332,40 +338,54 @@ def round_assign(request, code: str):
             ]
         }
 
-    _start(request, round_, "assign", f"编排 {code}", work)
-    return redirect_to(reverse("web:round", args=[code]) + "#work")
+    return _start(request, round_, "assign", f"编排 {code}", work, "编排考场与工作人员")
 
 
 @require_POST
 def round_forms(request, code: str):
-    """Generate the round's forms in the background: then a zip of all and the merged print PDFs."""
+    """Generate the round's forms in the background, or reprint the outstanding ones (all, or those ticked:
+    whole form kinds and single forms); then a zip and the merged print PDFs."""
+    from pipeline.forms.registry import FORMS
     from pipeline.forms.reprint import forms_reprint_outstanding
     from pipeline.forms.service import forms_round
 
-    round_, user, only_outstanding = round_get(code), request.user, request.POST.get("outstanding") == "1"
+    round_, user, post = round_get(code), request.user, request.POST
+    only_outstanding, picked = post.get("outstanding") == "1", post.get("pick") == "selected"
+    kinds, codes = (post.getlist("form"), post.getlist("instance")) if picked else (None, None)
     out = _out(code) / ("reprint" if only_outstanding else "all")
+    stem = f"{code}-{('补打所选' if picked else '补打') if only_outstanding else '全部表单'}"
 
     def work(progress):
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
-        maker = forms_reprint_outstanding if only_outstanding else forms_round
-        batch = maker(round_=round_, out=out, progress=progress, actor=user.username)
+        if only_outstanding:
+            batch = forms_reprint_outstanding(round_=round_, out=out, progress=progress, actor=user.username,
+                                              forms=kinds, instances=codes)
+        else:
+            batch = forms_round(round_=round_, out=out, progress=progress, actor=user.username)
         return {
             "lines": [
                 f"共 {len(batch.instances)} 份表单，{batch.pages} 页。",
-                *(f"未生成 {form}：{why}" for form, why in batch.skipped.items()),
+                *(f"未生成《{FORMS[f].name_zh if f in FORMS else f}》：{why}" for f, why in batch.skipped.items()),
             ],
-            "links": _package(code, out, batch, only_outstanding),
+            "links": _package(code, out, batch, stem),
         }
 
-    title = f"补打 {code} 尚未交回的表单" if only_outstanding else f"生成 {code} 全部表单"
-    _start(request, round_, "forms", title, work)
-    return redirect_to(reverse("web:round", args=[code]) + "#work")
+    if only_outstanding and picked and not (kinds or codes):
+        return act(request, reverse("web:round", args=[code]) + "#outstanding", _nothing_picked)
+    if not only_outstanding:
+        return _start(request, round_, "forms", f"生成 {code} 全部表单", work, "生成批次表单")
+    title = f"补打 {code} 所选的未交回表单" if picked else f"补打 {code} 尚未交回的表单"
+    return _start(request, round_, "forms", title, work, "补打未交回的表单")
 
 
-def _package(code: str, out: Path, batch, only_outstanding: bool) -> list[dict]:
+def _nothing_picked() -> None:
+    raise BadInput("请先勾选要补打的表单（按表单或按考生），再点“补打所选表单”。", "reprint without a selection",
+                   code="reprint_nothing")
+
+
+def _package(code: str, out: Path, batch, stem: str) -> list[dict]:
     """A zip of everything made, and each form's merged print PDF under print/: links for the job card."""
-    stem = f"{code}-{'补打' if only_outstanding else '全部表单'}"
     zip_path = _out(code) / f"{stem}.zip"
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in out.rglob("*") if p.is_file() and ".print-chunks" not in p.parts):
