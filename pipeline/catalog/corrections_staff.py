@@ -15,6 +15,7 @@ from pipeline.archive.audit import audit_append
 from pipeline.catalog.corrections import Change, CorrectionReport, mask_phone
 from pipeline.catalog.importing import ROLE_LABELS
 from pipeline.catalog.models import Role, Room, Round, SeatAssignment, Staff, StaffDuty, Workstation
+from pipeline.catalog.round_access import round_actor_require
 from pipeline.catalog.services import SYSTEM_ACTOR
 from pipeline.catalog.supersede import forms_affected, forms_supersede
 from pipeline.core.config import StationConfig, get_config
@@ -109,6 +110,7 @@ def staff_supersede(*, badge: str, needles: set[str], reason: str) -> list[dict]
 def staff_edit(*, badge: str, values: dict[str, str], add_roles: list[str] = (), actor: str = SYSTEM_ACTOR,
                config: StationConfig | None = None) -> CorrectionReport:
     """Change one staff member (name, roles, ID, phone, occupations, certificate), checked like the sheet."""
+    round_actor_require(actor=actor, action_zh="修改工作人员信息")
     config, member = config or get_config(), staff_get(badge)
     if not values and not add_roles:
         raise BadInput("请至少给出一项要修改的内容，如 --name、--roles、--add-role。", "nothing to edit",
@@ -142,6 +144,7 @@ def staff_edit(*, badge: str, values: dict[str, str], add_roles: list[str] = (),
 
 def staff_remove(*, badge: str, reason: str, actor: str = SYSTEM_ACTOR) -> CorrectionReport:
     """Remove a staff member; a round planned with them is un-planned (its forms voided) to be planned again."""
+    round_actor_require(actor=actor, action_zh="删除工作人员")
     member = staff_get(badge)
     if not reason.strip():
         raise BadInput("请用 --reason 写明删除原因（记入审计日志）。", "no reason", code="reason_missing")
@@ -195,6 +198,7 @@ def room_changes(room: Room, record) -> list[Change]:
 def room_edit(*, code: str, values: dict[str, str], actor: str = SYSTEM_ACTOR,
               config: StationConfig | None = None) -> CorrectionReport:
     """Change one room (name, kind, capacity, location, occupations, workstations), checked like the sheet."""
+    round_actor_require(actor=actor, action_zh="修改考场")
     config, room = config or get_config(), room_get(code)
     if not values:
         raise BadInput("请至少给出一项要修改的内容，如 --capacity、--workstations。", "nothing to edit",
@@ -240,6 +244,7 @@ def room_write(room: Room, record, changes: list[Change], report: CorrectionRepo
 
 def room_remove(*, code: str, reason: str, actor: str = SYSTEM_ACTOR) -> CorrectionReport:
     """Remove a room; a round planned with it is un-planned (its forms voided) to be planned again."""
+    round_actor_require(actor=actor, action_zh="删除考场")
     room = room_get(code)
     if not reason.strip():
         raise BadInput("请用 --reason 写明删除原因（记入审计日志）。", "no reason", code="reason_missing")

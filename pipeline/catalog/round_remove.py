@@ -8,6 +8,7 @@ from django.db import transaction
 
 from pipeline.archive.audit import audit_append
 from pipeline.catalog.models import ArchiveItem, FormInstance, Round, Score
+from pipeline.catalog.round_access import round_actor_require
 from pipeline.catalog.services import SYSTEM_ACTOR, round_get
 from pipeline.core.errors import BadInput, Conflict
 from pipeline.core.paths import data_paths
@@ -33,6 +34,7 @@ def _filed(round_: Round) -> list[str]:
 
 def round_remove(*, code: str, reason: str, actor: str = SYSTEM_ACTOR) -> dict:
     """Delete a round with its candidates, photos, plan and unreturned forms; refused once anything is filed."""
+    round_actor_require(actor=actor, action_zh="删除鉴定批次")
     round_ = round_get(code)
     if not reason.strip():
         raise BadInput("请用 --reason 写明删除批次的原因（记入审计日志）。", "no reason", code="reason_missing")

@@ -12,8 +12,10 @@ from PIL import Image
 from pipeline.catalog.assignment import assignment_make
 from pipeline.catalog.corrections import candidate_edit, candidate_remove, candidates_photos, candidates_update
 from pipeline.catalog.corrections_sheets import rooms_update, staff_update
+from pipeline.catalog.corrections_staff import room_edit, room_remove, staff_edit, staff_remove
 from pipeline.catalog.importing import candidates_import, rooms_import, staff_import
 from pipeline.catalog.models import AuditEntry, Candidate, Room, Round, Staff
+from pipeline.catalog.round_remove import round_remove
 from pipeline.catalog.services import SYSTEM_ACTOR, round_add
 from pipeline.cli.common import password_variable
 from pipeline.cli.main import main
@@ -78,10 +80,16 @@ def test_an_archivist_is_refused_every_round_service_and_nothing_changes(people,
         "生成批次表单": lambda: forms_round(round_=Round.objects.get(), out=tmp_path / "out", actor="arch"),
         "补打未交回的表单": lambda: forms_reprint_outstanding(round_=Round.objects.get(), out=tmp_path / "re",
                                                       actor="arch"),
+        "修改工作人员信息": lambda: staff_edit(badge="KP001", values={"name": "王更正"}, actor="arch"),
+        "删除工作人员": lambda: staff_remove(badge="KP001", reason="离职", actor="arch"),
+        "修改考场": lambda: room_edit(code="R101", values={"capacity": "10"}, actor="arch"),
+        "删除考场": lambda: room_remove(code="R101", reason="装修", actor="arch"),
+        "删除鉴定批次": lambda: round_remove(code="2026-12", reason="误建", actor="arch"),
     }
     for action, call in refusals.items():
         assert _refused(call) == action
     assert Candidate.objects.get(pk=first.pk).name == first.name and Candidate.objects.count() == 3
+    assert Round.objects.filter(code="2026-12").exists()
     assert not Staff.objects.filter(user__isnull=True).exists() and not Room.objects.exists()
     assert _audit() == before and not (tmp_path / "out").exists()
 
