@@ -20,8 +20,6 @@ import socket
 import stat
 import struct
 import sys
-from dataclasses import dataclass
-from typing import Any
 
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))      # …/pipeline
 REPO_ROOT = os.path.dirname(PACKAGE_DIR)
@@ -47,14 +45,15 @@ class NotStarted(Exception):
     """The server did not start the command: run it in this process."""
 
 
-@dataclass(frozen=True)
 class Plan:
-    """Where this command's server listens and whether this command may go through it."""
+    """Where this command's server listens and whether this command may go through it (False: run
+    in-process, it may ask for a password, but keep a server for next time). A plain class: the
+    dataclasses module alone would add a tenth of this module's start-up."""
 
-    folder: str
-    key: dict
-    digest: str
-    through: bool       # False: run in-process (may prompt for a password) but keep a server for next time
+    __slots__ = ("digest", "folder", "key", "through")
+
+    def __init__(self, folder: str, key: dict, digest: str, through: bool) -> None:
+        self.folder, self.key, self.digest, self.through = folder, key, digest, through
 
     @property
     def socket_path(self) -> str:
@@ -112,7 +111,7 @@ def _stat(path: str) -> list[int] | None:
     return [info.st_size, info.st_mtime_ns]
 
 
-def preload_key(env: dict[str, str]) -> dict[str, Any]:
+def preload_key(env: dict[str, str]) -> dict:
     """Everything that changes what a command does, as the server's key (a JSON object)."""
     data_root = os.path.realpath(env.get("STATION_DATA") or REPO_ROOT)
     return json.loads(json.dumps({      # as it arrives at the server: lists, not tuples
@@ -129,7 +128,7 @@ def preload_key(env: dict[str, str]) -> dict[str, Any]:
     }))
 
 
-def key_digest(key: dict[str, Any]) -> str:
+def key_digest(key: dict) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
@@ -221,11 +220,11 @@ def request_send(sock: socket.socket, plan: Plan) -> None:
 
 def _forward(group: int) -> None:
     """Pass the signals a terminal or a supervisor sends this process on to the command's process group."""
-    def send(signum: int, _frame: Any) -> None:
+    def send(signum: int, _frame: object) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signum)
 
-    def stop(_signum: int, _frame: Any) -> None:       # Ctrl-Z: stop the command, then this process
+    def stop(_signum: int, _frame: object) -> None:       # Ctrl-Z: stop the command, then this process
         send(signal.SIGTSTP, None)
         signal.signal(signal.SIGTSTP, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTSTP)
@@ -273,8 +272,9 @@ def through_server(plan: Plan) -> int:
     return 1
 
 
-def server_start(plan: Plan) -> None:
-    """Start a server for this key in the background, detached from this terminal and session."""
+def server_start(plan: Plan, env: dict[str, str]) -> None:
+    """Start a server for this key (env: the caller's environment) in the background, detached from this
+    terminal and session."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(plan.socket_path)
@@ -284,7 +284,7 @@ def server_start(plan: Plan) -> None:
     finally:
         probe.close()
     import subprocess
-    env = {k: v for k, v in os.environ.items() if not env_secret(k)}
+    env = {k: v for k, v in env.items() if not env_secret(k)}
     boot = ("import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
             "from pipeline.cli.preload_server import serve; serve(sys.argv[2], sys.argv[3])")
     log_path = os.path.join(plan.folder, plan.digest[:32] + ".log")
@@ -297,9 +297,9 @@ def server_start(plan: Plan) -> None:
 
 def run() -> None:
     """Console-script entry point: through the preloading server when possible, else in-process."""
-    argv = sys.argv[1:]
+    argv, env = sys.argv[1:], dict(os.environ)
     try:
-        plan = plan_for(argv, dict(os.environ))
+        plan = plan_for(argv, env)
     except Exception:   # noqa: BLE001 — anything odd here: run the command as before
         plan = None
     if plan is not None and plan.through:
@@ -309,5 +309,7 @@ def run() -> None:
     code = main(argv)
     if plan is not None:
         with contextlib.suppress(Exception):    # a server is only an optimisation: the command's result stands
-            server_start(plan)
+            plan = plan_for(argv, env)      # as the command left the files (init makes var/secret_key)
+            if plan is not None:
+                server_start(plan, env)
     sys.exit(code)

@@ -12,8 +12,10 @@ idle (STATION_PRELOAD_IDLE seconds, default 15 minutes) or when its code or conf
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
+import gc
 import importlib
 import json
 import logging
@@ -46,7 +48,8 @@ def serve(folder: str, digest: str) -> None:
 
 def _serve(folder: str, digest: str) -> dict | None:
     """The server's life; returns only in a command's process (its request), or None when it ends."""
-    key = preload.preload_key(dict(os.environ))
+    env = dict(os.environ)
+    key = preload.preload_key(env)
     if preload.key_digest(key) != digest:
         return None                 # changed since the client looked: the next command starts a fresh one
     base = os.path.join(folder, digest[:32])
@@ -58,8 +61,10 @@ def _serve(folder: str, digest: str) -> dict | None:
     os.ftruncate(lock, 0)
     os.write(lock, f"{os.getpid()}\n".encode())    # who holds it (tests, and a person looking)
     _tidy(folder, digest)
-    if not _preload() or _key_changed(key):
+    if not _preload() or _key_changed(key, env):
         return None
+    # what loading did to the environment (DJANGO_SETTINGS_MODULE): done again on each caller's environment
+    changes = ({k: v for k, v in os.environ.items() if env.get(k) != v}, sorted(set(env) - set(os.environ)))
     path = base + ".sock"
     listener = _listen(path)
     inode, me = os.stat(path).st_ino, os.getpid()
@@ -72,7 +77,7 @@ def _serve(folder: str, digest: str) -> dict | None:
             now = time.monotonic()
             if now - last_check >= CHECK_SECONDS:
                 last_check = now
-                reason = _stale(path, inode, key, now - last_request, idle)
+                reason = _stale(path, inode, key, env, now - last_request, idle)
                 if reason:
                     log.info("preload server %s exits: %s", digest[:12], reason)
                     return None
@@ -92,7 +97,7 @@ def _serve(folder: str, digest: str) -> dict | None:
                 try:
                     listener.close()
                     os.close(lock)
-                    request = _handle(conn, key)     # returns only in the command's process
+                    request = _handle(conn, key, changes)     # returns only in the command's process
                 except BaseException:   # noqa: BLE001 — a handler must never run on as a second server
                     os._exit(70)
                 return request
@@ -143,19 +148,21 @@ def _preload() -> bool:
         get_config()
     from django.db import connections
     connections.close_all()
+    gc.collect()
+    gc.freeze()     # the loaded objects are never collected in a command's process: their pages stay shared
     if threading.active_count() != 1:     # fork copies only this thread
         log.warning("preload server: %d threads after preloading", threading.active_count())
         return False
     return True
 
 
-def _key_changed(key: dict) -> bool:
-    fresh = preload.preload_key(dict(os.environ))
+def _key_changed(key: dict, env: dict[str, str]) -> bool:
+    fresh = preload.preload_key(env)
     fresh["path"] = key["path"]     # an import may add to sys.path: the client's path is what counts
     return fresh != key
 
 
-def _stale(path: str, inode: int, key: dict, idle_for: float, idle: float) -> str:
+def _stale(path: str, inode: int, key: dict, env: dict[str, str], idle_for: float, idle: float) -> str:
     """Why the server should stop now, or ""."""
     if idle_for >= idle:
         return f"idle for {idle_for:.0f} s"
@@ -164,7 +171,7 @@ def _stale(path: str, inode: int, key: dict, idle_for: float, idle: float) -> st
             return "socket replaced"
     except OSError:
         return "socket removed"
-    if _key_changed(key):
+    if _key_changed(key, env):
         return "code, configuration or installed packages changed"
     return ""
 
@@ -221,7 +228,7 @@ def _recv_exact(conn: socket.socket, size: int, start: bytes = b"") -> bytes:
     return bytes(data)
 
 
-def _handle(conn: socket.socket, key: dict) -> dict:
+def _handle(conn: socket.socket, key: dict, changes: tuple[dict[str, str], list[str]]) -> dict:
     """In the handler process: take the request, start the command, report how it ended, exit.
     Returns only in the command's own process (the request, with the caller's descriptors)."""
     fds: list[int] = []
@@ -235,7 +242,7 @@ def _handle(conn: socket.socket, key: dict) -> dict:
             raise ValueError(f"{len(fds)} descriptors instead of stdin, stdout, stderr")
         if request.get("key") != key:
             raise ValueError("key differs")
-        _caller_take(request)
+        _caller_take(request, *changes)
         conn.settimeout(None)
         go_read, go_write = os.pipe()
         pid = os.fork()
@@ -267,12 +274,16 @@ def _handle(conn: socket.socket, key: dict) -> dict:
     os._exit(0)
 
 
-def _caller_take(request: dict) -> None:
-    """The caller's working folder, environment, umask, resource limits and priority."""
+def _caller_take(request: dict, env_set: dict[str, str], env_unset: list[str]) -> None:
+    """The caller's working folder, environment (as loading the modules changes it), umask, resource
+    limits and priority."""
     import resource
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    os.environ.update(env_set)
+    for name in env_unset:
+        os.environ.pop(name, None)
     time.tzset()
     os.umask(int(request["umask"]))
     for name, (soft, hard) in request["limits"].items():
@@ -323,7 +334,25 @@ def _command_run(request: dict[str, Any]) -> None:
     sys.stdout.reconfigure(line_buffering=sys.stdout.isatty())   # as Python sets it at start-up
     _fresh_state()
     from pipeline.cli.main import main
-    sys.exit(main(sys.argv[1:]))
+    _exit(main(sys.argv[1:]))
+
+
+def _exit(code: int) -> None:
+    """End as the interpreter would (other threads joined, atexit handlers run, output flushed) but
+    without tearing every module of the preloaded process down: each object touched then is a page
+    copied from the server (≈ 0.4 s for a status that took 0.15 s)."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()     # noqa: SLF001 — what the interpreter runs at exit
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception as exc:    # noqa: BLE001 — as the interpreter reports it: a broken pipe exits 120
+            with contextlib.suppress(Exception):
+                os.write(2, f"Exception ignored in: {stream!r}\n{type(exc).__name__}: {exc}\n".encode())
+            code = 120
+    os._exit(code & 0xFF)
 
 
 def _fresh_state() -> None:
