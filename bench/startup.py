@@ -48,10 +48,26 @@ def _drop_cache() -> None:
 IN_PROCESS = {**os.environ, "STATION_PRELOAD": "0"}     # the command in its own process, no server
 
 
+def _server_cpu(env: dict | None) -> float:
+    """CPU seconds the preload server of env and the processes it has waited for have used (/proc), or 0."""
+    if not env or "STATION_PRELOAD_DIR" not in env:
+        return 0.0
+    total = 0.0
+    for lock in Path(env["STATION_PRELOAD_DIR"]).glob("*.lock"):
+        try:
+            fields = Path(f"/proc/{int(lock.read_text())}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, ValueError):
+            continue
+        total += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")   # utime stime cutime cstime
+    return total
+
+
 def _run_once(argv: list[str], cwd: Path = ROOT, env: dict | None = None) -> tuple[float, float]:
-    """(wall seconds, child CPU seconds) of one run; a failing command stops the benchmark."""
+    """(wall seconds, CPU seconds: the child's, and for a preloaded command also the server's handler and
+    command processes) of one run; a failing command stops the benchmark."""
     if COLD:
         _drop_cache()
+    served_before = _server_cpu(env)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(argv, cwd=cwd, env=env or IN_PROCESS, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -60,7 +76,11 @@ def _run_once(argv: list[str], cwd: Path = ROOT, env: dict | None = None) -> tup
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr[-500:]}")
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    served = 0.0
+    if env and "STATION_PRELOAD_DIR" in env:
+        time.sleep(0.2)         # the server reaps its handler (SIGCHLD): then its children's CPU is counted
+        served = _server_cpu(env) - served_before
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) + served
 
 
 def measure(cases: dict[str, tuple], runs: int) -> dict:

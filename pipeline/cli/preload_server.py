@@ -71,6 +71,7 @@ def _serve(folder: str, digest: str) -> dict | None:
     idle = float(os.environ.get("STATION_PRELOAD_IDLE") or IDLE_SECONDS)
     last_request = last_check = time.monotonic()
     log.info("preload server %s ready, pid %d, %d modules", digest[:12], me, len(sys.modules))
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap())    # no finished handler waits as a zombie
     try:
         while True:
             _reap()
@@ -95,6 +96,7 @@ def _serve(folder: str, digest: str) -> dict | None:
             pid = os.fork()
             if pid == 0:
                 try:
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)     # the handler waits for its command itself
                     listener.close()
                     os.close(lock)
                     request = _handle(conn, key, changes)     # returns only in the command's process
