@@ -182,8 +182,9 @@ def _config_allows(folder: str) -> bool:
 
 
 def may_prompt(argv: list[str], command: str | None) -> bool:
-    """True when the command may ask for a password on this terminal: getpass needs the controlling
-    terminal to turn echo off, and a process forked by the server has none, so such commands run here."""
+    """True when the command may ask for a password on this terminal. getpass asks on the controlling
+    terminal (/dev/tty); a process forked by the server has none, so it would ask on stderr instead (lost
+    when stderr goes to a file) and read stdin: such commands run here, as before."""
     if not os.isatty(0):
         return False            # no terminal: the command refuses instead of asking (read_password_for)
     return command in PROMPTING or any(a == "--user" or a.startswith("--user=") for a in argv)
