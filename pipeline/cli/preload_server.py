@@ -72,6 +72,7 @@ def _serve(folder: str, digest: str) -> dict | None:
     last_request = last_check = time.monotonic()
     log.info("preload server %s ready, pid %d, %d modules", digest[:12], me, len(sys.modules))
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap())    # no finished handler waits as a zombie
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))  # `kill`: remove the socket first
     try:
         while True:
             _reap()
@@ -97,6 +98,7 @@ def _serve(folder: str, digest: str) -> dict | None:
             if pid == 0:
                 try:
                     signal.signal(signal.SIGCHLD, signal.SIG_DFL)     # the handler waits for its command itself
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
                     listener.close()
                     os.close(lock)
                     request = _handle(conn, key, changes)     # returns only in the command's process
