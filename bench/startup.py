@@ -24,6 +24,7 @@ import fcntl
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -131,15 +132,18 @@ def server_start(env: dict) -> None:
 
 
 def servers_stop(folder: Path) -> None:
-    """Stop every preload server of folder (each holds its lock file; its pid is written in it)."""
+    """Stop every preload server of folder (each holds its lock file; its pid is written in it) and remove
+    the folder once they have gone."""
     for lock in folder.glob("*.lock") if folder.exists() else ():
         fd = os.open(lock, os.O_RDONLY)
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             os.kill(int(lock.read_text().strip()), signal.SIGTERM)
+            fcntl.flock(fd, fcntl.LOCK_SH)      # released when that server has exited
         finally:
             os.close(fd)
+    shutil.rmtree(folder.parent, ignore_errors=True)
 
 
 def main() -> None:
