@@ -317,3 +317,42 @@ def test_passwords_and_the_key_stay_out_of_the_key_and_the_server():
     env = {"STATION_DATA": "/d", "STATION_PASSWORD_HEAD": "x", "STATION_PASSWORD": "y", "STATION_KEY": "k",
            "PGPASSWORD": "p", "DATABASE_URL": "postgres://h/db", "PATH": "/bin", "SSH_TTY": "/dev/pts/1"}
     assert preload.key_env(env) == {"DATABASE_URL": "postgres://h/db", "STATION_DATA": "/d"}
+
+
+CLIENT = """
+import sys
+sys.path[0] = sys.argv.pop(1)                      # as `python -m pipeline` run from the repository
+from pipeline.cli import preload
+sys.argv[0] = sys.path[0] + "/pipeline/__main__.py"
+plan = preload.plan_for(sys.argv[1:], dict(__import__("os").environ))
+plan.through = True                                 # this test's point: a command that waits, in the server
+sys.exit(preload.through_server(plan))
+"""
+
+
+def test_ctrl_c_reaches_the_command_and_ends_the_client_the_same_way(root, folder):
+    """A command waiting for input in the server's process: Ctrl-C (SIGINT to the client) is passed on to
+    it, and the client ends with the command's exit code (130), as the command alone would."""
+    env = _env(root, folder)
+    _station(env, "status", "--json")
+    _ready(folder)
+    ended = {}
+    for how, argv in (("alone", [sys.executable, "-m", "pipeline"]), ("served", [sys.executable, "-c", CLIENT,
+                                                                                 str(REPO_ROOT)])):
+        leader, follower = pty.openpty()
+        process = subprocess.Popen([*argv, "show", CODE, "--user", "head"], cwd=REPO_ROOT,
+                                   env={**env, "STATION_PRELOAD": "0" if how == "alone" else "1"},
+                                   stdin=follower, stdout=follower, stderr=follower, start_new_session=True)
+        os.close(follower)
+        shown = b""
+        try:
+            while "密码".encode() not in shown:         # asking for the password: waiting on its terminal
+                ready, _, _ = select.select([leader], [], [], 60)
+                assert ready, (how, shown)
+                shown += os.read(leader, 65536)
+            process.send_signal(signal.SIGINT)
+            ended[how] = process.wait(timeout=60)
+        finally:
+            process.kill()      # if it did not end: the server then kills the command too (client gone)
+            os.close(leader)
+    assert ended["served"] == ended["alone"] == 130      # the CLI's answer to Ctrl-C, not the client's own
