@@ -137,6 +137,8 @@ def socket_folder(env: dict[str, str]) -> str | None:
     runtime = env.get("XDG_RUNTIME_DIR", "")
     folder = env.get("STATION_PRELOAD_DIR") or (os.path.join(runtime, "station") if os.path.isabs(runtime)
                                                  else f"/tmp/station-{os.getuid()}")
+    if not os.path.isabs(folder):
+        return None
     try:
         os.mkdir(folder, 0o700)
     except FileExistsError:

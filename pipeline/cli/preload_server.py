@@ -61,6 +61,10 @@ def _serve(folder: str, digest: str) -> dict | None:
     os.ftruncate(lock, 0)
     os.write(lock, f"{os.getpid()}\n".encode())    # who holds it (tests, and a person looking)
     _tidy(folder, digest)
+    try:
+        idle = float(os.environ.get("STATION_PRELOAD_IDLE") or IDLE_SECONDS)
+    except ValueError:
+        idle = IDLE_SECONDS
     if not _preload() or _key_changed(key, env):
         return None
     # what loading did to the environment (DJANGO_SETTINGS_MODULE): done again on each caller's environment
@@ -68,7 +72,6 @@ def _serve(folder: str, digest: str) -> dict | None:
     path = base + ".sock"
     listener = _listen(path)
     inode, me = os.stat(path).st_ino, os.getpid()
-    idle = float(os.environ.get("STATION_PRELOAD_IDLE") or IDLE_SECONDS)
     last_request = last_check = time.monotonic()
     log.info("preload server %s ready, pid %d, %d modules", digest[:12], me, len(sys.modules))
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap())    # no finished handler waits as a zombie
