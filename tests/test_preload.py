@@ -356,3 +356,15 @@ def test_ctrl_c_reaches_the_command_and_ends_the_client_the_same_way(root, folde
             process.kill()      # if it did not end: the server then kills the command too (client gone)
             os.close(leader)
     assert ended["served"] == ended["alone"] == 130      # the CLI's answer to Ctrl-C, not the client's own
+
+
+def test_a_request_with_another_key_is_refused(root, folder):
+    """The server compares the whole key, not only the digest in its socket's name: not started."""
+    env = _env(root, folder)
+    _station(env, "status", "--json")
+    name = _ready(folder)
+    stranger = preload.Plan(str(folder), {"code": "another tree"}, name.removesuffix(".lock"), through=True)
+    with pytest.raises(preload.NotStarted, match="key differs"):
+        preload.through_server(stranger)
+    served, cpu = _station(env, "status", "--json")          # the server goes on serving its own key
+    assert served.returncode == 0 and cpu < FAST_CPU
