@@ -1,5 +1,5 @@
-"""python -m pipeline → the station CLI."""
+"""python -m pipeline → the station CLI (through the preloading command server when one is running)."""
 
-from pipeline.cli.main import run
+from pipeline.cli.preload import run
 
 run()

@@ -11,6 +11,9 @@ import pytest
 
 # Before Django reads settings: runtime data of the test session goes to a temporary root.
 os.environ.setdefault("STATION_DATA", tempfile.mkdtemp(prefix="station-test-"))
+# Every `python -m pipeline` a test starts runs in its own process, as written: no preloading command
+# server is started or used (tests/test_preload.py starts its own, in a folder of its own, and stops them).
+os.environ["STATION_PRELOAD"] = "0"
 
 
 def _session_key() -> None:

@@ -19,8 +19,15 @@ from rich.console import Console
 from pipeline.catalog.services import user_authenticate
 from pipeline.core.errors import BadInput, Refused
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+_CONSOLES = ({"highlight": False}, {"stderr": True, "highlight": False})
+console, err_console = (Console(**options) for options in _CONSOLES)
+
+
+def consoles_reset() -> None:
+    """Set both consoles up again for this process's terminal and environment (colours, width): a command
+    run by the preloading server (pipeline/cli/preload_server.py) got them from a process without one."""
+    for each, options in zip((console, err_console), _CONSOLES, strict=True):
+        each.__init__(**options)    # type: ignore[misc]
 
 JsonOption = typer.Option(False, "--json", help="以 JSON 输出（供脚本使用） / machine-readable output")
 UserOption = typer.Option(..., "--user", help="执行操作的用户名（验证其本人密码；脚本可设 STATION_PASSWORD_<用户名>）")

@@ -78,6 +78,13 @@ class OcrSettings(BaseModel):
     tesseract_language: Literal["chi_sim", "chi_sim+eng"] = "chi_sim+eng"
 
 
+class CliSettings(BaseModel):
+    model_config = FROZEN
+    # keep a preloading command server so that every `station` command after the first starts in about
+    # 0.1 s (pipeline/cli/preload.py reads this key itself, before this model is imported)
+    preload: bool = True
+
+
 class RetentionClass(BaseModel):
     model_config = FROZEN
     key: str
@@ -173,6 +180,7 @@ class StationConfig(BaseModel):
     ingest: IngestSettings = IngestSettings()
     search: SearchSettings = SearchSettings()
     ocr: OcrSettings = OcrSettings()
+    cli: CliSettings = CliSettings()
     retention: dict[str, RetentionClass]
     categories: dict[str, Category]
     rules: tuple[TextRule, ...] = ()
@@ -190,7 +198,7 @@ class StationConfig(BaseModel):
 FILES = {"station": "station.toml", "retention": "retention.toml",
          "classification": "classification.toml", "occupations": "occupations.toml"}
 # The sections ([tables] and top-level arrays) each file may have; anything else is refused.
-SECTIONS = {"station": ("station", "ingest", "search", "ocr"), "retention": ("classes",),
+SECTIONS = {"station": ("station", "ingest", "search", "ocr", "cli"), "retention": ("classes",),
             "classification": ("categories", "rules"), "occupations": ("occupations",)}
 
 
@@ -207,8 +215,8 @@ def _read_toml(path: Path) -> dict:
 
 def _source_file(loc: tuple, folder: Path) -> Path:
     top = loc[0] if loc else ""
-    key = {"station": "station", "ingest": "station", "search": "station", "ocr": "station", "retention": "retention",
-           "categories": "classification", "rules": "classification",
+    key = {"station": "station", "ingest": "station", "search": "station", "ocr": "station", "cli": "station",
+           "retention": "retention", "categories": "classification", "rules": "classification",
            "occupations": "occupations"}.get(str(top), "station")
     return folder / FILES[key]
 
@@ -294,6 +302,7 @@ def load_config(folder: Path | None = None) -> StationConfig:
         "ingest": station.get("ingest", {}),
         "search": station.get("search", {}),
         "ocr": station.get("ocr", {}),
+        "cli": station.get("cli", {}),
         "retention": {k: {"key": k, **v} for k, v in retention.get("classes", {}).items()},
         "categories": {k: {"code": k, **v} for k, v in classification.get("categories", {}).items()},
         "rules": classification.get("rules", []),
