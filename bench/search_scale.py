@@ -33,6 +33,7 @@ import shlex
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -327,6 +328,21 @@ def report_ratio(label: str, result: dict, base: dict, subset: list[int]) -> Non
           f" write like/{label} ×{base['write_s'] / result['write_s']:.2f}", flush=True)
 
 
+def user_words_cost(counts: list[int], cache: Path) -> None:
+    """CPU time of loading a corpus's candidate names onto jieba's word table, as opening an index does."""
+    for count in counts:
+        code = ("import sys, time; from pathlib import Path; sys.path.insert(0, '.');"
+                "from bench.search_corpus import generate; from pipeline.search import analyzer;"
+                f"names = sorted({{m['candidate_name'] for m in generate({count}) if m['candidate_name']}});"
+                f"analyzer.prepare(Path({str(cache)!r}), whole=False); t = time.process_time();"
+                "analyzer.add_user_words(names); print(len(names), time.process_time() - t)")
+        done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                              check=True, capture_output=True, text=True)
+        names, cpu = done.stdout.split()
+        print(f"{count:>9,} records: {int(names):>7,} candidate names added to the word table in {float(cpu):.2f} s"
+              f" of CPU ({float(cpu) / int(names) * 1e6:.0f} µs a name)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
@@ -341,7 +357,11 @@ def main() -> None:
     parser.add_argument("--cold-query", default="张伟 电工")
     parser.add_argument("--root", default="/work/benchruns/s5c")
     parser.add_argument("--keep", action="store_true", help="keep the indexes and the table")
+    parser.add_argument("--user-words", help="e.g. 10000,100000: only time loading that many records' names")
     args = parser.parse_args()
+    if args.user_words:
+        user_words_cost([int(n) for n in args.user_words.split(",")], Path(args.root) / "jieba-cache")
+        return
     page_chars = tuple(int(x) for x in args.page_chars.split("-"))
     print(f"# {' '.join(sys.argv)}  |  {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC", flush=True)
