@@ -9,7 +9,8 @@ import re
 import pytest
 
 from bench.search_corpus import OCCUPATIONS, generate
-from bench.search_scale import Pool, like_sql, pages
+from bench.search_scale import Pool, four_digit_items, like_sql, pages
+from pipeline.core.domain import ArchivalCode
 from pipeline.search.indexer import analyse_all, teach_words
 
 pytestmark = pytest.mark.nodb
@@ -31,3 +32,12 @@ def test_like_baseline_reads_words_or_and_exclusions():
     sql, params = like_sql("电工 OR 焊工 -合格率 年度:2019")
     assert "year = ?" in sql and "NOT (title LIKE ?" in sql and sql.endswith("ORDER BY doc_date DESC LIMIT 20")
     assert params == ["%合格率%"] * 5 + [2019] + ["%电工%"] * 5 + ["%焊工%"] * 5
+
+
+def test_item_numbers_past_9999_become_valid_archival_codes_of_another_fonds():
+    metas = [{"archival_code": "J118-WS·2019-D10-KW-61230"}, {"archival_code": "J118-WS·2019-D10-KW-1230"},
+             {"archival_code": "J118-WS·2019-D10-KW-0007"}]
+    assert four_digit_items(metas) == 1
+    codes = [m["archival_code"] for m in metas]
+    assert codes == ["J1186-WS·2019-D10-KW-1230", "J118-WS·2019-D10-KW-1230", "J118-WS·2019-D10-KW-0007"]
+    assert [ArchivalCode.parse(c).item for c in codes] == [1230, 1230, 7]
