@@ -6,6 +6,7 @@ Each test's servers live in a folder of its own and are gone when the test ends.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -97,15 +98,20 @@ def folder():
     """The servers' folder (short: a socket's path has at most 107 bytes); every server in it is stopped."""
     base = Path(tempfile.mkdtemp(prefix="s5d-", dir="/tmp"))
     yield base / "run"
-    for pid in _servers(base / "run").values() if (base / "run").exists() else ():
-        os.kill(pid, signal.SIGTERM)
+    # SIGTERM every live server until none is left: a server whose start a command began just before the end
+    # (a fresh key: changed code or configuration) may come up a moment later and is stopped too
     left = _servers(base / "run") if (base / "run").exists() else {}
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while left and time.monotonic() < deadline:
-        time.sleep(0.1)
+        for pid in left.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        time.sleep(0.5)
         left = _servers(base / "run")
+    for pid in left.values():
+        os.kill(pid, signal.SIGKILL)       # never leave one behind, even when the assertion below fails
     shutil.rmtree(base, ignore_errors=True)
-    assert not left, f"preload servers left running: {left}"
+    assert not left, f"preload servers left running 60 s after SIGTERM: {left}"
 
 
 @pytest.fixture(scope="module")
