@@ -200,7 +200,7 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
     for code, (start, end) in zip(codes, ranges, strict=False):
         payloads += [QrPayload(station, code, i + 1, end - start) for i in range(end - start)]
     stamp_pages(whole, payloads)
-    compact_safely(whole)      # once for all pages: the parts then copy small fonts, not ~650 KB each
+    whole = compact_safely(whole)      # once for all pages: the parts then copy small fonts, not ~650 KB each
     return whole, ranges
 
 
@@ -213,15 +213,40 @@ def _use_fast_paths():
     return modules
 
 
-def compact_safely(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> None:
-    """compact_fonts, or pdf left as it is when compaction is off or fails (logged once): compaction
-    changes nothing until it has planned every font and stream, so a failure leaves pdf whole."""
+def compact_safely(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> pikepdf.Pdf:
+    """pdf with its fonts compacted, or as it was when compaction is off, fails, or changes what a page says
+    (logged once). Compaction changes nothing until it has planned every font and stream, so a failure leaves pdf
+    whole; and every page's text is read back before and after, so a wrong glyph mapping is never kept (the
+    render check found one on a reused layout: an archive catalogue whose values printed as other characters)."""
     if not fast.compaction_enabled():
-        return
+        return pdf
+    before = _snapshot(pdf)
     try:
         compact_fonts(pdf, cache)
     except Exception as exc:     # fonts.py rewrites PDF internals: never fail a round on it
         fast.warn_once("font_compaction_failed", "%r; fonts kept as embedded", exc)
+        return pdf
+    if _page_texts(_snapshot(pdf)) != _page_texts(before):
+        fast.warn_once("font_compaction_mismatch", "a page's text changed; fonts kept as embedded")
+        return pikepdf.open(io.BytesIO(before))
+    return pdf
+
+
+def _snapshot(pdf: pikepdf.Pdf) -> bytes:
+    buffer = io.BytesIO()
+    pdf.save(buffer)
+    return buffer.getvalue()
+
+
+def _page_texts(data: bytes) -> list[str]:
+    """What each page says, as pdfium reads it (glyphs mapped back to characters)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    try:
+        return [document[i].get_textpage().get_text_range() for i in range(len(document))]
+    finally:
+        document.close()
 
 
 def _render(html: str, stylesheets: Sequence[CSS] | None = None):
@@ -472,8 +497,7 @@ def instance_pdf(whole: pikepdf.Pdf, start: int, end: int, cache: FontCache | No
     """Pages [start, end) of whole as a PDF of their own, fonts cut down to the glyphs they show."""
     part = pikepdf.new()
     part.pages.extend(whole.pages[start:end])
-    compact_safely(part, cache)
-    return _save(part)
+    return _save(compact_safely(part, cache))
 
 
 def _save(pdf: pikepdf.Pdf) -> bytes:

@@ -146,3 +146,24 @@ def test_a_compaction_that_fails_midway_leaves_the_pdf_as_embedded(round_, monke
         assert _words(mine) == _words(theirs)
         assert numpy.array_equal(numpy.asarray(raster(mine, dpi=100)), numpy.asarray(raster(theirs, dpi=100)))
     assert _warnings(caplog, "font_compaction_failed") == 1
+
+
+@pytest.mark.django_db
+def test_a_compaction_that_changes_what_a_page_says_is_not_kept(round_, monkeypatch, caplog):  # noqa: F811
+    """The render check once caught compacted fonts printing other characters; the text is read back, and a
+    compaction that changed it is dropped (the fonts stay as embedded, the page as laid out)."""
+    items = _items("registration", round_)
+    monkeypatch.setenv(fast.ENV, "0")
+    embedded = _full("registration", items)
+    monkeypatch.delenv(fast.ENV)
+    real = render_html.compact_fonts
+
+    def garbling(pdf, cache=None):
+        real(pdf, cache)
+        pdf.pages[0].Contents.write(b"")          # what the page said is gone
+    monkeypatch.setattr(render_html, "compact_fonts", garbling)
+    made = _full("registration", items)
+    assert [_words(pdf) for pdf in made] == [_words(pdf) for pdf in embedded]
+    for mine, theirs in zip(made, embedded, strict=True):
+        assert numpy.array_equal(numpy.asarray(raster(mine, dpi=100)), numpy.asarray(raster(theirs, dpi=100)))
+    assert _warnings(caplog, "font_compaction_mismatch") == 1
