@@ -118,8 +118,8 @@ def baseline(metas: list[dict], queries: list[str], root: Path) -> dict:
             "times": time_queries(run, queries), "path": path}
 
 
-def engine(name: str, metas: list[dict], queries: list[str], root: Path, procs: int) -> dict:
-    """Build the shipped index with one backend and query it through pipeline.search.search()."""
+def use_engine(name: str, root: Path) -> None:
+    """Point the station's config and data at a fresh folder with [search] backend = name."""
     config = root / f"config-{name}"
     shutil.copytree(config_dir(), config)
     station = config / "station.toml"
@@ -127,6 +127,11 @@ def engine(name: str, metas: list[dict], queries: list[str], root: Path, procs: 
                        encoding="utf-8")
     os.environ.update(STATION_CONFIG=str(config), STATION_DATA=str(root / f"data-{name}"))
     get_config.cache_clear()
+
+
+def engine(name: str, metas: list[dict], queries: list[str], root: Path, procs: int) -> dict:
+    """Build the shipped index with one backend and query it through pipeline.search.search()."""
+    use_engine(name, root)
     started = time.perf_counter()
     docs = analyse_all(metas, procs=procs)
     analysed = time.perf_counter()

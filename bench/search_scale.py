@@ -28,7 +28,6 @@ import multiprocessing
 import os
 import platform
 import random
-import re
 import resource
 import shlex
 import shutil
@@ -42,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.search import (  # noqa: E402
+from bench.search import (
     COLD_ENGINE,
     build_queries,
     cold_start,
@@ -50,10 +49,10 @@ from bench.search import (  # noqa: E402
     percentile,
     report_cold,
     time_queries,
+    use_engine,  # noqa: E402
 )
 from bench.search_corpus import CLAUSES, OCCUPATIONS, PHRASES, _name, _ocr, generate  # noqa: E402
-from pipeline.core.config import get_config  # noqa: E402
-from pipeline.core.paths import config_dir, data_paths  # noqa: E402
+from pipeline.core.paths import data_paths  # noqa: E402
 from pipeline.search import search  # noqa: E402
 from pipeline.search.analyzer import Analysed, grams, normalise, words  # noqa: E402
 from pipeline.search.indexer import IndexHome, analyse_all, teach_words  # noqa: E402
@@ -187,17 +186,6 @@ def check(sample: list[tuple[dict, Analysed]], procs: int) -> dict:
             for f in fields}
     return {"pages": len(sample), "wall": wall, "cpu": cpu, "same": same,
             "tokens": sum(len(a.text.split()) + len(a.grams.split()) for _, a in sample)}
-
-
-def use_engine(name: str, root: Path) -> None:
-    """Point the station's config and data at a fresh folder with [search] backend = name."""
-    config = root / f"config-{name}"
-    shutil.copytree(config_dir(), config)
-    station = config / "station.toml"
-    station.write_text(re.sub(r'(?m)^backend = "\w+"', f'backend = "{name}"', station.read_text(encoding="utf-8")),
-                       encoding="utf-8")
-    os.environ.update(STATION_CONFIG=str(config), STATION_DATA=str(root / f"data-{name}"))
-    get_config.cache_clear()
 
 
 def build_index(name: str, stream: Iterator[tuple[dict, Analysed]], root: Path) -> dict:
