@@ -213,9 +213,12 @@ class _FontFacts:
 
 
 class FontCache(dict):
-    """BaseFont name → _FontFacts, for compacting many parts split from one PDF whose fonts each have
-    their own BaseFont (e.g. "TSPJMR+Noto-Sans-CJK-SC"): true of one WeasyPrint document, and made
-    true of a PDF combined from several by retag_duplicates. Also what each content stream shows."""
+    """(BaseFont name, digest of the embedded program as stored) → _FontFacts, for compacting many parts
+    split from one PDF; also what each content stream shows. The name alone is not enough: documents laid
+    out apart embed different subsets of one font under one name (e.g. "TSPJMR+Noto-Sans-CJK-SC"), and a
+    font's facts taken for another's drew other characters (the render check found it on the archive
+    catalogue, whose instances are laid out one document each). retag_duplicates renames them as well,
+    for PDF readers."""
 
     def __init__(self):
         super().__init__()
@@ -223,16 +226,17 @@ class FontCache(dict):
 
 
 def _facts(font: pikepdf.Object, descendant: pikepdf.Object, cache: FontCache | None) -> _FontFacts:
-    key = str(font.get("/BaseFont", ""))
+    program = descendant.FontDescriptor.FontFile3
+    key = (str(font.get("/BaseFont", "")), hashlib.blake2b(program.read_raw_bytes(), digest_size=16).digest())
     if cache is not None and key in cache:
         return cache[key]
     unicode = {}
     if "/ToUnicode" in font:
         unicode = {int(gid, 16): text for gid, text in _BFCHAR.findall(font.ToUnicode.read_bytes())}
-    facts = _FontFacts(descendant.FontDescriptor.FontFile3.read_bytes(),
+    facts = _FontFacts(program.read_bytes(),
                        _widths(descendant.W) if "/W" in descendant else {},
                        float(descendant.get("/DW", 1000)), unicode)
-    if cache is not None and key:
+    if cache is not None:
         cache[key] = facts
     return facts
 

@@ -297,6 +297,7 @@ def _layout_full_batched(fragments: Sequence[str], codes: Sequence[str],
             at = len(whole.pages)
             whole.pages.extend(pdf.pages[first:last])
             ranges.append((at, len(whole.pages)))
+    retag_duplicates(whole)              # each document embedded its own subset of a font under one name
     return whole, ranges
 
 

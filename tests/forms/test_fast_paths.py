@@ -118,6 +118,27 @@ def test_compacted_fonts_draw_the_same_pixels_as_the_fonts_weasyprint_embedded(v
 
 
 @pytest.mark.django_db
+def test_instances_laid_out_in_separate_documents_keep_their_compacted_fonts_and_their_characters(
+        varied_round, monkeypatch, caplog):  # noqa: F811
+    """Each WeasyPrint document embeds its own subset of a font under the same name; instances laid out in
+    several documents (a form with page numbers: one each; or more than FULL_BATCH) and then split with one
+    FontCache once took another document's font for theirs and printed other characters (the archive
+    catalogue's 备考表). Now every instance keeps compacted fonts that draw exactly what was laid out."""
+    items = _items("registration", varied_round)[:6]
+    monkeypatch.setattr(render_html, "FULL_BATCH", 2)       # three documents of two instances
+    compacted = _full("registration", items)
+    assert _warnings(caplog, "font_compaction_mismatch") == 0
+    monkeypatch.setenv(fast.ENV, "0")
+    embedded = _full("registration", items)
+    assert sum(map(len, compacted)) < sum(map(len, embedded)) / 2       # compaction was kept
+    for mine, theirs in zip(compacted, embedded, strict=True):
+        assert _words(mine) == _words(theirs)
+        a = numpy.asarray(raster(mine, 0, dpi=100), dtype=int)
+        b = numpy.asarray(raster(theirs, 0, dpi=100), dtype=int)
+        assert int((a != b).sum()) == 0
+
+
+@pytest.mark.django_db
 def test_a_harfbuzz_without_the_subset_plan_api_leaves_fonts_as_embedded(round_, monkeypatch, caplog):  # noqa: F811
     items = _items("registration", round_)
     monkeypatch.setenv(fast.ENV, "0")
