@@ -72,7 +72,7 @@ class SearchSettings(BaseModel):
 class OcrSettings(BaseModel):
     model_config = FROZEN
     # which engine reads scans without a QR code: "rapidocr" (PP-OCR models inside the rapidocr wheel,
-    # about 0.5 % character errors on our test pages) or "tesseract" (Debian's chi_sim model, 7–8 %);
+    # about 0.5 % character errors on our test pages) or "tesseract" (Debian's chi_sim model, 6–8 %);
     # figures in BENCHMARKS.md "Chinese OCR"
     engine: Literal["rapidocr", "tesseract"] = "rapidocr"
     tesseract_language: Literal["chi_sim", "chi_sim+eng"] = "chi_sim+eng"

@@ -2,7 +2,7 @@
 
 Two engines (`[ocr] engine` in station.toml): "rapidocr" (the default: PP-OCR models inside the rapidocr
 wheel, run by onnxruntime through the plugin in ocr_rapid.py; about 0.5 % CER on our test pages against
-Tesseract's 7–8 %, see BENCHMARKS.md) and "tesseract" (Tesseract, `language` e.g. chi_sim+eng).
+Tesseract's 6–8 % on all 20, see BENCHMARKS.md) and "tesseract" (Tesseract, `language` e.g. chi_sim+eng).
 Either way OCRmyPDF settles each page's orientation first (Tesseract's check) and writes the PDF/A.
 
 OCRmyPDF logs under the "ocrmypdf" logger (no handler is configured here: the worker's
