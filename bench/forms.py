@@ -22,6 +22,7 @@ the batched one; timed sequentially. Each form's mean is multiplied by its insta
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import os
@@ -190,6 +191,37 @@ def compare_one_worker(round_, repeat: int) -> tuple[float, float]:
     return statistics.median(times[True]), statistics.median(times[False])
 
 
+def compare_guard(round_, repeat: int) -> None:
+    """forms_round on 1 worker (in this process) with compact_safely's read-back check (every page of a chunk
+    read with pdfium before and after its fonts are compacted) on and off, interleaved; medians. Off =
+    compact_fonts under its fallback only, what the render fast path cost before the check."""
+    from pipeline.core.paths import data_paths
+    from pipeline.forms.service import forms_round
+    from pipeline.render import fast
+    from pipeline.render import html as render_html
+
+    checked = render_html.compact_safely
+
+    def unchecked(pdf, cache=None):
+        if not fast.compaction_enabled():
+            return pdf
+        with contextlib.suppress(Exception):      # the fallback compact_safely has too
+            render_html.compact_fonts(pdf)
+        return pdf
+
+    times: dict[str, list[float]] = {"on": [], "off": []}
+    for run in range(repeat):
+        for flag, function in (("off", unchecked), ("on", checked)):
+            render_html.compact_safely = function
+            start = time.perf_counter()
+            forms_round(round_=round_, out=data_paths().root / f"out-guard-{flag}-{run}", workers=1)
+            times[flag].append(time.perf_counter() - start)
+            print(f"1 worker, read-back check {flag}, run {run + 1}: {times[flag][-1]:.1f} s", flush=True)
+    render_html.compact_safely = checked
+    on, off = statistics.median(times["on"]), statistics.median(times["off"])
+    print(f"read-back check on: {on:.1f} s, off: {off:.1f} s (median of {repeat}, 1 worker); on/off = {on / off:.3f}×")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", type=int, default=500)
@@ -205,6 +237,8 @@ def main() -> None:
     parser.add_argument("--equal", action="store_true",
                         help="also batched runs on 1 worker, layout reuse on and off, interleaved (--repeat each): "
                              "the ratio at equal parallelism with the 1-process baseline, and reuse alone")
+    parser.add_argument("--compare-guard", action="store_true",
+                        help="also runs on 1 worker with font compaction's read-back check on and off, interleaved")
     parser.add_argument("--skip-baseline", action="store_true", help="no one-call-per-form baseline")
     args = parser.parse_args()
     os.environ.setdefault("STATION_DATA", "/tmp/bench-forms")
@@ -233,6 +267,8 @@ def main() -> None:
         print(f"batched run without layout reuse: {full_run:.1f} s", flush=True)
     if args.compare_retext:
         compare_retext(round_, args.workers, args.repeat)
+    if args.compare_guard:
+        compare_guard(round_, args.repeat)
     one = compare_one_worker(round_, args.repeat) if args.equal else None
     if args.skip_baseline:
         return

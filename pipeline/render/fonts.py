@@ -223,6 +223,7 @@ class FontCache(dict):
     def __init__(self):
         super().__init__()
         self.shown: dict[bytes, dict[str, set[int] | None]] = {}
+        self.compact = True      # False once the chunk's own compaction was dropped (pipeline.render.html)
 
 
 def _facts(font: pikepdf.Object, descendant: pikepdf.Object, cache: FontCache | None) -> _FontFacts:

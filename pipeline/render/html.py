@@ -175,9 +175,12 @@ def collector_paused():
 
 
 def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, config: StationConfig,
-                 reuse_layout: bool = True) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
+                 reuse_layout: bool = True,
+                 cache: FontCache | None = None) -> tuple[pikepdf.Pdf, list[tuple[int, int]]]:
     """Lay out every instance (reusing one layout for look-alike one-page instances unless
-    reuse_layout is False), then stamp each page's QR and label."""
+    reuse_layout is False), then stamp each page's QR and label, then compact the fonts once for the chunk
+    (checked: see compact_safely). Pass the FontCache the chunk's instance_pdf calls will use: it learns
+    whether the chunk's compaction was kept."""
     codes = [code for code, _ in items]
     with collector_paused():
         reused = None
@@ -200,7 +203,7 @@ def layout_chunk(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], *, c
     for code, (start, end) in zip(codes, ranges, strict=False):
         payloads += [QrPayload(station, code, i + 1, end - start) for i in range(end - start)]
     stamp_pages(whole, payloads)
-    whole = compact_safely(whole)      # once for all pages: the parts then copy small fonts, not ~650 KB each
+    whole = compact_safely(whole, cache)   # once for all pages: the parts then copy small fonts, not ~650 KB each
     return whole, ranges
 
 
@@ -216,25 +219,34 @@ def _use_fast_paths():
 def compact_safely(pdf: pikepdf.Pdf, cache: FontCache | None = None) -> pikepdf.Pdf:
     """pdf with its fonts compacted, or as it was when compaction is off, fails, or changes what a page says
     (logged once). Compaction changes nothing until it has planned every font and stream, so a failure leaves pdf
-    whole; and every page's text is read back before and after, so a wrong glyph mapping is never kept (the
-    render check found one on a reused layout: an archive catalogue whose values printed as other characters)."""
-    if not fast.compaction_enabled():
+    whole; and every page's text is read back with pdfium before and after, so a wrong glyph mapping is never
+    kept (the render check found one: an archive catalogue whose values printed as other characters). When the
+    compaction is dropped, cache (the chunk's) is told, and the chunk's instances keep their fonts as embedded."""
+    if not fast.compaction_enabled() or (cache is not None and not cache.compact):
         return pdf
     before = _snapshot(pdf)
     try:
-        compact_fonts(pdf, cache)
+        compact_fonts(pdf)
     except Exception as exc:     # fonts.py rewrites PDF internals: never fail a round on it
         fast.warn_once("font_compaction_failed", "%r; fonts kept as embedded", exc)
-        return pdf
+        return _dropped(before, cache)
     if _page_texts(_snapshot(pdf)) != _page_texts(before):
         fast.warn_once("font_compaction_mismatch", "a page's text changed; fonts kept as embedded")
-        return pikepdf.open(io.BytesIO(before))
+        return _dropped(before, cache)
     return pdf
 
 
+def _dropped(before: bytes, cache: FontCache | None) -> pikepdf.Pdf:
+    if cache is not None:
+        cache.compact = False
+    return pikepdf.open(io.BytesIO(before))
+
+
 def _snapshot(pdf: pikepdf.Pdf) -> bytes:
+    """pdf as bytes for reading back, streams copied as they are (no recompression)."""
     buffer = io.BytesIO()
-    pdf.save(buffer)
+    pdf.save(buffer, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.none,
+             object_stream_mode=pikepdf.ObjectStreamMode.preserve)
     return buffer.getvalue()
 
 
@@ -449,8 +461,8 @@ def render_pdf_batch(spec: FormSpec, items: Sequence[tuple[str, InstanceData]], 
     """Lay out every instance in one document, stamp each page's QR, split per instance (bytes)."""
     if not items:
         return []
-    whole, ranges = layout_chunk(spec, items, config=config or get_config())
     cache = FontCache()
+    whole, ranges = layout_chunk(spec, items, config=config or get_config(), cache=cache)
     return [RenderedPdf(code, instance_pdf(whole, start, end, cache), end - start)
             for (code, _), (start, end) in zip(items, ranges, strict=False)]
 
@@ -480,8 +492,8 @@ def render_chunk_files(job: ChunkJob, config: StationConfig) -> list[WrittenPdf]
     """Render one chunk and write every instance PDF (and the chunk print PDF) to disk."""
     if not job.items:
         return []
-    whole, ranges = layout_chunk(job.spec, job.items, config=config, reuse_layout=job.reuse_layout)
     written, cache = [], FontCache()
+    whole, ranges = layout_chunk(job.spec, job.items, config=config, reuse_layout=job.reuse_layout, cache=cache)
     for (code, _), (start, end), target in zip(job.items, ranges, job.targets, strict=True):
         data = instance_pdf(whole, start, end, cache) if len(ranges) > 1 else _save(whole)
         target.write_bytes(data)
@@ -495,10 +507,24 @@ _SAVE = dict(compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.
 
 
 def instance_pdf(whole: pikepdf.Pdf, start: int, end: int, cache: FontCache | None = None) -> bytes:
-    """Pages [start, end) of whole as a PDF of their own, fonts cut down to the glyphs they show."""
+    """Pages [start, end) of whole as a PDF of their own, fonts cut down to the glyphs they show.
+
+    With the chunk's cache (passed to layout_chunk too) the part is compacted without reading its text back:
+    the chunk's compaction was checked page by page, and the part's is the same walk of the same streams over
+    fonts whose facts the cache keys by name and program (tests/forms/test_fast_paths.py compares pixels). If
+    the chunk's compaction was dropped, so is the part's. Without a cache, compact_safely checks the part."""
     part = pikepdf.new()
     part.pages.extend(whole.pages[start:end])
-    return _save(compact_safely(part, cache))
+    if cache is None:
+        return _save(compact_safely(part))
+    if cache.compact and fast.compaction_enabled():
+        try:
+            compact_fonts(part, cache)
+        except Exception as exc:     # never fail a round on it: the part as cut from the checked chunk
+            fast.warn_once("font_compaction_failed", "%r; fonts kept as embedded", exc)
+            part = pikepdf.new()
+            part.pages.extend(whole.pages[start:end])
+    return _save(part)
 
 
 def _save(pdf: pikepdf.Pdf) -> bytes:

@@ -49,8 +49,8 @@ def _pages(pdfs: list[bytes]) -> list[int]:
 
 def _full(form: str, items) -> list[bytes]:
     """Every instance laid out in full, fonts compacted: the reference."""
-    whole, ranges = render_html.layout_chunk(FORMS[form], items, config=get_config(), reuse_layout=False)
     cache = FontCache()
+    whole, ranges = render_html.layout_chunk(FORMS[form], items, config=get_config(), reuse_layout=False, cache=cache)
     return [render_html.instance_pdf(whole, start, end, cache) for start, end in ranges]
 
 
@@ -171,8 +171,9 @@ def test_a_compaction_that_fails_midway_leaves_the_pdf_as_embedded(round_, monke
 
 @pytest.mark.django_db
 def test_a_compaction_that_changes_what_a_page_says_is_not_kept(round_, monkeypatch, caplog):  # noqa: F811
-    """The render check once caught compacted fonts printing other characters; the text is read back, and a
-    compaction that changed it is dropped (the fonts stay as embedded, the page as laid out)."""
+    """The render check once caught compacted fonts printing other characters; a chunk's text is read back, and
+    a compaction that changed it is dropped (the fonts stay as embedded, the page as laid out) — for the
+    chunk's instances too, which are then cut from it without compacting."""
     items = _items("registration", round_)
     monkeypatch.setenv(fast.ENV, "0")
     embedded = _full("registration", items)

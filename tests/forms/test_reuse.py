@@ -44,8 +44,8 @@ def _both(form: str, exam_round):
     config = get_config()
     items = [(f"T{n:07d}", data) for n, data in enumerate(forms_build(form=form, round_=exam_round))]
     reused = [r.pdf for r in render_html.render_pdf_batch(FORMS[form], items, config=config)]
-    whole, ranges = render_html.layout_chunk(FORMS[form], items, config=config, reuse_layout=False)
     cache = FontCache()
+    whole, ranges = render_html.layout_chunk(FORMS[form], items, config=config, reuse_layout=False, cache=cache)
     full = [render_html.instance_pdf(whole, start, end, cache) for start, end in ranges]
     return items, reused, full
 
