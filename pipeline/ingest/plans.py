@@ -67,6 +67,8 @@ def _entry(work: Work, number: int, grp: Group, *, category: str, retention_clas
                 due_date=due.isoformat() if due else None, restricted=work.config.categories[category].restricted,
                 secret=work.config.categories[category].secret)
     text_pdf = f"ocr-{number:03d}.pdf" if grp.kind != "form" and (work.out / f"ocr-{number:03d}.pdf").exists() else ""
+    if text_pdf:
+        meta["ocr"] = True          # its pages carry OCR's text layer (四性检测 checks it is still there)
     return entry_seal({"kind": grp.kind, "number": number, "source_pages_0": list(grp.page_indices),
             "pdf": f"item-{number:03d}.pdf", "turns": page_turns(work, grp), "text_pdf": text_pdf,
             "title": title, "category": category, "year": year, "retention_code": cls.code,

@@ -181,7 +181,11 @@ def _fonts_of(resources, depth: int):
 
 
 def ocr_ran(meta: dict) -> bool:
-    """The item's text came from OCR: an unmarked document, or a filing cover with its document behind it."""
+    """OCR gave the item's pages a text layer: said by metadata.json's "ocr", set at filing (unmarked documents,
+    and the pages behind a filing or packet cover, secret papers too); for items filed before that key existed,
+    an unmarked document or a filing cover whose metadata holds text."""
+    if "ocr" in meta:
+        return bool(meta["ocr"])
     return bool(str(meta.get("text") or "").strip()) and (not meta.get("form") or meta.get("form") == "filing-cover")
 
 
@@ -215,7 +219,7 @@ def pdf_checks(result: ItemResult, folder: Path, meta: dict, key: ArchiveKey | N
         unembedded = [f"?（{exc}）"]
     for name in unembedded:
         result.add("fonts_embedded", "font_not_embedded", f"{result.code}：字体 {name} 未嵌入")
-    if ocr_ran(meta) and not meta.get("secret"):
+    if ocr_ran(meta):                        # a secret item's plaintext too, when the key let it be read
         result.checked.add("text_layer")
         if not _text_present(path):
             result.add(

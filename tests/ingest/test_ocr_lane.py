@@ -4,6 +4,8 @@ in their own lane so that QR-marked files behind them are filed first."""
 
 from __future__ import annotations
 
+import json
+
 import img2pdf
 import pytest
 
@@ -14,6 +16,7 @@ from pipeline.ingest.flow import ingest_once, job_run
 from pipeline.ingest.jobs import claim_file, ingest_status
 from pipeline.ingest.lane import OCR_WAIT
 from pipeline.ingest.normalise import pdfa_findings
+from pipeline.reports.four_properties import four_properties_inspect
 from tests.ingest.test_flow import (
     drop,
     fast_config,
@@ -45,6 +48,10 @@ def test_a_regulation_page_waits_for_review_and_a_centre_notice_is_filed_and_fou
     document = data_root.archive / item.folder / "document.pdf"
     assert pdfa_findings(document) == []
     assert text_layer_on_ink(document)                           # the archival PDF's words sit on the printed ones
+    assert json.loads((document.parent / "metadata.json").read_text(encoding="utf-8"))["ocr"] is True
+    inspection = four_properties_inspect(paths=data_root)        # 四性检测 finds the text layer it says it has
+    assert inspection.checked["text_layer"] == 1
+    assert not [f for f in inspection.findings if f.check == "text_layer"]
     doc_number, _, exam_day = notice.phrases                     # its OCR'd words find it
     for query in (f'"{doc_number}"', f'"{exam_day}"', notice.meta["heading"]):
         assert [hit.archival_code for hit in search.search(query).hits] == [item.archival_code], query

@@ -26,6 +26,7 @@ from pipeline.ingest.flow import ingest_once
 from pipeline.ingest.normalise import pdfa_findings
 from pipeline.ingest.scansim import jpeg_bytes
 from pipeline.reports.four_properties import CHECKS, four_properties_inspect
+from pipeline.reports.four_properties_items import ocr_ran
 from pipeline.reports.preflight import classpath, parse_results
 from tests.forms.scan import degrade, payloads, raster
 from tests.ingest.test_flow import drop, fast_config, form_pages, make_registration, make_round, stack_bytes
@@ -238,6 +239,17 @@ def test_an_ocr_item_without_a_text_layer_is_named_and_year_limits_the_items(dat
     assert found(four_properties_inspect(paths=data_root, year=2020), "text_layer") == {
         ("text_layer_missing", new.archival_code)
     }
+
+
+def test_an_item_says_whether_ocr_gave_it_a_text_layer_and_older_items_are_judged_by_their_text():
+    # filed now: metadata.json says so, whatever the form (the papers behind a packet cover, secret ones too)
+    assert ocr_ran({"ocr": True, "form": "packet-cover", "text": "", "secret": True})
+    assert not ocr_ran({"ocr": False, "form": "", "text": "一份带文字的 PDF"})
+    # filed before the key existed: an unmarked document or a filing cover with text
+    assert ocr_ran({"form": "", "text": "关于开展职业技能鉴定的通知"})
+    assert ocr_ran({"form": "filing-cover", "text": "来文"})
+    assert not ocr_ran({"form": "registration", "text": "张伟"})
+    assert not ocr_ran({"form": "", "text": "  "})
 
 
 def test_a_secret_item_in_clear_and_a_loan_without_its_records_are_named_under_security(data_root):
